@@ -1,0 +1,126 @@
+package jsonpos
+
+import (
+	"bytes"
+	"io"
+	"unicode/utf8"
+)
+
+// Write writes n as canonical JSON: two-space indentation, one member or element per line,
+// members in their stored order, numbers as their literals, and a final newline. Writing the
+// same tree twice gives the same bytes, so rewritten files diff cleanly.
+func Write(w io.Writer, n *Node) error {
+	var buf bytes.Buffer
+	writeNode(&buf, n, 0)
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Marshal returns the canonical JSON text of n (see Write).
+func Marshal(n *Node) []byte {
+	var buf bytes.Buffer
+	writeNode(&buf, n, 0)
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+func indent(buf *bytes.Buffer, depth int) {
+	buf.WriteByte('\n')
+	for i := 0; i < depth; i++ {
+		buf.WriteString("  ")
+	}
+}
+
+func writeNode(buf *bytes.Buffer, n *Node, depth int) {
+	switch n.Kind {
+	case Object:
+		if len(n.Members) == 0 {
+			buf.WriteString("{}")
+			return
+		}
+		buf.WriteByte('{')
+		for i, m := range n.Members {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			indent(buf, depth+1)
+			WriteString(buf, m.Key)
+			buf.WriteString(": ")
+			writeNode(buf, m.Value, depth+1)
+		}
+		indent(buf, depth)
+		buf.WriteByte('}')
+	case Array:
+		if len(n.Items) == 0 {
+			buf.WriteString("[]")
+			return
+		}
+		buf.WriteByte('[')
+		for i, it := range n.Items {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			indent(buf, depth+1)
+			writeNode(buf, it, depth+1)
+		}
+		indent(buf, depth)
+		buf.WriteByte(']')
+	case String:
+		WriteString(buf, n.Text)
+	default:
+		buf.WriteString(n.Text)
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// WriteString writes s as a JSON string literal, escaping only what JSON requires (quotes,
+// backslashes, control characters) and invalid UTF-8 (as U+FFFD).
+func WriteString(buf *bytes.Buffer, s string) {
+	buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				buf.WriteString(s[start:i])
+				buf.WriteString(`\ufffd`)
+				i++
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		buf.WriteString(s[start:i])
+		switch c {
+		case '"', '\\':
+			buf.WriteByte('\\')
+			buf.WriteByte(c)
+		case '\n':
+			buf.WriteString(`\n`)
+		case '\r':
+			buf.WriteString(`\r`)
+		case '\t':
+			buf.WriteString(`\t`)
+		case '\b':
+			buf.WriteString(`\b`)
+		case '\f':
+			buf.WriteString(`\f`)
+		default:
+			buf.WriteString(`\u00`)
+			buf.WriteByte(hexDigits[c>>4])
+			buf.WriteByte(hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	buf.WriteString(s[start:])
+	buf.WriteByte('"')
+}
