@@ -284,7 +284,6 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 	return []Problem{p}
 }
 
-
 func last(tokens []string) string {
 	if len(tokens) == 0 {
 		return ""
