@@ -54,7 +54,11 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 		return nil, fmt.Errorf("reading hardware file: %w", d.at(root.off, "expected a device object or an array of them, got %s", root.kind))
 	}
 	devices := make([]Device, 0, len(objs))
-	names := map[string]string{} // normalized name or alias -> device name
+	type owner struct {
+		index int
+		name  string
+	}
+	names := map[string]owner{} // normalized name or alias -> its device
 	for i, obj := range objs {
 		label := fmt.Sprintf("device %d", i+1)
 		if len(objs) == 1 {
@@ -67,10 +71,12 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 		for _, n := range append([]string{dev.Name}, dev.Aliases...) {
 			key := normalize(n)
 			if other, dup := names[key]; dup {
-				d.errs = append(d.errs, d.at(obj.off, "device %q: name or alias %q is also used by device %q", dev.Name, n, other))
+				if other.index != i { // repeating its own name is harmless
+					d.errs = append(d.errs, d.at(obj.off, "device %q: name or alias %q is also used by device %q", dev.Name, n, other.name))
+				}
 				continue
 			}
-			names[key] = dev.Name
+			names[key] = owner{i, dev.Name}
 		}
 		devices = append(devices, dev)
 	}

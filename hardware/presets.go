@@ -94,12 +94,16 @@ func nearest(key string) (string, bool) {
 	if key == "" {
 		return "", false
 	}
-	best, bestDist := "", -1
-	for _, d := range presetList { // sorted by name: ties go to the first
+	best, bestDist, bestPrefix := "", -1, false
+	for _, d := range presetList { // sorted by name: other ties go to the first
 		for _, n := range append([]string{d.Name}, d.Aliases...) {
-			dist := editDistance(key, normalize(n))
-			if bestDist < 0 || dist < bestDist {
-				best, bestDist = d.Name, dist
+			cand := normalize(n)
+			dist := editDistance(key, cand)
+			// At equal distance prefer a name the query begins ("l40" is
+			// nearer to L40S than to L4).
+			prefix := strings.HasPrefix(cand, key)
+			if bestDist < 0 || dist < bestDist || (dist == bestDist && prefix && !bestPrefix) {
+				best, bestDist, bestPrefix = d.Name, dist, prefix
 			}
 		}
 	}
