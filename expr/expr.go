@@ -189,7 +189,12 @@ func (e *Expr) String() string {
 }
 
 // Vars returns every variable occurrence, in source order.
-func (e *Expr) Vars() []VarRef { return slices.Clone(e.vars) }
+func (e *Expr) Vars() []VarRef {
+	if len(e.vars) == 0 {
+		return nil
+	}
+	return slices.Clone(e.vars)
+}
 
 // VarNames returns the distinct variable names, sorted.
 func (e *Expr) VarNames() []string {
