@@ -1,0 +1,46 @@
+// Package expr is modeltool's placeholder language: the expressions in
+// parameter values ("{batch_size} * {seq_len}"), architecture templates and the
+// catalog's cost formulas. It parses them, evaluates them exactly, evaluates
+// them partially (substitute what is known, fold constants, print the
+// remainder), prints them canonically, and resolves lazily evaluated named
+// definitions (Scope).
+//
+// # Syntax
+//
+// A variable is written {name}, name matching [A-Za-z_][A-Za-z0-9_]*, with no
+// spaces inside the braces. Numbers are written as in JSON without a sign (123,
+// 0.5, 1e-5, 2.5E3; not 01, .5 or 5.). The operators, lowest precedence first:
+//
+//	1  c ? a : b          right-associative; c must be a boolean
+//	2  ||                 booleans, short-circuit
+//	3  &&                 booleans, short-circuit
+//	4  == != < <= > >=    not chainable (a < b < c is an error); == and != also on booleans
+//	5  + -
+//	6  * / // %           / exact; // floor division; % takes the divisor's sign
+//	7  unary - + !
+//	8  **                 right-associative, binds tighter than a unary minus on its left
+//	                      (-2 ** 2 is -4) but takes one on its right (2 ** -1 is 1/2)
+//	9  literals, {name}, true, false, ( … ), min(a, …), max(a, …), ceil(x), floor(x)
+//
+// # Semantics
+//
+// Values (Value) are exact rational numbers (math/big) or booleans; there is no
+// floating point and no overflow. Operators check the types of their operands:
+// true + 1, !3, 1 ? 2 : 3 and 1 && true are errors at the operator's column. /
+// is exact; /, // and % by zero are errors. a // b is floor(a/b) and a % b is
+// a - b*floor(a/b), also for fractions. ** needs an integer exponent; 0 ** -1 is
+// a division by zero. min and max take one or more numbers; ceil and floor give
+// integers.
+//
+// # Limits
+//
+// MaxLength, MaxDepth, MaxDigits and MaxExponent bound what Parse accepts;
+// MaxBits and MaxDenomBits bound the numbers a computation may produce. Inputs
+// beyond them fail quickly with errors wrapping ErrTooLarge.
+//
+// # Errors
+//
+// Parse, Eval and Partial return *Error, which carries the 1-based byte column
+// in the expression and wraps a sentinel (ErrSyntax, ErrUnbound, ErrType,
+// ErrDivByZero, ErrNotInteger, ErrTooLarge, ErrCycle) for errors.Is.
+package expr

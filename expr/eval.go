@@ -1,0 +1,263 @@
+package expr
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Env supplies the values of variables. Lookup must return an error wrapping
+// ErrUnbound (ErrUnbound itself is best) when the name is not defined.
+type Env interface {
+	Lookup(name string) (Value, error)
+}
+
+// MapEnv is an Env backed by a map.
+type MapEnv map[string]Value
+
+// Lookup returns m[name], or ErrUnbound when the name is not in the map.
+func (m MapEnv) Lookup(name string) (Value, error) {
+	if v, ok := m[name]; ok {
+		return v, nil
+	}
+	return Value{}, ErrUnbound
+}
+
+// Eval evaluates the expression with the variables of env (which may be nil).
+// Errors are *Error, with Col the column of the operator, function name or
+// variable at fault, wrapping one of the sentinel errors (or the Env's error):
+// an unknown variable gives "undefined variable {name}" wrapping ErrUnbound.
+// &&, || and c ? a : b evaluate only what they need.
+func (e *Expr) Eval(env Env) (Value, error) {
+	v, err := e.eval(e.root, env)
+	if err != nil {
+		return Value{}, err
+	}
+	return v, nil
+}
+
+func (e *Expr) eval(i int32, env Env) (Value, *Error) {
+	n := &e.nodes[i]
+	switch n.op {
+	case opConst:
+		return e.consts[n.a], nil
+	case opVar:
+		return lookup(env, e.vars[n.a].Name, int(n.col))
+	case opNeg, opPos, opNot:
+		x, err := e.eval(n.a, env)
+		if err != nil {
+			return Value{}, err
+		}
+		return unary(n, x)
+	case opAnd, opOr:
+		x, err := e.eval(n.a, env)
+		if err != nil {
+			return Value{}, err
+		}
+		if x.k != kindBool {
+			return Value{}, typeError(n, x)
+		}
+		if (x.n != 0) == (n.op == opOr) {
+			return x, nil
+		}
+		y, err := e.eval(n.b, env)
+		if err != nil {
+			return Value{}, err
+		}
+		if y.k != kindBool {
+			return Value{}, typeError(n, y)
+		}
+		return y, nil
+	case opCond:
+		c, err := e.eval(n.a, env)
+		if err != nil {
+			return Value{}, err
+		}
+		if c.k != kindBool {
+			return Value{}, typeError(n, c)
+		}
+		if c.n != 0 {
+			return e.eval(n.b, env)
+		}
+		return e.eval(n.c, env)
+	case opCall:
+		args := e.args[n.a : n.a+n.b]
+		var acc Value
+		for k, a := range args {
+			x, err := e.eval(a, env)
+			if err != nil {
+				return Value{}, err
+			}
+			if x.k != kindNum {
+				return Value{}, typeError(n, x)
+			}
+			if k == 0 || n.fn == fnMin && numCmp(x, acc) < 0 || n.fn == fnMax && numCmp(x, acc) > 0 {
+				acc = x
+			}
+		}
+		return callResult(n, acc), nil
+	}
+	x, err := e.eval(n.a, env)
+	if err != nil {
+		return Value{}, err
+	}
+	y, err := e.eval(n.b, env)
+	if err != nil {
+		return Value{}, err
+	}
+	return binary(n, x, y)
+}
+
+func callResult(n *node, x Value) Value {
+	switch n.fn {
+	case fnCeil:
+		return numCeil(x)
+	case fnFloor:
+		return numFloor(x)
+	}
+	return x
+}
+
+// unary applies a unary operator to an evaluated operand.
+func unary(n *node, x Value) (Value, *Error) {
+	if n.op == opNot {
+		if x.k != kindBool {
+			return Value{}, typeError(n, x)
+		}
+		return Bool(x.n == 0), nil
+	}
+	if x.k != kindNum {
+		return Value{}, typeError(n, x)
+	}
+	if n.op == opNeg {
+		return numNeg(x), nil
+	}
+	return x, nil
+}
+
+// binary applies an arithmetic or comparison operator to evaluated operands.
+func binary(n *node, x, y Value) (Value, *Error) {
+	if n.op == opEq || n.op == opNe {
+		if x.k != y.k || x.k == kindInvalid {
+			return Value{}, &Error{Col: int(n.col), Err: ErrType,
+				Msg: `"` + opText[n.op] + `" compares two numbers or two booleans, not ` + kindName(x) + " and " + kindName(y)}
+		}
+		return Bool(x.Equal(y) == (n.op == opEq)), nil
+	}
+	if x.k != kindNum {
+		return Value{}, typeError(n, x)
+	}
+	if y.k != kindNum {
+		return Value{}, typeError(n, y)
+	}
+	var v Value
+	var f fault
+	switch n.op {
+	case opAdd:
+		v, f = numAdd(x, y)
+	case opSub:
+		v, f = numSub(x, y)
+	case opMul:
+		v, f = numMul(x, y)
+	case opDiv:
+		v, f = numDiv(x, y)
+	case opFloorDiv:
+		v, f = numFloorDiv(x, y)
+	case opMod:
+		v, f = numMod(x, y)
+	case opPow:
+		v, f = numPow(x, y)
+	case opLt:
+		return Bool(numCmp(x, y) < 0), nil
+	case opLe:
+		return Bool(numCmp(x, y) <= 0), nil
+	case opGt:
+		return Bool(numCmp(x, y) > 0), nil
+	case opGe:
+		return Bool(numCmp(x, y) >= 0), nil
+	}
+	if f != noFault {
+		return Value{}, faultError(n, f, y)
+	}
+	return v, nil
+}
+
+func kindName(v Value) string {
+	switch v.k {
+	case kindBool:
+		return "a boolean"
+	case kindNum:
+		return "a number"
+	}
+	return "an invalid value"
+}
+
+// typeError reports operand x of the wrong type for node n.
+func typeError(n *node, x Value) *Error {
+	var msg string
+	switch n.op {
+	case opCond:
+		msg = `the condition of "?" must be a boolean, not ` + kindName(x)
+	case opCall:
+		msg = fnNames[n.fn] + " needs numbers, not " + kindName(x)
+	case opNot:
+		msg = `"!" needs a boolean, not ` + kindName(x)
+	case opAnd, opOr:
+		msg = `"` + opText[n.op] + `" needs booleans, not ` + kindName(x)
+	case opNeg, opPos:
+		msg = `"` + opText[n.op] + `" needs a number, not ` + kindName(x)
+	default:
+		msg = `"` + opText[n.op] + `" needs numbers, not ` + kindName(x)
+	}
+	return &Error{Col: int(n.col), Msg: msg, Err: ErrType}
+}
+
+func faultError(n *node, f fault, y Value) *Error {
+	col := int(n.col)
+	switch f {
+	case faultDivZero:
+		return &Error{Col: col, Msg: "division by zero", Err: ErrDivByZero}
+	case faultNotInteger:
+		s := y.String()
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return &Error{Col: col, Msg: "exponent must be an integer, not " + s, Err: ErrNotInteger}
+	case faultPowTooLarge:
+		return &Error{Col: col, Err: ErrTooLarge,
+			Msg: "result too large (more than " + strconv.Itoa(MaxBits) + " bits, or a denominator of more than " + strconv.Itoa(MaxDenomBits) + " bits)"}
+	case faultDenomLarge:
+		return &Error{Col: col, Err: ErrTooLarge,
+			Msg: "number too large (a denominator of more than " + strconv.Itoa(MaxDenomBits) + " bits)"}
+	}
+	return &Error{Col: col, Err: ErrTooLarge, Msg: "number too large (more than " + strconv.Itoa(MaxBits) + " bits)"}
+}
+
+// lookup evaluates a variable.
+func lookup(env Env, name string, col int) (Value, *Error) {
+	if env == nil {
+		return Value{}, &Error{Col: col, Msg: "undefined variable {" + name + "}", Err: ErrUnbound}
+	}
+	v, err := env.Lookup(name)
+	if err != nil {
+		return Value{}, lookupError(name, col, err)
+	}
+	if !v.IsValid() {
+		return Value{}, &Error{Col: col, Msg: "variable {" + name + "} has an invalid value", Err: ErrType}
+	}
+	return v, nil
+}
+
+func lookupError(name string, col int, err error) *Error {
+	if err == ErrUnbound {
+		return &Error{Col: col, Msg: "undefined variable {" + name + "}", Err: ErrUnbound}
+	}
+	switch err.(type) {
+	case *defError, *cycleError:
+		// Scope errors name the definition already.
+		return &Error{Col: col, Msg: err.Error(), Err: err}
+	}
+	if errors.Is(err, ErrUnbound) {
+		return &Error{Col: col, Msg: "undefined variable {" + name + "}", Err: err}
+	}
+	return &Error{Col: col, Msg: "{" + name + "}: " + err.Error(), Err: err}
+}

@@ -1,0 +1,217 @@
+package expr
+
+import (
+	"slices"
+	"strings"
+)
+
+// Limits. Inputs beyond them are rejected with an *Error wrapping ErrTooLarge;
+// nothing in this package panics, overflows the stack or runs for long on any
+// input.
+const (
+	// MaxLength is the longest source text Parse accepts, in bytes.
+	MaxLength = 64 << 10
+	// MaxDepth is the deepest nesting Parse accepts: every parenthesis, unary
+	// operator, function call, "?" and "**" opens a level.
+	MaxDepth = 256
+	// MaxDigits is the most digits (before any exponent) a number literal may have.
+	MaxDigits = 4096
+	// MaxExponent is the largest exponent (in absolute value) a number literal may
+	// have: 1e4096 and 1e-4096 are the extremes.
+	MaxExponent = 4096
+	// MaxBits is the largest numerator, in bits, that a computation may produce.
+	// "**" estimates the size of its result before computing it and fails with
+	// "result too large"; other operations fail with "number too large".
+	MaxBits = 1 << 20
+	// MaxDenomBits is the largest denominator, in bits, that a computation may
+	// produce. It is smaller than MaxBits because reducing fractions takes time
+	// quadratic in their size; it still holds the denominator of every number
+	// literal (at most 10^8192).
+	MaxDenomBits = 1 << 15
+)
+
+// op is the operation of an AST node.
+type op uint8
+
+const (
+	opConst op = iota
+	opVar
+	opNeg
+	opPos
+	opNot
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opFloorDiv
+	opMod
+	opPow
+	opEq
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+	opAnd
+	opOr
+	opCond
+	opCall
+)
+
+// Precedence levels, as in DESIGN.md (lowest first).
+const (
+	precCond  = 1
+	precOr    = 2
+	precAnd   = 3
+	precCmp   = 4
+	precAdd   = 5
+	precMul   = 6
+	precUnary = 7
+	precPow   = 8
+	precAtom  = 9
+)
+
+var opText = [...]string{
+	opNeg: "-", opPos: "+", opNot: "!",
+	opAdd: "+", opSub: "-", opMul: "*", opDiv: "/", opFloorDiv: "//", opMod: "%", opPow: "**",
+	opEq: "==", opNe: "!=", opLt: "<", opLe: "<=", opGt: ">", opGe: ">=",
+	opAnd: "&&", opOr: "||", opCond: "?",
+}
+
+var opPrec = [...]int{
+	opConst: precAtom, opVar: precAtom, opCall: precAtom,
+	opNeg: precUnary, opPos: precUnary, opNot: precUnary,
+	opPow: precPow,
+	opMul: precMul, opDiv: precMul, opFloorDiv: precMul, opMod: precMul,
+	opAdd: precAdd, opSub: precAdd,
+	opEq: precCmp, opNe: precCmp, opLt: precCmp, opLe: precCmp, opGt: precCmp, opGe: precCmp,
+	opAnd: precAnd, opOr: precOr, opCond: precCond,
+}
+
+// Functions.
+const (
+	fnMin uint8 = iota
+	fnMax
+	fnCeil
+	fnFloor
+)
+
+var fnNames = [...]string{fnMin: "min", fnMax: "max", fnCeil: "ceil", fnFloor: "floor"}
+
+const knownFuncs = "ceil, floor, max, min"
+
+func lookupFunc(name string) int {
+	switch name {
+	case "min":
+		return int(fnMin)
+	case "max":
+		return int(fnMax)
+	case "ceil":
+		return int(fnCeil)
+	case "floor":
+		return int(fnFloor)
+	}
+	return -1
+}
+
+// node is one AST node. Nodes live in Expr.nodes and refer to each other by index.
+type node struct {
+	op  op
+	fn  uint8 // opCall: the function
+	col int32 // 1-based column of the operator, function name, '?', '{' or literal
+	// opConst: a indexes Expr.consts; opVar: a indexes Expr.vars;
+	// unary: a; binary: a, b; opCond: a ? b : c;
+	// opCall: the arguments are Expr.args[a : a+b].
+	a, b, c int32
+}
+
+// Expr is a parsed expression. It is immutable: every method may be called from
+// several goroutines at once.
+type Expr struct {
+	src    string
+	nodes  []node
+	consts []Value
+	vars   []VarRef
+	args   []int32
+	root   int32
+	canon  bool // src is the canonical text (Const and Partial results)
+}
+
+// VarRef is one occurrence of a variable in an expression's source.
+type VarRef struct {
+	Name string // the name between the braces
+	Col  int    // 1-based byte column of the '{'
+}
+
+// MustParse is Parse for source text known to be valid, such as tests and
+// static data: it panics on error.
+func MustParse(src string) *Expr {
+	e, err := Parse(src)
+	if err != nil {
+		panic("expr.MustParse(" + quote(src) + "): " + err.Error())
+	}
+	return e
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return "\"" + strings.ReplaceAll(s, "\"", "\\\"") + "\""
+}
+
+// Const returns an expression whose value is v. Its Source is its canonical
+// text. Const panics if v is not valid.
+func Const(v Value) *Expr {
+	if !v.IsValid() {
+		panic("expr.Const: invalid Value")
+	}
+	e := &Expr{nodes: []node{{op: opConst}}, consts: []Value{v}, canon: true}
+	e.src = e.print(true)
+	return e
+}
+
+// Source returns the text the expression was parsed from (for Const and Partial
+// results: the canonical text).
+func (e *Expr) Source() string { return e.src }
+
+// String returns the canonical text of the expression: minimal parentheses, a
+// single space around binary operators, "?" and ":", none after unary operators,
+// calls as "min({a}, 4096)", constants in their canonical form (integers in
+// decimal, terminating fractions as exact decimals such as 0.5, other fractions
+// as "1 / 3"). Parsing the canonical text gives an expression that evaluates to
+// the same value, and whose canonical text is the same.
+func (e *Expr) String() string {
+	if e.canon {
+		return e.src
+	}
+	return e.print(false)
+}
+
+// Vars returns every variable occurrence, in source order.
+func (e *Expr) Vars() []VarRef {
+	if len(e.vars) == 0 {
+		return nil
+	}
+	return slices.Clone(e.vars)
+}
+
+// VarNames returns the distinct variable names, sorted.
+func (e *Expr) VarNames() []string {
+	names := make([]string, len(e.vars))
+	for i, v := range e.vars {
+		names[i] = v.Name
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// IsConst returns the value of the expression and true when it has no variables
+// and evaluates without error.
+func (e *Expr) IsConst() (Value, bool) {
+	if len(e.vars) > 0 {
+		return Value{}, false
+	}
+	v, err := e.Eval(nil)
+	return v, err == nil
+}

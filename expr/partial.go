@@ -1,0 +1,250 @@
+package expr
+
+import "errors"
+
+// Partial substitutes the variables env knows (env may be nil) and folds
+// constants: every operation whose operands are all constant is replaced by its
+// value; false && x is false, true || x is true, true && x and false || x are x
+// (when x is known to give a boolean; otherwise the check that it does stays);
+// c ? a : b with a constant c is the chosen branch. Names env does not know
+// (Lookup fails with ErrUnbound) stay symbolic.
+//
+// The result's Source is its canonical text, and errors from evaluating it
+// point into that text. For every env B,
+// e.Partial(A).Eval(B) gives what e.Eval would give with the variables of A and
+// then those of B: the same value, or an error.
+//
+// Errors found while folding (division by zero, type errors, limits, an Env
+// error other than ErrUnbound) are returned when the operation is certain to be
+// evaluated; inside a branch that may not be taken (c ? a : b with an unknown c,
+// the right operand of && and || with an unknown left) the operation is left
+// unfolded instead, so that it fails only if it is ever evaluated. The columns
+// of errors returned by Partial are columns of e's source.
+func (e *Expr) Partial(env Env) (*Expr, error) {
+	out := &Expr{
+		canon:  true,
+		nodes:  make([]node, 0, len(e.nodes)),
+		consts: make([]Value, 0, len(e.consts)+1),
+	}
+	if len(e.vars) > 0 {
+		out.vars = make([]VarRef, 0, len(e.vars))
+	}
+	b := builder{in: e, env: env, out: out}
+	r, err := b.walk(e.root, true)
+	if err != nil {
+		return nil, err
+	}
+	out.root = b.emit(r)
+	out.src = out.print(true)
+	return out, nil
+}
+
+type builder struct {
+	in  *Expr
+	env Env
+	out *Expr
+}
+
+// pval is the result of partially evaluating a node: a constant that is not in
+// the output yet, or an output node.
+type pval struct {
+	v       Value
+	node    int32
+	isConst bool
+}
+
+func constVal(v Value) pval { return pval{v: v, isConst: true} }
+
+func (b *builder) add(n node) pval {
+	b.out.nodes = append(b.out.nodes, n)
+	return pval{node: int32(len(b.out.nodes) - 1)}
+}
+
+// emit puts r into the output and returns its node.
+func (b *builder) emit(r pval) int32 {
+	if !r.isConst {
+		return r.node
+	}
+	b.out.consts = append(b.out.consts, r.v)
+	return b.add(node{op: opConst, a: int32(len(b.out.consts) - 1)}).node
+}
+
+// boolTyped reports whether output node i is sure to give a boolean (or fail).
+func (b *builder) boolTyped(i int32) bool {
+	n := &b.out.nodes[i]
+	switch n.op {
+	case opNot, opAnd, opOr, opEq, opNe, opLt, opLe, opGt, opGe:
+		return true
+	case opConst:
+		return b.out.consts[n.a].k == kindBool
+	case opCond:
+		return b.boolTyped(n.b) && b.boolTyped(n.c)
+	}
+	return false
+}
+
+// walk partially evaluates input node i. strict says whether i is certain to be
+// evaluated whenever the whole expression is; only then are errors returned.
+func (b *builder) walk(i int32, strict bool) (pval, *Error) {
+	n := &b.in.nodes[i]
+	switch n.op {
+	case opConst:
+		return constVal(b.in.consts[n.a]), nil
+	case opVar:
+		name := b.in.vars[n.a].Name
+		if b.env != nil {
+			v, err := b.env.Lookup(name)
+			switch {
+			case err == nil && v.IsValid():
+				return constVal(v), nil
+			case err == ErrUnbound || err != nil && errors.Is(err, ErrUnbound):
+				// unknown: stays symbolic
+			case strict:
+				if err != nil {
+					return pval{}, lookupError(name, int(n.col), err)
+				}
+				return pval{}, &Error{Col: int(n.col), Msg: "variable {" + name + "} has an invalid value", Err: ErrType}
+			}
+		}
+		b.out.vars = append(b.out.vars, VarRef{Name: name})
+		return b.add(node{op: opVar, a: int32(len(b.out.vars) - 1)}), nil
+	case opNeg, opPos, opNot:
+		x, err := b.walk(n.a, strict)
+		if err != nil {
+			return pval{}, err
+		}
+		if x.isConst {
+			v, err := unary(n, x.v)
+			if err == nil {
+				return constVal(v), nil
+			}
+			if strict {
+				return pval{}, err
+			}
+		}
+		return b.add(node{op: n.op, a: b.emit(x)}), nil
+	case opAnd, opOr:
+		return b.walkLogic(n, strict)
+	case opCond:
+		return b.walkCond(n, strict)
+	case opCall:
+		return b.walkCall(n, strict)
+	}
+	x, err := b.walk(n.a, strict)
+	if err != nil {
+		return pval{}, err
+	}
+	y, err := b.walk(n.b, strict)
+	if err != nil {
+		return pval{}, err
+	}
+	if x.isConst && y.isConst {
+		v, err := binary(n, x.v, y.v)
+		if err == nil {
+			return constVal(v), nil
+		}
+		if strict {
+			return pval{}, err
+		}
+	}
+	return b.add(node{op: n.op, a: b.emit(x), b: b.emit(y)}), nil
+}
+
+func (b *builder) walkLogic(n *node, strict bool) (pval, *Error) {
+	x, err := b.walk(n.a, strict)
+	if err != nil {
+		return pval{}, err
+	}
+	if x.isConst && x.v.k == kindBool {
+		if (x.v.n != 0) == (n.op == opOr) {
+			return x, nil // false && y, true || y: y is never evaluated
+		}
+		y, err := b.walk(n.b, strict)
+		if err != nil {
+			return pval{}, err
+		}
+		switch {
+		case y.isConst && y.v.k == kindBool:
+			return y, nil
+		case y.isConst && strict:
+			return pval{}, typeError(n, y.v)
+		case !y.isConst && b.boolTyped(y.node):
+			return y, nil
+		}
+		// y may give a number: keep the operator, which checks it.
+		return b.add(node{op: n.op, a: b.emit(x), b: b.emit(y)}), nil
+	}
+	if x.isConst && strict {
+		return pval{}, typeError(n, x.v)
+	}
+	y, err := b.walk(n.b, false)
+	if err != nil {
+		return pval{}, err
+	}
+	return b.add(node{op: n.op, a: b.emit(x), b: b.emit(y)}), nil
+}
+
+func (b *builder) walkCond(n *node, strict bool) (pval, *Error) {
+	c, err := b.walk(n.a, strict)
+	if err != nil {
+		return pval{}, err
+	}
+	if c.isConst {
+		if c.v.k == kindBool {
+			if c.v.n != 0 {
+				return b.walk(n.b, strict)
+			}
+			return b.walk(n.c, strict)
+		}
+		if strict {
+			return pval{}, typeError(n, c.v)
+		}
+	}
+	x, err := b.walk(n.b, false)
+	if err != nil {
+		return pval{}, err
+	}
+	y, err := b.walk(n.c, false)
+	if err != nil {
+		return pval{}, err
+	}
+	return b.add(node{op: opCond, a: b.emit(c), b: b.emit(x), c: b.emit(y)}), nil
+}
+
+func (b *builder) walkCall(n *node, strict bool) (pval, *Error) {
+	var buf [8]pval
+	ps := buf[:0]
+	allConst := true
+	for _, a := range b.in.args[n.a : n.a+n.b] {
+		p, err := b.walk(a, strict)
+		if err != nil {
+			return pval{}, err
+		}
+		ps = append(ps, p)
+		allConst = allConst && p.isConst
+	}
+	if allConst {
+		var acc Value
+		var err *Error
+		for k, p := range ps {
+			if p.v.k != kindNum {
+				err = typeError(n, p.v)
+				break
+			}
+			if k == 0 || n.fn == fnMin && numCmp(p.v, acc) < 0 || n.fn == fnMax && numCmp(p.v, acc) > 0 {
+				acc = p.v
+			}
+		}
+		if err == nil {
+			return constVal(callResult(n, acc)), nil
+		}
+		if strict {
+			return pval{}, err
+		}
+	}
+	start := len(b.out.args)
+	for _, p := range ps {
+		b.out.args = append(b.out.args, b.emit(p))
+	}
+	return b.add(node{op: opCall, fn: n.fn, a: int32(start), b: int32(len(ps))}), nil
+}

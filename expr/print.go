@@ -1,0 +1,120 @@
+package expr
+
+import "strconv"
+
+// Canonical printing. Parentheses appear only where precedence and
+// associativity need them, so that parsing the text gives back the same tree.
+
+// prec is the precedence level of node i as printed.
+func (e *Expr) prec(i int32) int {
+	n := &e.nodes[i]
+	if n.op == opConst {
+		v := e.consts[n.a]
+		switch {
+		case v.r == nil && v.n >= 0, v.k == kindBool:
+			return precAtom
+		case v.r == nil:
+			return precUnary
+		}
+		_, p := constText(v)
+		return p
+	}
+	return opPrec[n.op]
+}
+
+// print returns the canonical text. With setCols it also records every node's
+// column in that text (for expressions built by Const and Partial, whose source
+// is their canonical text).
+func (e *Expr) print(setCols bool) string {
+	pr := printer{e: e, set: setCols, buf: make([]byte, 0, 2*len(e.src)+16)}
+	pr.node(e.root)
+	return string(pr.buf)
+}
+
+type printer struct {
+	e   *Expr
+	set bool
+	buf []byte
+}
+
+// sub prints node i, in parentheses when paren is true.
+func (pr *printer) sub(i int32, paren bool) {
+	if paren {
+		pr.buf = append(pr.buf, '(')
+		pr.node(i)
+		pr.buf = append(pr.buf, ')')
+		return
+	}
+	pr.node(i)
+}
+
+func (pr *printer) mark(i int32) {
+	if pr.set {
+		pr.e.nodes[i].col = int32(len(pr.buf) + 1)
+	}
+}
+
+func (pr *printer) node(i int32) {
+	e := pr.e
+	n := &e.nodes[i]
+	switch n.op {
+	case opConst:
+		pr.mark(i)
+		v := e.consts[n.a]
+		if v.k == kindNum && v.r == nil {
+			pr.buf = strconv.AppendInt(pr.buf, v.n, 10)
+			return
+		}
+		s, _ := constText(v)
+		pr.buf = append(pr.buf, s...)
+	case opVar:
+		pr.mark(i)
+		if pr.set {
+			e.vars[n.a].Col = len(pr.buf) + 1
+		}
+		pr.buf = append(pr.buf, '{')
+		pr.buf = append(pr.buf, e.vars[n.a].Name...)
+		pr.buf = append(pr.buf, '}')
+	case opNeg, opPos, opNot:
+		pr.mark(i)
+		pr.buf = append(pr.buf, opText[n.op]...)
+		pr.sub(n.a, e.prec(n.a) < precUnary)
+	case opPow:
+		pr.sub(n.a, e.prec(n.a) <= precPow)
+		pr.buf = append(pr.buf, ' ')
+		pr.mark(i)
+		pr.buf = append(pr.buf, "** "...)
+		pr.sub(n.b, e.prec(n.b) < precUnary)
+	case opCond:
+		pr.sub(n.a, e.prec(n.a) <= precCond)
+		pr.buf = append(pr.buf, ' ')
+		pr.mark(i)
+		pr.buf = append(pr.buf, "? "...)
+		pr.node(n.b)
+		pr.buf = append(pr.buf, " : "...)
+		pr.node(n.c)
+	case opCall:
+		pr.mark(i)
+		pr.buf = append(pr.buf, fnNames[n.fn]...)
+		pr.buf = append(pr.buf, '(')
+		for k, a := range e.args[n.a : n.a+n.b] {
+			if k > 0 {
+				pr.buf = append(pr.buf, ", "...)
+			}
+			pr.node(a)
+		}
+		pr.buf = append(pr.buf, ')')
+	default: // left-associative binary operators; comparisons do not chain
+		p := opPrec[n.op]
+		if p == precCmp {
+			pr.sub(n.a, e.prec(n.a) <= p)
+		} else {
+			pr.sub(n.a, e.prec(n.a) < p)
+		}
+		pr.buf = append(pr.buf, ' ')
+		pr.mark(i)
+		pr.buf = append(pr.buf, opText[n.op]...)
+		pr.buf = append(pr.buf, ' ')
+		pr.sub(n.b, e.prec(n.b) <= p)
+	}
+}
