@@ -104,6 +104,29 @@ func (n *Node) Set(key string, v *Node) {
 	n.Members = append(n.Members, Member{Key: key, KeyOffset: -1, Value: v})
 }
 
+// Insert adds a member at index i (0 is first; past the end appends).
+func (n *Node) Insert(i int, key string, v *Node) {
+	if i < 0 {
+		i = 0
+	}
+	if i > len(n.Members) {
+		i = len(n.Members)
+	}
+	n.Members = append(n.Members, Member{})
+	copy(n.Members[i+1:], n.Members[i:])
+	n.Members[i] = Member{Key: key, KeyOffset: -1, Value: v}
+}
+
+// Index returns the index of the last member named key, or -1.
+func (n *Node) Index(key string) int {
+	for i := len(n.Members) - 1; i >= 0; i-- {
+		if n.Members[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
 // Delete removes every member named key and reports whether one existed.
 func (n *Node) Delete(key string) bool {
 	found := false
