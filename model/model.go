@@ -1,0 +1,176 @@
+// Package model is the model file in Go: layers with their classes, parameters and repeat
+// counts, declared variables, and — for architecture templates — the template header. It is
+// built from a jsonpos tree, so every piece knows where it came from, and it is tolerant: a file
+// that breaks the schema still yields every layer that can be understood, so the validator can
+// report all problems at once.
+package model
+
+import (
+	"strings"
+
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/jsonpos"
+)
+
+// File is a parsed model file (or template).
+type File struct {
+	// Doc is the JSON document the file was built from; editing Doc.Root and writing it is how
+	// files are rewritten without losing anything the author wrote.
+	Doc *jsonpos.Document
+	// ModelID is the "model_id" string, if any.
+	ModelID string
+	// Variables are the variables the file declares, in file order.
+	Variables []*Variable
+	// Layers are the top-level layers.
+	Layers []*Layer
+	// Template is the header of an architecture template, nil for model files.
+	Template *Template
+}
+
+// Variable is one entry of "variables": a name and its default value.
+type Variable struct {
+	Name      string
+	KeyOffset int
+	Value     Value
+}
+
+// Layer is one module of the tree: composite when it has sub_layers, basic otherwise.
+type Layer struct {
+	Name  string
+	Class string
+	// Path is the dotted name path from the top ("model.decoder_layer.self_attn.q_proj").
+	Path string
+	// Pointer is the JSON pointer of the layer object ("/layers/0/sub_layers/1").
+	Pointer string
+	// Node is the layer's JSON object.
+	Node   *jsonpos.Node
+	Parent *Layer
+	// Repeat is the "repeat" value; nil when absent (meaning 1).
+	Repeat *Value
+	// Composite is true when the layer has a "sub_layers" key (even an empty or invalid one).
+	Composite bool
+	SubLayers []*Layer
+	// Parameters holds the basic layer's parameters in file order.
+	Parameters []*Param
+	// HasParameters is true when the layer has a "parameters" key.
+	HasParameters bool
+	// TiedTo is the dotted path of the layer whose weights this one shares ("tied_to").
+	TiedTo string
+	// If is a template layer's inclusion condition; nil when absent.
+	If *Value
+}
+
+// Param is one entry of a basic layer's "parameters".
+type Param struct {
+	Name      string
+	KeyOffset int
+	Value     Value
+}
+
+// Value is a number, boolean or placeholder-expression value from the file, with its source.
+type Value struct {
+	Node *jsonpos.Node
+	// Expr is the value as an expression (constants for numbers and booleans); nil when Err is set.
+	Expr *expr.Expr
+	// Err says why the value is not usable: an expression that does not parse (an *expr.Error
+	// whose column is inside the string), or a JSON type that cannot be a value.
+	Err error
+}
+
+// IsBasic reports whether the layer is basic (has no sub_layers key).
+func (l *Layer) IsBasic() bool { return !l.Composite }
+
+// Param returns the parameter named name, or nil.
+func (l *Layer) Param(name string) *Param {
+	for _, p := range l.Parameters {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Variable returns the declared variable named name, or nil.
+func (f *File) Variable(name string) *Variable {
+	for _, v := range f.Variables {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Walk calls fn for every layer in depth-first order (a layer before its sub-layers). When fn
+// returns false the layer's sub-layers are skipped.
+func Walk(layers []*Layer, fn func(*Layer) bool) {
+	for _, l := range layers {
+		if fn(l) {
+			Walk(l.SubLayers, fn)
+		}
+	}
+}
+
+// FindLayer returns the layer with the given dotted path, or nil.
+func (f *File) FindLayer(path string) *Layer {
+	var found *Layer
+	Walk(f.Layers, func(l *Layer) bool {
+		if found != nil {
+			return false
+		}
+		if l.Path == path {
+			found = l
+			return false
+		}
+		return strings.HasPrefix(path, l.Path+".")
+	})
+	return found
+}
+
+// Position returns the line and column of a byte offset in the file.
+func (f *File) Position(offset int) jsonpos.Position { return f.Doc.Position(offset) }
+
+// Name returns the file name used in messages.
+func (f *File) Name() string { return f.Doc.Name }
+
+// Template is the header of an architecture template: which HuggingFace model_type it builds,
+// which config.json keys it reads (with their types, meanings and defaults) and which
+// conditions a config must meet.
+type Template struct {
+	Node        *jsonpos.Node
+	ModelType   string
+	Description string
+	Config      []*ConfigKey
+	Requires    []*Requirement
+}
+
+// ConfigKey is one config.json key a template reads.
+type ConfigKey struct {
+	Name      string
+	KeyOffset int
+	// Type is "integer", "number", "boolean", "string" or "array" (an array's value in
+	// expressions is its length).
+	Type        string
+	Description string
+	// Default is used when the config lacks the key or holds null; nil means the key is required.
+	Default *Value
+	// Minimum, when set, is the smallest number the key may hold.
+	Minimum *Value
+	// Enum lists the values a string key may take.
+	Enum []string
+}
+
+// Requirement is a condition every config must meet for the template to apply.
+type Requirement struct {
+	Check   Value
+	Message string
+}
+
+// ConfigKey returns the template's config key named name, or nil.
+func (t *Template) ConfigKey(name string) *ConfigKey {
+	for _, k := range t.Config {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
