@@ -1,0 +1,225 @@
+// Package layers is the catalog of basic classes: for every class that does arithmetic (Linear,
+// Embedding, RMSNorm, the attention core, …) the parameters a model file must give it, what each
+// means, and the formulas for its parameters, FLOPs, bytes and KV cache. The validator's
+// "required parameters" and the calculator's arithmetic come from the same entry, so they cannot
+// drift apart. The catalog is data (catalog.json, embedded); users extend or override it with
+// their own file.
+package layers
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/modeltool/modeltool/expr"
+)
+
+//go:embed catalog.json
+var builtinJSON []byte
+
+// BuiltinName is the name the embedded catalog carries in messages.
+const BuiltinName = "builtin catalog"
+
+// Formula names, in the order they are reported.
+const (
+	FormulaParams       = "params"
+	FormulaWeightBytes  = "weight_bytes"
+	FormulaFLOPs        = "flops"
+	FormulaBytesRead    = "bytes_read"
+	FormulaBytesWritten = "bytes_written"
+	FormulaKVCacheBytes = "kv_cache_bytes"
+)
+
+// FormulaNames lists every figure a class may define; a missing formula is zero.
+var FormulaNames = []string{FormulaParams, FormulaWeightBytes, FormulaFLOPs, FormulaBytesRead, FormulaBytesWritten, FormulaKVCacheBytes}
+
+// ParamTypes maps each parameter type to what it accepts, as said in messages.
+var ParamTypes = map[string]string{
+	"size":    "a positive integer",
+	"count":   "a non-negative integer",
+	"amount":  "a non-negative number (fractions allowed)",
+	"bytes":   "a positive number of bytes (fractions allowed, 0.5 for int4)",
+	"boolean": "true or false",
+	"number":  "a number",
+}
+
+// Catalog is a set of basic classes, looked up by class path or alias.
+type Catalog struct {
+	classes []*Class
+	byName  map[string]*Class
+}
+
+// Class is one basic class.
+type Class struct {
+	Name        string
+	Aliases     []string
+	Category    string
+	Description string
+	Notes       string
+	Params      []*ParamSpec
+	// Derived are named intermediate values, evaluated in order of need.
+	Derived []Definition
+	// Formulas holds the class's figures (a subset of FormulaNames).
+	Formulas []Definition
+	Checks   []Check
+	// Source says where the class was defined: the builtin catalog or a user's file.
+	Source string
+}
+
+// ParamSpec is a parameter of a class.
+type ParamSpec struct {
+	Name    string
+	Type    string
+	Meaning string
+	// Default, when set, is used if the layer omits the parameter; it may refer to the class's
+	// other parameters. A parameter without a default is required.
+	Default *expr.Expr
+}
+
+// Definition is a named expression over a class's parameters.
+type Definition struct {
+	Name string
+	Expr *expr.Expr
+}
+
+// Check is a condition a layer's parameters must meet.
+type Check struct {
+	Expr    *expr.Expr
+	Message string
+}
+
+// Builtin returns the embedded catalog. It panics only if the embedded data is broken, which
+// the package's tests rule out.
+func Builtin() *Catalog {
+	c, err := Parse(BuiltinName, builtinJSON)
+	if err != nil {
+		panic("layers: embedded catalog is invalid: " + err.Error())
+	}
+	return c
+}
+
+// Classes returns the catalog's classes sorted by name.
+func (c *Catalog) Classes() []*Class {
+	out := append([]*Class(nil), c.classes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the class with the given path or alias, or nil.
+func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
+
+// Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
+func (c *Catalog) Suggest(class string) string {
+	best, bestScore := "", 0
+	short := lastSegment(class)
+	for name := range c.byName {
+		var score int
+		if lastSegment(name) == short {
+			score = 1000
+		} else {
+			score = similarity(strings.ToLower(class), strings.ToLower(name))
+		}
+		if score > bestScore || score == bestScore && name < best {
+			best, bestScore = name, score
+		}
+	}
+	if bestScore < 40 {
+		return ""
+	}
+	return best
+}
+
+// Param returns the class's parameter named name, or nil.
+func (cl *Class) Param(name string) *ParamSpec {
+	for _, p := range cl.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Required returns the parameters without defaults, in catalog order.
+func (cl *Class) Required() []*ParamSpec {
+	var out []*ParamSpec
+	for _, p := range cl.Params {
+		if p.Default == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Formula returns the expression of a figure, or nil when the class does not define it (zero).
+func (cl *Class) Formula(name string) *expr.Expr {
+	for _, f := range cl.Formulas {
+		if f.Name == name {
+			return f.Expr
+		}
+	}
+	return nil
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// similarity scores two strings from 0 to 100 by their edit distance relative to length.
+func similarity(a, b string) int {
+	d := editDistance(a, b)
+	n := len(a)
+	if len(b) > n {
+		n = len(b)
+	}
+	if n == 0 {
+		return 100
+	}
+	return 100 * (n - d) / n
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// EditDistance is the Levenshtein distance between two names, for did-you-mean suggestions.
+func EditDistance(a, b string) int { return editDistance(a, b) }
+
+// Nearest returns the candidate closest to name by edit distance, if it is close enough to be a
+// plausible typo (at most a third of the name's length, and at least one edit allowed).
+func Nearest(name string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if bestD < 0 || d < bestD || d == bestD && c < best {
+			best, bestD = c, d
+		}
+	}
+	limit := max(1, len(name)/3)
+	if bestD < 0 || bestD > limit {
+		return ""
+	}
+	return best
+}
+
+func (cl *Class) String() string { return fmt.Sprintf("%s (%s)", cl.Name, cl.Category) }
