@@ -1,0 +1,501 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/layers"
+	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/schema"
+)
+
+// Options configure a validation.
+type Options struct {
+	// Catalog is the layer catalog; nil means the builtin one.
+	Catalog *layers.Catalog
+}
+
+// Result is what validating one file found.
+type Result struct {
+	// File is the model view of the file, nil when the JSON did not parse.
+	File        *model.File
+	Diagnostics []Diagnostic
+}
+
+// Source validates the model file or template src (named name in messages).
+func Source(name string, src []byte, opts Options) Result {
+	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
+	if err != nil {
+		var se *jsonpos.SyntaxError
+		if !errors.As(err, &se) {
+			se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
+		}
+		return Result{Diagnostics: []Diagnostic{{
+			File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax",
+			Message: "invalid JSON: " + se.Msg,
+		}}}
+	}
+	f := model.FromDocument(doc)
+	return Result{File: f, Diagnostics: File(f, opts)}
+}
+
+// File validates a parsed model file and returns its findings, sorted.
+func File(f *model.File, opts Options) []Diagnostic {
+	cat := opts.Catalog
+	if cat == nil {
+		cat = layers.Builtin()
+	}
+	c := &checker{f: f, doc: f.Doc, cat: cat, template: f.Template != nil, layerAt: map[string]*model.Layer{}}
+	c.run()
+	Sort(c.diags)
+	return c.diags
+}
+
+type checker struct {
+	f        *model.File
+	doc      *jsonpos.Document
+	cat      *layers.Catalog
+	template bool
+	diags    []Diagnostic
+	declared map[string]bool
+	scope    *expr.Scope
+	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
+	layerAt map[string]*model.Layer
+	// figures caches evaluated params of basic layers for tied_to checks.
+	params map[*model.Layer]expr.Value
+}
+
+func (c *checker) add(offset int, pointer string, l *model.Layer, sev Severity, code, msg string) {
+	pos := c.doc.Position(offset)
+	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+	if l != nil {
+		d.Layer = l.Path
+	}
+	c.diags = append(c.diags, d)
+}
+
+func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, sev Severity, code, msg string) {
+	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+	if l != nil {
+		d.Layer = l.Path
+	}
+	c.diags = append(c.diags, d)
+}
+
+func (c *checker) run() {
+	model.Walk(c.f.Layers, func(l *model.Layer) bool {
+		c.layerAt[l.Pointer] = l
+		return true
+	})
+	c.duplicateKeys()
+	c.schema()
+	c.declared = c.f.DeclaredVariables()
+	c.scope = c.f.Scope(nil)
+	c.params = map[*model.Layer]expr.Value{}
+	c.variables()
+	if c.template {
+		c.templateHeader()
+	}
+	c.layers(c.f.Layers, nil)
+	c.tiedTo()
+}
+
+// layerOf returns the innermost layer whose JSON pointer is a prefix of pointer.
+func (c *checker) layerOf(tokens []string) *model.Layer {
+	var best *model.Layer
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(jsonpos.EscapePointerToken(t))
+		if l := c.layerAt[b.String()]; l != nil {
+			best = l
+		}
+	}
+	return best
+}
+
+func pointerOf(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(jsonpos.EscapePointerToken(t))
+	}
+	return b.String()
+}
+
+func (c *checker) duplicateKeys() {
+	for _, d := range c.doc.Duplicates {
+		first := c.doc.Position(d.First)
+		toks := splitPointer(d.Pointer)
+		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), Error, "duplicate-key",
+			fmt.Sprintf("duplicate key %q (first at %d:%d): JSON readers keep only the last value, so the first is lost", d.Key, first.Line, first.Col))
+	}
+}
+
+func splitPointer(p string) []string {
+	if p == "" {
+		return nil
+	}
+	toks := strings.Split(p[1:], "/")
+	for i, t := range toks {
+		toks[i] = jsonpos.UnescapePointerToken(t)
+	}
+	return toks
+}
+
+func (c *checker) schema() {
+	problems, err := schema.Check(c.doc.Root)
+	if err != nil {
+		c.add(0, "", nil, Error, "schema", "cannot check the schema: "+err.Error())
+		return
+	}
+	for _, p := range problems {
+		offset := 0
+		if p.AtKey && len(p.Tokens) > 0 {
+			parent := c.doc.Root.FindTokens(p.Tokens[:len(p.Tokens)-1], false)
+			if m := parent.Member(p.Tokens[len(p.Tokens)-1]); m != nil {
+				offset = m.KeyOffset
+			}
+		} else if n := c.doc.Root.FindTokens(p.Tokens, false); n != nil {
+			offset = n.Offset
+		}
+		c.add(offset, pointerOf(p.Tokens), c.layerOf(p.Tokens), Error, p.Code, p.Message)
+	}
+}
+
+// expression checks a value's syntax and placeholders. It reports and returns false when the
+// value cannot be evaluated.
+func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, what string) bool {
+	if v.Err != nil {
+		var ee *expr.Error
+		if errors.As(v.Err, &ee) {
+			pos := c.doc.Position(v.Node.Offset)
+			if v.Node.Kind == jsonpos.String {
+				pos = c.doc.StringPosition(v.Node, ee.Col-1)
+			}
+			c.addAt(pos, pointer, l, Error, "bad-expression", fmt.Sprintf("%s: %s", what, ee.Msg))
+		} else if v.Node.Kind == jsonpos.Number {
+			c.add(v.Node.Offset, pointer, l, Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
+		}
+		// Other kinds (objects, arrays, null) are type errors the schema reports.
+		return false
+	}
+	ok := true
+	for _, ref := range v.Expr.Vars() {
+		if c.declared[ref.Name] {
+			continue
+		}
+		ok = false
+		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, ref.Name)
+		if s := layers.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
+			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+		} else if c.template {
+			msg += " (declare it under template.config or variables)"
+		} else {
+			msg += " (declare it under variables)"
+		}
+		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, Error, "undeclared-variable", msg)
+	}
+	return ok
+}
+
+func sortedNames(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (c *checker) variables() {
+	for _, v := range c.f.Variables {
+		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
+		if !c.expression(&v.Value, ptr, nil, "variable "+v.Name) || c.template {
+			continue
+		}
+		val, err := c.scope.Lookup(v.Name)
+		if err != nil {
+			if !errors.Is(err, expr.ErrUnbound) {
+				c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value", fmt.Sprintf("variable %s: %v", v.Name, err))
+			}
+			continue
+		}
+		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
+			c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value",
+				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
+		}
+	}
+}
+
+func describeValue(v model.Value, val expr.Value) string {
+	if v.Node.Kind == jsonpos.String {
+		return fmt.Sprintf("%s (%q with the default variables)", val, v.Node.Text)
+	}
+	return val.String()
+}
+
+func (c *checker) templateHeader() {
+	t := c.f.Template
+	for _, k := range t.Config {
+		ptr := "/template/config/" + jsonpos.EscapePointerToken(k.Name)
+		if k.Default != nil {
+			c.expression(k.Default, ptr+"/default", nil, "default of config key "+k.Name)
+		}
+		if k.Enum != nil && k.Type != "string" {
+			c.add(k.KeyOffset, ptr, nil, Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
+		}
+	}
+	for i, r := range t.Requires {
+		if r.Check.Node != nil {
+			c.expression(&r.Check, fmt.Sprintf("/template/requires/%d/check", i), nil, "requirement")
+		}
+	}
+}
+
+func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
+	type seen struct {
+		l      *model.Layer
+		offset int
+	}
+	names := map[string]seen{}
+	for _, l := range ls {
+		c.layer(l)
+		if l.Name == "" {
+			continue
+		}
+		if prev, dup := names[l.Name]; dup {
+			if !(c.template && prev.l.If != nil && l.If != nil) {
+				first := c.doc.Position(prev.offset)
+				c.add(nameOffset(l), l.Pointer+"/name", l, Error, "duplicate-name",
+					fmt.Sprintf("duplicate layer name %q among siblings (first at %d:%d): layer paths must be unique", l.Name, first.Line, first.Col))
+			}
+			continue
+		}
+		names[l.Name] = seen{l, nameOffset(l)}
+	}
+}
+
+// nameOffset is where findings about a whole layer point: its "name" value, or the object.
+func nameOffset(l *model.Layer) int {
+	if n := l.Node.Get("name"); n != nil {
+		return n.Offset
+	}
+	return l.Node.Offset
+}
+
+func keyOffset(l *model.Layer, key string) int {
+	if m := l.Node.Member(key); m != nil {
+		return m.KeyOffset
+	}
+	return nameOffset(l)
+}
+
+func (c *checker) layer(l *model.Layer) {
+	if !c.template {
+		for _, key := range []string{"if", "aliases"} {
+			if m := l.Node.Member(key); m != nil {
+				c.add(m.KeyOffset, l.Pointer+"/"+key, l, Error, "template-only",
+					fmt.Sprintf("%q is only allowed in architecture templates (files with a \"template\" section)", key))
+			}
+		}
+	}
+	if l.If != nil {
+		c.expression(l.If, l.Pointer+"/if", l, "if")
+	}
+	if l.Repeat != nil {
+		c.repeat(l)
+	}
+	if l.Composite {
+		if l.HasParameters {
+			c.add(keyOffset(l, "parameters"), l.Pointer+"/parameters", l, Error, "composite-parameters",
+				"composite layer has parameters, which nothing reads: a layer with sub_layers is composite (drop parameters, or drop sub_layers to make it basic)")
+		}
+		c.attentionCore(l)
+		c.layers(l.SubLayers, l)
+		return
+	}
+	c.basic(l)
+}
+
+func (c *checker) repeat(l *model.Layer) {
+	ptr := l.Pointer + "/repeat"
+	if l.Repeat.Node.Kind != jsonpos.String && l.Repeat.Node.Kind != jsonpos.Number {
+		return // the schema reports the type
+	}
+	if !c.expression(l.Repeat, ptr, l, "repeat") || c.template {
+		return
+	}
+	v, err := l.Repeat.Expr.Eval(c.scope)
+	if err != nil {
+		if !errors.Is(err, expr.ErrUnbound) {
+			c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value", "repeat: "+err.Error())
+		}
+		return
+	}
+	if l.Repeat.Node.Kind == jsonpos.Number {
+		return // the schema checks integer ≥ 1
+	}
+	if !layers.FitsType("size", v) {
+		c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value",
+			fmt.Sprintf("repeat must be a positive integer, got %s", describeValue(*l.Repeat, v)))
+	}
+}
+
+// attentionCore warns about an attention module without the attention-core layer, whose
+// QKᵀ and AV FLOPs every module-tree tool silently drops.
+func (c *checker) attentionCore(l *model.Layer) {
+	short := l.Class
+	if i := strings.LastIndexByte(short, '.'); i >= 0 {
+		short = short[i+1:]
+	}
+	if !strings.Contains(short, "Attention") {
+		return
+	}
+	found := false
+	model.Walk(l.SubLayers, func(s *model.Layer) bool {
+		if cl := c.cat.Lookup(s.Class); cl != nil && !s.Composite && cl.Category == "attention" {
+			found = true
+		}
+		return !found
+	})
+	if !found {
+		c.add(nameOffset(l), l.Pointer, l, Warning, "no-attention-core",
+			"attention module has no attention-core layer (such as torch.nn.functional.scaled_dot_product_attention): its QKᵀ and AV FLOPs would be missing (populate --add-missing inserts it)")
+	}
+}
+
+func (c *checker) basic(l *model.Layer) {
+	if l.Class == "" {
+		return // the schema reports the missing class
+	}
+	cl := c.cat.Lookup(l.Class)
+	if cl == nil {
+		ptr := l.Pointer + "/class"
+		msg := fmt.Sprintf("unknown basic class %s", l.Class)
+		if s := c.cat.Suggest(l.Class); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
+		c.add(l.Node.Get("class").Offset, ptr, l, Error, "unknown-class", msg)
+		for _, p := range l.Parameters {
+			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+p.Name)
+		}
+		return
+	}
+	args := map[string]expr.Value{}
+	usable := true
+	for _, p := range l.Parameters {
+		ptr := l.Pointer + "/parameters/" + jsonpos.EscapePointerToken(p.Name)
+		spec := cl.Param(p.Name)
+		if spec == nil {
+			names := make([]string, len(cl.Params))
+			for i, ps := range cl.Params {
+				names[i] = ps.Name
+			}
+			msg := fmt.Sprintf("%s has no parameter %q; it is ignored", cl.Name, p.Name)
+			if s := layers.Nearest(p.Name, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
+			continue
+		}
+		if !c.expression(&p.Value, ptr, l, "parameter "+p.Name) {
+			usable = false
+			continue
+		}
+		if c.template {
+			continue
+		}
+		v, err := p.Value.Expr.Eval(c.scope)
+		if err != nil {
+			usable = false
+			if !errors.Is(err, expr.ErrUnbound) {
+				c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value", fmt.Sprintf("parameter %s: %v", p.Name, err))
+			}
+			continue
+		}
+		if !layers.FitsType(spec.Type, v) {
+			usable = false
+			c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value",
+				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, shortClass(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
+			continue
+		}
+		args[p.Name] = v
+	}
+	missing := false
+	for _, ps := range cl.Required() {
+		if l.Param(ps.Name) == nil {
+			missing = true
+			at, ptr := nameOffset(l), l.Pointer
+			if m := l.Node.Member("parameters"); m != nil {
+				at, ptr = m.KeyOffset, l.Pointer+"/parameters"
+			}
+			c.add(at, ptr, l, Error, "missing-parameter",
+				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, shortClass(cl.Name), ps.Meaning))
+		}
+	}
+	if c.template || missing || !usable {
+		return
+	}
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		var ce *layers.CheckError
+		if errors.As(err, &ce) {
+			c.add(nameOffset(l), l.Pointer, l, Error, "check", fmt.Sprintf("%s (%s is false with the default variables)", ce.Check.Message, ce.Check.Expr))
+		} else {
+			c.add(nameOffset(l), l.Pointer, l, Error, "formula", fmt.Sprintf("cannot compute its figures with the default variables: %v", err))
+		}
+		return
+	}
+	c.params[l] = fig.Params
+}
+
+func shortClass(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
+func (c *checker) tiedTo() {
+	model.Walk(c.f.Layers, func(l *model.Layer) bool {
+		if l.TiedTo == "" {
+			return true
+		}
+		ptr := l.Pointer + "/tied_to"
+		at := l.Node.Get("tied_to").Offset
+		target := c.f.FindLayer(l.TiedTo)
+		switch {
+		case target == nil:
+			var paths []string
+			model.Walk(c.f.Layers, func(x *model.Layer) bool {
+				if !x.Composite {
+					paths = append(paths, x.Path)
+				}
+				return true
+			})
+			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", l.TiedTo)
+			if s := layers.Nearest(l.TiedTo, paths); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			c.add(at, ptr, l, Error, "tied-to", msg)
+		case target == l:
+			c.add(at, ptr, l, Error, "tied-to", "a layer cannot be tied to itself")
+		case target.Composite || l.Composite:
+			c.add(at, ptr, l, Error, "tied-to", "tied_to joins two basic layers that share one weight")
+		default:
+			a, okA := c.params[l]
+			b, okB := c.params[target]
+			if okA && okB && !a.Equal(b) {
+				c.add(at, ptr, l, Warning, "tied-to",
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", a, target.Path, b))
+			}
+		}
+		return true
+	})
+}
