@@ -1,0 +1,282 @@
+// Package calc computes the figures of a model file: for every basic layer its parameters,
+// FLOPs, bytes read and written, and KV-cache bytes, from the catalog's formulas and the bound
+// variables; and the totals, by class and by category. Each distinct layer is evaluated once
+// and multiplied by the product of the repeats above it, so the cost of a calculation depends
+// on the size of the file, not on the size of the model.
+package calc
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/layers"
+	"github.com/modeltool/modeltool/model"
+)
+
+// Options configure a calculation.
+type Options struct {
+	// Catalog is the layer catalog; nil means the builtin one.
+	Catalog *layers.Catalog
+	// Set overrides variables (from --set, --seq-len, --dtype, …).
+	Set map[string]expr.Value
+}
+
+// Row is one basic layer. Its figures are for one instance; Count says how many instances the
+// model has.
+type Row struct {
+	Path     string
+	Class    string
+	Category string
+	// Count is the product of the repeats of the layer and of every layer above it.
+	Count *big.Int
+	// TiedTo is the path of the layer whose weights this one shares: its params and weight
+	// bytes are left out of the totals.
+	TiedTo  string
+	Figures layers.Figures
+}
+
+// Sum holds totals of each figure.
+type Sum struct {
+	Params       *big.Rat
+	WeightBytes  *big.Rat
+	FLOPs        *big.Rat
+	BytesRead    *big.Rat
+	BytesWritten *big.Rat
+	KVCacheBytes *big.Rat
+}
+
+func newSum() *Sum {
+	return &Sum{new(big.Rat), new(big.Rat), new(big.Rat), new(big.Rat), new(big.Rat), new(big.Rat)}
+}
+
+// Get returns the total named by one of layers.FormulaNames.
+func (s *Sum) Get(name string) *big.Rat {
+	switch name {
+	case layers.FormulaParams:
+		return s.Params
+	case layers.FormulaWeightBytes:
+		return s.WeightBytes
+	case layers.FormulaFLOPs:
+		return s.FLOPs
+	case layers.FormulaBytesRead:
+		return s.BytesRead
+	case layers.FormulaBytesWritten:
+		return s.BytesWritten
+	case layers.FormulaKVCacheBytes:
+		return s.KVCacheBytes
+	}
+	return nil
+}
+
+// add adds count instances of a row; weights are added only when counted.
+func (s *Sum) add(r *Row, countWeights bool) {
+	c := new(big.Rat).SetInt(r.Count)
+	mul := func(dst *big.Rat, v expr.Value) {
+		if x := v.Rat(); x != nil {
+			dst.Add(dst, x.Mul(x, c))
+		}
+	}
+	if countWeights {
+		mul(s.Params, r.Figures.Params)
+		mul(s.WeightBytes, r.Figures.WeightBytes)
+	}
+	mul(s.FLOPs, r.Figures.FLOPs)
+	mul(s.BytesRead, r.Figures.BytesRead)
+	mul(s.BytesWritten, r.Figures.BytesWritten)
+	mul(s.KVCacheBytes, r.Figures.KVCacheBytes)
+}
+
+// Totals are the sums over all rows, and the same sums grouped by class and by category.
+type Totals struct {
+	Sum
+	ByClass    map[string]*Sum
+	ByCategory map[string]*Sum
+}
+
+// Variable is a bound variable and its value.
+type Variable struct {
+	Name  string
+	Value expr.Value
+}
+
+// Result is a calculation.
+type Result struct {
+	ModelID   string
+	Variables []Variable
+	Rows      []Row
+	Totals    Totals
+}
+
+// LayerError is a failure to compute one layer.
+type LayerError struct {
+	Path string
+	Err  error
+}
+
+func (e *LayerError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *LayerError) Unwrap() error { return e.Err }
+
+// VariableError is a bad variable binding.
+type VariableError struct {
+	Name string
+	Msg  string
+}
+
+func (e *VariableError) Error() string { return e.Name + ": " + e.Msg }
+
+// Bind resolves the variables of f with the overrides in set and returns them in a stable
+// order (standard variables first, then the file's), with the scope to evaluate in. Unknown
+// names in set and values that do not fit a standard variable's type are errors.
+func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, error) {
+	declared := f.DeclaredVariables()
+	var unknown []string
+	for name := range set {
+		if !declared[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		names := make([]string, 0, len(declared))
+		for n := range declared {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		msg := fmt.Sprintf("not a variable of this model (variables: %s)", strings.Join(names, ", "))
+		if s := layers.Nearest(unknown[0], names); s != "" {
+			msg = fmt.Sprintf("not a variable of this model (did you mean %s?)", s)
+		}
+		return nil, nil, &VariableError{Name: unknown[0], Msg: msg}
+	}
+	scope := f.Scope(set)
+	var order []string
+	seen := map[string]bool{}
+	for _, v := range model.StandardVariables {
+		order = append(order, v.Name)
+		seen[v.Name] = true
+	}
+	for _, v := range f.Variables {
+		if !seen[v.Name] {
+			order = append(order, v.Name)
+			seen[v.Name] = true
+		}
+	}
+	vars := make([]Variable, 0, len(order))
+	for _, name := range order {
+		v, err := scope.Lookup(name)
+		if err != nil {
+			return nil, nil, &VariableError{Name: name, Msg: err.Error()}
+		}
+		if typ := model.StandardVariableType(name); typ != "" && !layers.FitsType(typ, v) {
+			return nil, nil, &VariableError{Name: name, Msg: fmt.Sprintf("must be %s, got %s", layers.ParamTypes[typ], v)}
+		}
+		vars = append(vars, Variable{Name: name, Value: v})
+	}
+	return scope, vars, nil
+}
+
+// Compute calculates the figures of f. The file should have passed validation; problems that
+// remain (or that the chosen variables cause) are returned as errors naming the layer.
+func Compute(f *model.File, opts Options) (*Result, error) {
+	cat := opts.Catalog
+	if cat == nil {
+		cat = layers.Builtin()
+	}
+	scope, vars, err := Bind(f, opts.Set)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{ModelID: f.ModelID, Variables: vars}
+	res.Totals = Totals{Sum: *newSum(), ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
+	if err := walk(f.Layers, big.NewInt(1), scope, cat, res); err != nil {
+		return nil, err
+	}
+	for i := range res.Rows {
+		r := &res.Rows[i]
+		counted := r.TiedTo == ""
+		res.Totals.add(r, counted)
+		if res.Totals.ByClass[r.Class] == nil {
+			res.Totals.ByClass[r.Class] = newSum()
+		}
+		res.Totals.ByClass[r.Class].add(r, counted)
+		if res.Totals.ByCategory[r.Category] == nil {
+			res.Totals.ByCategory[r.Category] = newSum()
+		}
+		res.Totals.ByCategory[r.Category].add(r, counted)
+	}
+	return res, nil
+}
+
+func walk(ls []*model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog, res *Result) error {
+	for _, l := range ls {
+		c := count
+		if l.Repeat != nil {
+			n, err := repeatCount(l, scope)
+			if err != nil {
+				return &LayerError{Path: l.Path, Err: err}
+			}
+			c = new(big.Int).Mul(count, n)
+		}
+		if l.Composite {
+			if err := walk(l.SubLayers, c, scope, cat, res); err != nil {
+				return err
+			}
+			continue
+		}
+		row, err := evaluate(l, c, scope, cat)
+		if err != nil {
+			return &LayerError{Path: l.Path, Err: err}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return nil
+}
+
+func repeatCount(l *model.Layer, scope *expr.Scope) (*big.Int, error) {
+	if l.Repeat.Err != nil {
+		return nil, fmt.Errorf("repeat: %w", l.Repeat.Err)
+	}
+	v, err := l.Repeat.Expr.Eval(scope)
+	if err != nil {
+		return nil, fmt.Errorf("repeat: %w", err)
+	}
+	n, ok := v.BigInt()
+	if !ok || n.Sign() <= 0 {
+		return nil, fmt.Errorf("repeat must be a positive integer, got %s", v)
+	}
+	return n, nil
+}
+
+func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog) (Row, error) {
+	cl := cat.Lookup(l.Class)
+	if cl == nil {
+		return Row{}, fmt.Errorf("unknown basic class %s", l.Class)
+	}
+	args := make(map[string]expr.Value, len(l.Parameters))
+	for _, p := range l.Parameters {
+		if cl.Param(p.Name) == nil {
+			continue // an unknown parameter: the validator warns, the formulas cannot use it
+		}
+		if p.Value.Err != nil {
+			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, p.Value.Err)
+		}
+		v, err := p.Value.Expr.Eval(scope)
+		if err != nil {
+			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		args[p.Name] = v
+	}
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		var pe *layers.ParamError
+		if errors.As(err, &pe) {
+			return Row{}, fmt.Errorf("parameter %s of %s %s", pe.Param, cl.Name, pe.Msg)
+		}
+		return Row{}, err
+	}
+	return Row{Path: l.Path, Class: l.Class, Category: cl.Category, Count: count, TiedTo: l.TiedTo, Figures: fig}, nil
+}
