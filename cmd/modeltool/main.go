@@ -1,4 +1,9 @@
-// Command modeltool validates, populates and computes the cost of LLM model description files.
+// Command modeltool validates, fills and costs the JSON files that describe large language
+// models layer by layer. See README.md.
 package main
 
-func main() {}
+import "os"
+
+func main() {
+	os.Exit(Main(os.Args[1:], SystemStreams()))
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/fsutil"
+	"github.com/modeltool/modeltool/hardware"
+	"github.com/modeltool/modeltool/report"
+	"github.com/modeltool/modeltool/validate"
+)
+
+// dtypeBytes maps the --dtype names to bytes per element.
+var dtypeBytes = map[string]expr.Value{
+	"fp32": expr.Int(4),
+	"fp16": expr.Int(2),
+	"bf16": expr.Int(2),
+	"fp8":  expr.Int(1),
+	"int8": expr.Int(1),
+	"int4": expr.Rat(big.NewRat(1, 2)),
+}
+
+var dtypeNames = []string{"fp32", "fp16", "bf16", "fp8", "int8", "int4"}
+
+type calcOptions struct {
+	sets         []string
+	batchSize    string
+	seqLen       string
+	pastLen      string
+	dtype        string
+	weightDType  string
+	kvDType      string
+	format       string
+	hardware     string
+	hardwareFile string
+	catalogs     []string
+	exact        bool
+	color        string
+	input        string
+}
+
+func newCalcCmd(s *Streams) *cobra.Command {
+	opts := &calcOptions{}
+	cmd := &cobra.Command{
+		Use:   "calc [flags] MODEL.json|-",
+		Short: "Compute exact parameters, FLOPs, bytes and KV cache per layer and in total",
+		Long: `Compute, for every basic layer of a model file and in total, its parameters, FLOPs,
+bytes read and written and KV-cache bytes, for the batch, sequence lengths and dtypes you
+choose. Figures are exact: integers of any size and exact fractions, never floats.
+
+Variables take the file's defaults, then --set NAME=VALUE, then the shorthand flags.
+A prefill of N tokens is --seq-len N; one decode step after N tokens is
+--seq-len 1 --past-len N.
+
+The table shows readable units (--exact for every digit); --format json and csv give one
+instance per layer with its count, exactly. --hardware adds a roofline bound per layer.`,
+		Example: `  # prefill of 2048 tokens, batch 1 (the defaults)
+  modeltool calc models/llama-2-7b-hf.json
+
+  # one decode step with 4096 tokens in the cache, batch 8, on an H100
+  modeltool calc --batch-size 8 --seq-len 1 --past-len 4096 --hardware H100-SXM models/llama-2-7b-hf.json
+
+  # int4 weights, bf16 activations, fp8 KV cache, as JSON
+  modeltool calc --dtype bf16 --weight-dtype int4 --kv-dtype fp8 --format json models/mistral-7b-v0.1.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.input = args[0]
+			return runCalc(s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.sets, "set", nil, "set a variable: NAME=VALUE (a number, true/false, or a constant expression; repeatable)")
+	f.StringVar(&opts.batchSize, "batch-size", "", "sequences per batch (sets batch_size)")
+	f.StringVar(&opts.seqLen, "seq-len", "", "new tokens per sequence in this step (sets seq_len)")
+	f.StringVar(&opts.pastLen, "past-len", "", "tokens per sequence already in the KV cache (sets past_len)")
+	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtypeNames, ", ")+" (sets dtype_bytes)")
+	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes; default: as --dtype)")
+	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes; default: as --dtype)")
+	f.StringVar(&opts.format, "format", "table", "output format: "+strings.Join(report.FigureFormats, ", "))
+	f.StringVar(&opts.hardware, "hardware", "", "add a roofline time bound on this device (see docs/hardware.md)")
+	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
+	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	f.BoolVar(&opts.exact, "exact", false, "print every digit in the table instead of readable units")
+	colorFlag(cmd, &opts.color)
+	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtypeNames, cobra.ShellCompDirectiveNoFileComp))
+	}
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.FigureFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("hardware", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		for _, d := range hardware.Presets() {
+			names = append(names, d.Name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// parseSet reads one NAME=VALUE.
+func parseSet(arg string) (string, expr.Value, error) {
+	name, val, ok := strings.Cut(arg, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return "", expr.Value{}, usagef("--set %q: expected NAME=VALUE", arg)
+	}
+	v, err := constant(val)
+	if err != nil {
+		return "", expr.Value{}, usagef("--set %s: %v", name, err)
+	}
+	return name, v, nil
+}
+
+// constant evaluates a command-line value: a number, a boolean or a constant expression.
+func constant(s string) (expr.Value, error) {
+	e, err := expr.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return expr.Value{}, fmt.Errorf("%q: %v", s, err)
+	}
+	if len(e.Vars()) > 0 {
+		return expr.Value{}, fmt.Errorf("%q: a value cannot refer to variables", s)
+	}
+	return e.Eval(expr.MapEnv{})
+}
+
+func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+	set := map[string]expr.Value{}
+	for _, a := range o.sets {
+		name, v, err := parseSet(a)
+		if err != nil {
+			return nil, "", err
+		}
+		set[name] = v
+	}
+	for _, fl := range []struct{ flag, value, variable string }{
+		{"--batch-size", o.batchSize, "batch_size"},
+		{"--seq-len", o.seqLen, "seq_len"},
+		{"--past-len", o.pastLen, "past_len"},
+	} {
+		if fl.value == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(fl.value, 10, 64)
+		if err != nil || n < 0 || (n == 0 && fl.variable != "past_len") {
+			return nil, "", usagef("%s must be a positive integer, not %q", fl.flag, fl.value)
+		}
+		set[fl.variable] = expr.Int(n)
+	}
+	computeDType := ""
+	for _, fl := range []struct{ flag, value, variable string }{
+		{"--dtype", o.dtype, "dtype_bytes"},
+		{"--weight-dtype", o.weightDType, "weight_dtype_bytes"},
+		{"--kv-dtype", o.kvDType, "kv_dtype_bytes"},
+	} {
+		if fl.value == "" {
+			continue
+		}
+		v, ok := dtypeBytes[strings.ToLower(fl.value)]
+		if !ok {
+			return nil, "", usagef("%s %q is not a dtype modeltool knows (%s)", fl.flag, fl.value, strings.Join(dtypeNames, ", "))
+		}
+		set[fl.variable] = v
+		if fl.variable == "dtype_bytes" {
+			computeDType = strings.ToLower(fl.value)
+		}
+	}
+	return set, computeDType, nil
+}
+
+func runCalc(s *Streams, opts *calcOptions) error {
+	if !slices.Contains(report.FigureFormats, opts.format) {
+		return usagef("--format must be one of %s, not %q", strings.Join(report.FigureFormats, ", "), opts.format)
+	}
+	colored, err := useColor(opts.color, s, s.OutTerminal)
+	if err != nil {
+		return err
+	}
+	set, computeDType, err := opts.bindings()
+	if err != nil {
+		return err
+	}
+	device, err := opts.device()
+	if err != nil {
+		return err
+	}
+	cat, err := loadCatalog(opts.catalogs)
+	if err != nil {
+		return err
+	}
+	name, data, err := readInput(s, opts.input)
+	if err != nil {
+		return err
+	}
+	res := validate.Source(name, data, validate.Options{Catalog: cat})
+	if len(res.Diagnostics) > 0 {
+		errColor, _ := useColor(opts.color, s, s.ErrTerminal)
+		if err := report.WriteDiagnostics(s.Err, "text", res.Diagnostics, 1, errColor); err != nil {
+			return err
+		}
+		if n, _ := validate.Count(res.Diagnostics); n > 0 {
+			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n)}
+		}
+	}
+	if res.File.Template != nil {
+		return usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", name, name)
+	}
+	result, err := calc.Compute(res.File, calc.Options{Catalog: cat, Set: set})
+	if err != nil {
+		var ve *calc.VariableError
+		if errors.As(err, &ve) {
+			return usagef("variable %s", err)
+		}
+		return &findingsError{msg: err.Error()}
+	}
+	var roof *calc.Roofline
+	if device != nil {
+		if computeDType == "" {
+			computeDType = defaultComputeDType(result)
+		}
+		roof, err = calc.NewRoofline(*device, computeDType)
+		if err != nil {
+			return usagef("--hardware %s: %v", device.Name, err)
+		}
+	}
+	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored})
+}
+
+// defaultComputeDType picks the dtype whose peak applies when --dtype is not given, from the
+// bytes per activation element.
+func defaultComputeDType(res *calc.Result) string {
+	for _, v := range res.Variables {
+		if v.Name != "dtype_bytes" {
+			continue
+		}
+		switch v.Value.String() {
+		case "4":
+			return "fp32"
+		case "1":
+			return "fp8"
+		case "0.5":
+			return "int4"
+		}
+	}
+	return "bf16"
+}
+
+func (o *calcOptions) device() (*hardware.Device, error) {
+	if o.hardwareFile != "" {
+		data, err := fsutil.ReadFile(o.hardwareFile)
+		if err != nil {
+			return nil, fmt.Errorf("--hardware-file: %w", err)
+		}
+		devs, err := hardware.ParseFile(data, o.hardwareFile)
+		if err != nil {
+			return nil, err
+		}
+		if o.hardware == "" {
+			if len(devs) != 1 {
+				names := make([]string, len(devs))
+				for i, d := range devs {
+					names[i] = d.Name
+				}
+				sort.Strings(names)
+				return nil, usagef("%s describes %d devices; choose one with --hardware (%s)", o.hardwareFile, len(devs), strings.Join(names, ", "))
+			}
+			return &devs[0], nil
+		}
+		for i := range devs {
+			if strings.EqualFold(devs[i].Name, o.hardware) {
+				return &devs[i], nil
+			}
+		}
+		return nil, usagef("%s has no device named %q", o.hardwareFile, o.hardware)
+	}
+	if o.hardware == "" {
+		return nil, nil
+	}
+	d, err := hardware.Lookup(o.hardware)
+	if err != nil {
+		return nil, usagef("--hardware: %v", err)
+	}
+	return &d, nil
+}

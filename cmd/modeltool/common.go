@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/fsutil"
+	"github.com/modeltool/modeltool/layers"
+)
+
+// colorFlag registers --color on cmd.
+func colorFlag(cmd *cobra.Command, mode *string) {
+	cmd.Flags().StringVar(mode, "color", "auto", "colour output: auto (when writing to a terminal and NO_COLOR is unset), always, never")
+}
+
+// useColor decides whether to colour output written to a stream that is (or is not) a terminal.
+func useColor(mode string, s *Streams, terminal bool) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+		return terminal && s.Getenv("NO_COLOR") == "", nil
+	}
+	return false, usagef("--color must be auto, always or never, not %q", mode)
+}
+
+// loadCatalog returns the builtin catalog extended by the user's --catalog files.
+func loadCatalog(files []string) (*layers.Catalog, error) {
+	cat := layers.Builtin()
+	for _, f := range files {
+		data, err := fsutil.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading catalog: %w", err)
+		}
+		cat, err = cat.Extend(f, data)
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s:\n%w", f, err)
+		}
+	}
+	return cat, nil
+}
+
+// readInput reads a named input: a file, or standard input for "-".
+func readInput(s *Streams, name string) (display string, data []byte, err error) {
+	if name == "-" {
+		data, err = fsutil.ReadLimited(s.In, "standard input", fsutil.MaxInputBytes)
+		return "<stdin>", data, err
+	}
+	data, err = fsutil.ReadFile(name)
+	if err != nil && fsutil.IsNotExist(err) {
+		return name, nil, fmt.Errorf("%s: no such file", name)
+	}
+	return name, data, err
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/fsutil"
+	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/models"
+	"github.com/modeltool/modeltool/populate"
+	"github.com/modeltool/modeltool/report"
+	"github.com/modeltool/modeltool/validate"
+)
+
+type populateOptions struct {
+	config     string
+	template   string
+	output     string
+	check      bool
+	addMissing bool
+	catalogs   []string
+	model      string
+}
+
+func newPopulateCmd(s *Streams) *cobra.Command {
+	opts := &populateOptions{}
+	cmd := &cobra.Command{
+		Use:   "populate --config CONFIG.json [flags] [MODEL.json]",
+		Short: "Build or fill a model file from a HuggingFace config.json",
+		Long: `Build a model file from a HuggingFace config.json through the architecture template of its
+model_type (modeltool populate --help lists them), or fill an existing model file in place.
+
+Static values come from the config (hidden_size 4096 becomes 4096); what is chosen when calc
+runs stays a placeholder ("{batch_size} * {seq_len}").
+
+Given MODEL.json, populate fills only the parameters it lacks, matching layers by name path
+(older layouts included: …SdpaAttention classes, rotary_emb inside each attention), keeps
+every value, key and layer the author wrote, and reports what it filled and what it could
+not. --add-missing also inserts the template's layers the file lacks, such as the attention
+core. The output is canonical JSON, so a second run changes nothing.
+
+Writes are atomic: on any error every file is left as it was.
+
+Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
+		Example: `  # a new model file from a config
+  modeltool populate --config config.json -o models/llama-2-7b-hf.json
+
+  # fill a hand-written skeleton in place, adding the attention core and other hidden layers
+  modeltool populate --config config.json --add-missing models/my-llama.json
+
+  # in CI: fail if the file is out of sync with its config
+  modeltool populate --config models/llama-2-7b-hf.config.json --check models/llama-2-7b-hf.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.model = args[0]
+			}
+			return runPopulate(s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.config, "config", "", "the HuggingFace config.json (required)")
+	f.StringVar(&opts.template, "template", "", "a template name (model_type) or template file, instead of the config's model_type")
+	f.StringVarP(&opts.output, "output", "o", "", "write here instead of standard output (or instead of MODEL.json in place)")
+	f.BoolVar(&opts.check, "check", false, "write nothing; exit 1 if the output would differ from the file")
+	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
+	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	_ = cmd.MarkFlagRequired("config")
+	_ = cmd.RegisterFlagCompletionFunc("template", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return models.TemplateNames(), cobra.ShellCompDirectiveDefault
+	})
+	_ = cmd.MarkFlagFilename("config", "json")
+	return cmd
+}
+
+func runPopulate(s *Streams, opts *populateOptions) error {
+	if opts.model == "-" {
+		return usagef("populate writes the model file it fills; give a path, not -")
+	}
+	if opts.check && opts.output != "" {
+		return usagef("--check writes nothing; drop -o")
+	}
+	cat, err := loadCatalog(opts.catalogs)
+	if err != nil {
+		return err
+	}
+	cfgName, cfgData, err := readInput(s, opts.config)
+	if err != nil {
+		return err
+	}
+	cfg, err := populate.ReadConfig(cfgName, cfgData)
+	if err != nil {
+		return err
+	}
+	tplName, tplData, err := chooseTemplate(opts.template, cfg)
+	if err != nil {
+		return err
+	}
+	tpl, err := populate.LoadTemplate(tplName, tplData, cat)
+	if err != nil {
+		return err
+	}
+	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat}
+	var original []byte
+	if opts.model != "" {
+		name, data, err := readInput(s, opts.model)
+		if err != nil {
+			return err
+		}
+		original = data
+		existing, err := model.Parse(name, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w (fix the JSON before populate fills it)", name, err)
+		}
+		req.Existing = existing
+	}
+	res, err := populate.Run(req)
+	if err != nil {
+		return err
+	}
+	writeReport(s.Err, res)
+	switch {
+	case opts.check:
+		if opts.model == "" {
+			return usagef("--check compares with a file: give MODEL.json")
+		}
+		if !bytes.Equal(original, res.Output) {
+			return &findingsError{msg: fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", opts.model, cfgName, opts.config, opts.model)}
+		}
+		return nil
+	case opts.output == "-" || (opts.output == "" && opts.model == ""):
+		_, err := s.Out.Write(res.Output)
+		return err
+	case opts.output != "":
+		return fsutil.WriteFileAtomic(opts.output, res.Output)
+	default:
+		if bytes.Equal(original, res.Output) {
+			return nil
+		}
+		return fsutil.WriteFileAtomic(opts.model, res.Output)
+	}
+}
+
+// chooseTemplate finds the template: --template as a file if one exists at that path, else as
+// a model_type name; without --template, the config's model_type.
+func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
+	if flag != "" {
+		if st, err := os.Stat(flag); err == nil && !st.IsDir() {
+			data, err := fsutil.ReadFile(flag)
+			return flag, data, err
+		}
+		if data, ok := models.Template(flag); ok {
+			return flag, data, nil
+		}
+		return "", nil, usagef("--template %q is neither a file nor a template name (templates: %s)", flag, strings.Join(models.TemplateNames(), ", "))
+	}
+	if cfg.ModelType == "" {
+		return "", nil, fmt.Errorf("%s has no model_type; choose a template with --template (templates: %s)", cfg.Name, strings.Join(models.TemplateNames(), ", "))
+	}
+	data, ok := models.Template(cfg.ModelType)
+	if !ok {
+		return "", nil, fmt.Errorf("%s: model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.Name, cfg.ModelType, strings.Join(models.TemplateNames(), ", "))
+	}
+	return cfg.ModelType, data, nil
+}
+
+// writeReport tells on standard error what a fill did.
+func writeReport(w io.Writer, res *populate.Result) {
+	r := &res.Report
+	var b strings.Builder
+	for _, c := range r.Filled {
+		path := c.Path
+		if path == "" {
+			path = "(file)"
+		}
+		fmt.Fprintf(&b, "filled %s: %s\n", path, strings.Join(c.Keys, ", "))
+	}
+	for _, p := range r.Added {
+		fmt.Fprintf(&b, "added %s\n", p)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for _, k := range r.Kept {
+		fmt.Fprintf(&b, "kept %s\n", k)
+	}
+	for _, p := range r.Unmatched {
+		fmt.Fprintf(&b, "not filled: %s has no counterpart in the template\n", p)
+	}
+	for _, p := range r.Missing {
+		fmt.Fprintf(&b, "missing: %s (the template has it; --add-missing inserts it)\n", p)
+	}
+	errs, _ := validate.Count(res.Diagnostics)
+	if errs > 0 {
+		fmt.Fprintf(&b, "the result still has %d validation error(s):\n", errs)
+		for _, d := range res.Diagnostics {
+			fmt.Fprintf(&b, "  %s\n", report.Text(d))
+		}
+	}
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs modeltool with args and returns the exit code.
+func Main(args []string, s *Streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	path := "modeltool"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	if err != nil && isFlagError(err) {
+		err = &usageError{err: err}
+	}
+	return exitCode(err, path, s.Err)
+}
+
+// isFlagError recognises cobra's and pflag's messages for bad flags and arguments.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "unknown command", "accepts ", "requires at least", "bad flag syntax", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(s *Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "modeltool",
+		Short: "Validate, fill and cost the JSON files that describe LLMs layer by layer",
+		Long: `modeltool works on model files: the HuggingFace module tree of a model as JSON, where every
+basic layer carries the parameters its class needs. It validates them (fast, silent on
+success, file:line:col on failure), fills them from a config.json, and computes exact
+parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence and dtype.`,
+		Example: `  modeltool validate models/
+  modeltool populate --config config.json -o model.json
+  modeltool calc --seq-len 4096 --dtype bf16 models/llama-2-7b-hf.json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version(),
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.SetVersionTemplate("modeltool {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err: err} })
+	root.AddCommand(
+		newVersionCmd(s),
+		newSchemaCmd(s),
+		newValidateCmd(s),
+		newCalcCmd(s),
+		newPopulateCmd(s),
+	)
+	return root
+}
+
+// version reports the module version from the build info: a tagged version when installed
+// with go install, "(devel)" plus the VCS revision when built from a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" && v == "(devel)" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " " + rev + dirty
+	}
+	return v + " " + info.GoVersion
+}
+
+func newVersionCmd(s *Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the version of modeltool",
+		Example: "  modeltool version",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(s.Out, "modeltool %s\n", version())
+			return err
+		},
+	}
+}
