@@ -50,6 +50,9 @@ type Request struct {
 	// AddMissing inserts the template's layers that Existing lacks.
 	AddMissing bool
 	Catalog    *layers.Catalog
+	// ModelID, when set, is the model_id of a new file (instead of the config's
+	// _name_or_path or file name).
+	ModelID string
 }
 
 // Result is the file populate produced and what it did.
@@ -67,6 +70,11 @@ func Run(req Request) (*Result, error) {
 	cat := req.Catalog
 	if cat == nil {
 		cat = layers.Builtin()
+	}
+	if req.ModelID != "" {
+		cfg := *req.Config
+		cfg.ModelID = req.ModelID
+		req.Config = &cfg
 	}
 	b, err := bind(req.Config, req.Template, req.TemplateName)
 	if err != nil {

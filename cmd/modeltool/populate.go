@@ -24,6 +24,7 @@ type populateOptions struct {
 	check      bool
 	addMissing bool
 	catalogs   []string
+	modelID    string
 	model      string
 }
 
@@ -69,6 +70,7 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 	f.StringVarP(&opts.output, "output", "o", "", "write here instead of standard output (or instead of MODEL.json in place)")
 	f.BoolVar(&opts.check, "check", false, "write nothing; exit 1 if the output would differ from the file")
 	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
+	f.StringVar(&opts.modelID, "model-id", "", "the model_id to write (default: the config's _name_or_path, else its file name)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.RegisterFlagCompletionFunc("template", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -105,7 +107,7 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	if err != nil {
 		return err
 	}
-	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat}
+	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
 	var original []byte
 	if opts.model != "" {
 		name, data, err := readInput(s, opts.model)
