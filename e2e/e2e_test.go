@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar with what the binary prints now")
+
+// binDir holds the modeltool binary built for this test run.
+var binDir string
+
+// repoRoot is the repository's top directory.
+var repoRoot string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return 0, err
+	}
+	repoRoot = filepath.Dir(wd)
+	binDir, err = os.MkdirTemp("", "modeltool-e2e-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(binDir)
+	exe := "modeltool"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(binDir, exe), "./cmd/modeltool")
+	build.Dir = repoRoot
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return 0, fmt.Errorf("building modeltool: %w", err)
+	}
+	return m.Run(), nil
+}
+
+// setup puts the built binary on PATH and tells scripts where the repository is ($REPO), so
+// they can copy the shipped models and fixtures into their work directory.
+func setup(env *testscript.Env) error {
+	env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+	env.Setenv("REPO", repoRoot)
+	env.Setenv("SHARED", filepath.Join(repoRoot, "..", "shared"))
+	env.Setenv("NO_COLOR", "")
+	return nil
+}
+
+// TestScripts runs every script in testdata/script: the real binary on real files, its whole
+// output compared with the golden sections of the script. Refresh the goldens with
+// `go test ./e2e -run TestScripts -update` and review the diff like code.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "testdata", "script"),
+		Setup:               setup,
+		UpdateScripts:       *update,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+	})
+}
