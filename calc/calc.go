@@ -280,3 +280,27 @@ func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Cat
 	}
 	return Row{Path: l.Path, Class: l.Class, Category: cl.Category, Count: count, TiedTo: l.TiedTo, Figures: fig}, nil
 }
+
+// Subtotals sums the rows under every layer path (a composite's subtree, a basic layer's own
+// row): totals over all instances, shared weights once, keyed by dotted path.
+func (r *Result) Subtotals() map[string]*Sum {
+	out := map[string]*Sum{}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		path := row.Path
+		for {
+			s := out[path]
+			if s == nil {
+				s = newSum()
+				out[path] = s
+			}
+			s.add(row, row.TiedTo == "")
+			i := strings.LastIndexByte(path, '.')
+			if i < 0 {
+				break
+			}
+			path = path[:i]
+		}
+	}
+	return out
+}

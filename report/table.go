@@ -77,6 +77,13 @@ func (t *table) write(b *strings.Builder, head *color.Color) {
 	}
 }
 
+// plain is a header style without colour.
+var plain = func() *color.Color {
+	c := color.New(color.Bold)
+	c.DisableColor()
+	return c
+}()
+
 type formatter struct{ exact bool }
 
 func (f formatter) count(r *big.Rat) string {

@@ -60,6 +60,8 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newValidateCmd(s),
 		newCalcCmd(s),
 		newPopulateCmd(s),
+		newLayersCmd(s),
+		newTreeCmd(s),
 	)
 	return root
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/layers"
+	"github.com/modeltool/modeltool/report"
+)
+
+type layersOptions struct {
+	catalogs []string
+	format   string
+}
+
+func newLayersCmd(s *Streams) *cobra.Command {
+	opts := &layersOptions{}
+	cmd := &cobra.Command{
+		Use:   "layers [CLASS]",
+		Short: "Show the catalog of basic classes: required parameters and formulas",
+		Long: `Without CLASS, list every basic class the catalog knows. With CLASS (a full class path, an
+alias, or a short name such as Linear), show its parameters — what each means, which are
+required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
+		Example: `  modeltool layers
+  modeltool layers Linear
+  modeltool layers torch.nn.functional.scaled_dot_product_attention
+  modeltool layers --catalog my-catalog.json --format json`,
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range layers.Builtin().Classes() {
+				names = append(names, c.Name)
+				names = append(names, c.Aliases...)
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cat, err := loadCatalog(opts.catalogs)
+			if err != nil {
+				return err
+			}
+			switch opts.format {
+			case "text", "json":
+			default:
+				return usagef("--format must be text or json, not %q", opts.format)
+			}
+			if len(args) == 0 {
+				return report.WriteCatalog(s.Out, opts.format, cat.Classes())
+			}
+			cl, err := findClass(cat, args[0])
+			if err != nil {
+				return err
+			}
+			return report.WriteCatalog(s.Out, opts.format, []*layers.Class{cl})
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// findClass looks a class up by path, alias or unique short name.
+func findClass(cat *layers.Catalog, name string) (*layers.Class, error) {
+	if cl := cat.Lookup(name); cl != nil {
+		return cl, nil
+	}
+	var matches []*layers.Class
+	for _, cl := range cat.Classes() {
+		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
+			if strings.EqualFold(report.ShortClass(n), name) {
+				matches = append(matches, cl)
+				break
+			}
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		msg := fmt.Sprintf("no basic class %q in the catalog", name)
+		if s := cat.Suggest(name); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		return nil, &findingsError{msg: msg + "; modeltool layers lists them"}
+	}
+	var names []string
+	for _, m := range matches {
+		names = append(names, m.Name)
+	}
+	return nil, usagef("%q is ambiguous: %s", name, strings.Join(names, ", "))
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/report"
+	"github.com/modeltool/modeltool/validate"
+)
+
+type treeOptions struct {
+	calc     bool
+	catalogs []string
+	sets     []string
+}
+
+func newTreeCmd(s *Streams) *cobra.Command {
+	opts := &treeOptions{}
+	cmd := &cobra.Command{
+		Use:   "tree [flags] MODEL.json|-",
+		Short: "Print the layer hierarchy with repeat counts, like print(model)",
+		Long: `Print the layer hierarchy of a model file with repeat counts and classes, like
+print(model) in PyTorch. With --calc, each layer shows its subtree's parameters and FLOPs
+(over all instances, with the file's default variables or those given by --set).`,
+		Example: `  modeltool tree models/llama-2-7b-hf.json
+  modeltool tree --calc --set seq_len=1 --set past_len=4096 models/mixtral-8x7b-v0.1.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTree(s, opts, args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&opts.calc, "calc", false, "show each subtree's parameters and FLOPs")
+	cmd.Flags().StringArrayVar(&opts.sets, "set", nil, "set a variable for --calc: NAME=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	return cmd
+}
+
+func runTree(s *Streams, opts *treeOptions, input string) error {
+	cat, err := loadCatalog(opts.catalogs)
+	if err != nil {
+		return err
+	}
+	name, data, err := readInput(s, input)
+	if err != nil {
+		return err
+	}
+	f, err := model.Parse(name, data)
+	if err != nil {
+		return &findingsError{msg: fmt.Sprintf("%s: %v", name, err)}
+	}
+	var sums map[string]*calc.Sum
+	if opts.calc {
+		res := validate.File(f, validate.Options{Catalog: cat})
+		if n, _ := validate.Count(res); n > 0 {
+			if err := report.WriteDiagnostics(s.Err, "text", res, 1, false); err != nil {
+				return err
+			}
+			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); --calc needs a valid file", name, n)}
+		}
+		set := map[string]expr.Value{}
+		for _, a := range opts.sets {
+			k, v, err := parseSet(a)
+			if err != nil {
+				return err
+			}
+			set[k] = v
+		}
+		out, err := calc.Compute(f, calc.Options{Catalog: cat, Set: set})
+		if err != nil {
+			return &findingsError{msg: err.Error()}
+		}
+		sums = out.Subtotals()
+	}
+	return report.WriteTree(s.Out, f, sums)
+}
