@@ -3,10 +3,13 @@ package e2e
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,36 +25,79 @@ var repoRoot string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
 
-func run(m *testing.M) (int, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return 0, err
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// modeltool builds the binary once per test run (inside a test, so that the go command's test
+// cache sees the sources it reads) and returns its path.
+func modeltool(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() { buildErr = build() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	repoRoot = filepath.Dir(wd)
-	binDir, err = os.MkdirTemp("", "modeltool-e2e-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(binDir)
 	exe := "modeltool"
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", filepath.Join(binDir, exe), "./cmd/modeltool")
-	build.Dir = repoRoot
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return 0, fmt.Errorf("building modeltool: %w", err)
+	return filepath.Join(binDir, exe)
+}
+
+func build() error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
 	}
-	return m.Run(), nil
+	repoRoot = filepath.Dir(wd)
+	binDir, err = os.MkdirTemp("", "modeltool-e2e-")
+	if err != nil {
+		return err
+	}
+	if err := touchSources(repoRoot); err != nil {
+		return err
+	}
+	exe := "modeltool"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, exe), "./cmd/modeltool")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building modeltool: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// touchSources reads every file the binary is built from. The go command caches test results
+// by the files a test opens; the binary is built by a child process it cannot see, so without
+// this a change to the code would replay a stale cached pass.
+func touchSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "docs") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".json", ".mod", ".sum", ".tmpl", ".html", ".css", ".js":
+			_, err := os.ReadFile(path)
+			return err
+		}
+		return nil
+	})
 }
 
 // setup puts the built binary on PATH and tells scripts where the repository is ($REPO), so
@@ -68,6 +114,7 @@ func setup(env *testscript.Env) error {
 // output compared with the golden sections of the script. Refresh the goldens with
 // `go test ./e2e -run TestScripts -update` and review the diff like code.
 func TestScripts(t *testing.T) {
+	modeltool(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		Setup:               setup,

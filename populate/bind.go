@@ -119,8 +119,8 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 		}
 		if n == nil {
 			if k.Default == nil {
-				errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("lacks %s (%s), which the %s template needs for %s",
-					k.Name, k.Description, tplName, listPaths(used[k.Name]))})
+				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
+					k.Name, k.Description, tplName, listPaths(used[k.Name])))
 				continue
 			}
 			if k.Default.Expr != nil {
@@ -129,36 +129,36 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			continue
 		}
 		v, err := convert(n, k)
+		if err == nil && v.IsValid() {
+			err = checkKey(k, v)
+		}
 		if err != nil {
 			errs = append(errs, cfg.errorAt(n.Offset, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
 			continue
 		}
 		if v.IsValid() {
 			b.scope.Set(k.Name, v)
+			b.values[k.Name] = v
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	// Resolve every key (defaults included) and check its type and minimum.
+	// Work out the defaults of the keys the config does not give, and check them too.
 	for _, k := range tpl.Template.Config {
-		if k.Type == "string" {
+		if _, done := b.values[k.Name]; done || k.Type == "string" {
 			continue
 		}
 		v, err := b.scope.Lookup(k.Name)
-		if err != nil {
-			errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("%s: cannot work out its default: %v", k.Name, err)})
-			continue
+		if err == nil {
+			err = checkKey(k, v)
 		}
-		if err := checkKey(k, v); err != nil {
-			where := &ConfigError{File: cfg.Name}
-			if n := cfg.Get(k.Name); n != nil {
-				where = cfg.errorAt(n.Offset, "")
-			} else if k.Default != nil && k.Default.Node != nil {
-				err = fmt.Errorf("%w (its default is %s)", err, k.Default.Node.Text)
+		if err != nil {
+			msg := fmt.Sprintf("%s is not in the config, and its default cannot be used: %v", k.Name, err)
+			if k.Default != nil && k.Default.Expr != nil {
+				msg = fmt.Sprintf("%s is not in the config, and its default %s (%s) %v", k.Name, k.Default.Expr, b.show(k.Default.Expr), err)
 			}
-			where.Msg = fmt.Sprintf("%s %v", k.Name, err)
-			errs = append(errs, where)
+			errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "%s", msg))
 			continue
 		}
 		b.values[k.Name] = v

@@ -31,9 +31,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+		return fmt.Sprintf("%s:%d:%d: error: %s", e.File, e.Line, e.Col, e.Msg)
 	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s: error: %s", e.File, e.Msg)
 }
 
 // ReadConfig parses a config.json.

@@ -14,9 +14,13 @@ const (
 	exitUsage    = 2
 )
 
-// findingsError means the command ran and found problems it has already reported: exit 1 and
-// print nothing more.
-type findingsError struct{ msg string }
+// findingsError means the command ran and found problems in its input: exit 1. msg, if any,
+// is printed after "modeltool: "; raw lines (already in FILE:LINE:COL form) are printed as
+// they are.
+type findingsError struct {
+	msg string
+	raw bool
+}
 
 func (e *findingsError) Error() string { return e.msg }
 
@@ -42,7 +46,11 @@ func exitCode(err error, cmdPath string, stderr io.Writer) int {
 	}
 	var fe *findingsError
 	if errors.As(err, &fe) {
-		if fe.msg != "" {
+		switch {
+		case fe.msg == "":
+		case fe.raw:
+			fmt.Fprintln(stderr, fe.msg)
+		default:
 			fmt.Fprintf(stderr, "modeltool: %s\n", fe.msg)
 		}
 		return exitFindings

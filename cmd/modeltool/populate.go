@@ -97,7 +97,7 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	}
 	cfg, err := populate.ReadConfig(cfgName, cfgData)
 	if err != nil {
-		return err
+		return &findingsError{msg: err.Error(), raw: true}
 	}
 	tplName, tplData, err := chooseTemplate(opts.template, cfg)
 	if err != nil {
@@ -117,13 +117,13 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 		original = data
 		existing, err := model.Parse(name, data)
 		if err != nil {
-			return fmt.Errorf("%s: %w (fix the JSON before populate fills it)", name, err)
+			return &findingsError{msg: fmt.Sprintf("%s:%v (fix the JSON before populate fills it)", name, err), raw: true}
 		}
 		req.Existing = existing
 	}
 	res, err := populate.Run(req)
 	if err != nil {
-		return err
+		return &findingsError{msg: err.Error(), raw: true}
 	}
 	writeReport(s.Err, res)
 	switch {
@@ -162,11 +162,11 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 		return "", nil, usagef("--template %q is neither a file nor a template name (templates: %s)", flag, strings.Join(models.TemplateNames(), ", "))
 	}
 	if cfg.ModelType == "" {
-		return "", nil, fmt.Errorf("%s has no model_type; choose a template with --template (templates: %s)", cfg.Name, strings.Join(models.TemplateNames(), ", "))
+		return "", nil, &findingsError{msg: fmt.Sprintf("%s: error: no model_type; choose a template with --template (templates: %s)", cfg.Name, strings.Join(models.TemplateNames(), ", ")), raw: true}
 	}
 	data, ok := models.Template(cfg.ModelType)
 	if !ok {
-		return "", nil, fmt.Errorf("%s: model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.Name, cfg.ModelType, strings.Join(models.TemplateNames(), ", "))
+		return "", nil, &findingsError{msg: fmt.Sprintf("%s: error: model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.Name, cfg.ModelType, strings.Join(models.TemplateNames(), ", ")), raw: true}
 	}
 	return cfg.ModelType, data, nil
 }
