@@ -1,0 +1,125 @@
+package models_test
+
+import (
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/modeltool/modeltool/calc"
+)
+
+func TestDeepseekV3Checkpoints(t *testing.T) {
+	checkCheckpoints(t, []checkpoint{
+		// embed 129280·7168 = 926,679,040; lm_head 926,679,040; final norm 7,168;
+		// 61 × (attention 187,107,328 (q_a 11,010,048 + q_a_layernorm 1,536 + q_b 37,748,736 +
+		// kv_a 4,128,768 + kv_a_layernorm 512 + kv_b 16,777,216 + o 117,440,512) + norms 14,336);
+		// 3 dense MLPs 3·7168·18432 = 396,361,728; 58 MoE blocks 256·3·7168·2048 +
+		// 3·7168·2048 + router 256·7168 = 11,320,164,352. No MTP layer, no router bias buffer.
+		{"models/deepseek-v3.config.json", "671_026_404_352"},
+	})
+}
+
+// TestDeepseekV3Branches builds a small made-up deepseek_v3 config that takes the branches the
+// shipped checkpoint does not: q_lora_rank null (a plain q_proj), attention_bias true,
+// rope_interleave false, tied embeddings and two shared experts.
+func TestDeepseekV3Branches(t *testing.T) {
+	cfg := `{
+  "model_type": "deepseek_v3", "torch_dtype": "bfloat16", "hidden_act": "silu",
+  "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128, "moe_intermediate_size": 32,
+  "num_hidden_layers": 3, "first_k_dense_replace": 1, "num_attention_heads": 4,
+  "q_lora_rank": null, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8,
+  "n_routed_experts": 8, "num_experts_per_tok": 2, "n_shared_experts": 2,
+  "attention_bias": true, "rope_interleave": false, "tie_word_embeddings": true
+}`
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// embed 1000·64 = 64,000 (tied, once)
+	// attention per layer: q_proj 64·4·12 = 3,072 (no bias) + kv_a 64·20 + 20 = 1,300 +
+	//   kv_a_layernorm 16 + kv_b 16·4·16 = 1,024 (no bias) + o 32·64 + 64 = 2,112 = 7,524;
+	//   + norms 128 → 7,652; × 3 = 22,956
+	// dense MLP 3·64·128 = 24,576
+	// MoE per layer: experts 8·3·64·32 = 49,152 + shared 3·64·64 = 12,288 + router 8·64 = 512
+	//   = 61,952; × 2 = 123,904
+	// final norm 64 → 64,000 + 22,956 + 24,576 + 123,904 + 64 = 235,500
+	if got := params(t, path, build(t, path, "")); got != "235500" {
+		t.Errorf("params = %s, want 235500", got)
+	}
+}
+
+// TestDeepseekV3FLOPs checks DeepSeek-V3's matmul, attention and expert FLOPs against hand
+// arithmetic. h 7168, H 128, q_lora 1536, kv_lora 512, qk_nope 128, qk_rope 64, v 128, 61 layers
+// of which 3 dense (I 18432) and 58 MoE (256 experts of 2048, k 8, one shared expert of 2048),
+// V 129280, untied.
+func TestDeepseekV3FLOPs(t *testing.T) {
+	const file = "deepseek-v3.json"
+	// Linear weights a token passes through:
+	//   attention per layer: q_a 7168·1536 = 11,010,048 + q_b 1536·24576 = 37,748,736 +
+	//     kv_a 7168·576 = 4,128,768 + kv_b 512·32768 = 16,777,216 + o 16384·7168 = 117,440,512
+	//     = 187,105,280; × 61 = 11,413,422,080
+	//   dense MLP 3·7168·18432 = 396,361,728; × 3 = 1,189,085,184
+	//   MoE: one expert is 3·7168·2048 = 44,040,192; the shared expert sees every token and the
+	//     256 routed experts see N·8/256 tokens each, 8N rows in all: 9·44,040,192 = 396,361,728
+	//     per token; × 58 = 22,988,980,224
+	//   lm_head 7168·129280 = 926,679,040
+	//   sum 36,518,166,528 per token (the router is category "routing", not matmul)
+	// Attention per attended pair and layer: 128 heads · (2·192 QKᵀ + 2·128 AV) = 81,920.
+
+	// Prefill, batch 1, 2048 tokens (logits on all positions).
+	// matmul 2·2048·36,518,166,528 = 149,578,410,098,688
+	// attention 81,920 · (2048·2049/2 = 2,098,176) · 61 = 10,484,837,253,120
+	// KV cache: the MLA latent, 512 + 64 = 576 elements per token and layer, 2 bytes:
+	//   2048 · 576 · 2 · 61 = 143,917,056
+	pre := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 2048, "past_len": 0})
+	wantTotal(t, "prefill matmul", pre.Totals.ByCategory["matmul"].FLOPs, ratOf(149_578_410_098_688))
+	wantTotal(t, "prefill attention", pre.Totals.ByCategory["attention"].FLOPs, ratOf(10_484_837_253_120))
+	wantTotal(t, "prefill KV cache", pre.Totals.KVCacheBytes, ratOf(143_917_056))
+	// Router: 2·2048·7168·256 + 4·2048·256 per layer (matmul, sigmoid, bias add); × 58.
+	wantTotal(t, "prefill routing", pre.Totals.ByCategory["routing"].FLOPs, ratOf((2*2048*7168*256+4*2048*256)*58))
+
+	// Decode: one token after 2048 cached.
+	// matmul 2·36,518,166,528 = 73,036,333,056
+	// attention 81,920 · 2049 · 61 = 10,239,098,880
+	dec := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 1, "past_len": 2048})
+	wantTotal(t, "decode matmul", dec.Totals.ByCategory["matmul"].FLOPs, ratOf(73_036_333_056))
+	wantTotal(t, "decode attention", dec.Totals.ByCategory["attention"].FLOPs, ratOf(10_239_098_880))
+
+	// Each routed expert receives tokens·k/E rows: 2048·8/256 = 64 in prefill, 1·8/256 = 1/32 in
+	// decode; its gate_proj is 2·rows·7168·2048 FLOPs and it reads min(1, rows) of its weights.
+	expert := "model.moe_decoder_layer.mlp.experts.gate_proj"
+	for _, c := range []struct {
+		what      string
+		res       *calc.Result
+		flops     *big.Rat
+		weightRd  *big.Rat // bytes of weight read: 7168·2048·2 · min(1, rows)
+		inputRows *big.Rat
+	}{
+		{"prefill", pre, ratOf(2 * 64 * 7168 * 2048), ratOf(7168 * 2048 * 2), ratOf(64)},
+		{"decode", dec, ratOf(2 * 7168 * 2048 / 32), ratOf(7168 * 2048 * 2 / 32), big.NewRat(1, 32)},
+	} {
+		row := findRow(t, c.res, expert)
+		if row == nil {
+			continue
+		}
+		if row.Count.Int64() != 58*256 {
+			t.Errorf("%s: %s count = %s, want 58·256", c.what, expert, row.Count)
+		}
+		wantTotal(t, c.what+" expert gate_proj FLOPs", row.Figures.FLOPs.Rat(), c.flops)
+		// bytes read = input rows·7168·2 + the weight share
+		in := new(big.Rat).Mul(c.inputRows, ratOf(7168*2))
+		wantTotal(t, c.what+" expert gate_proj bytes read", row.Figures.BytesRead.Rat(), in.Add(in, c.weightRd))
+	}
+}
+
+func findRow(t *testing.T, res *calc.Result, path string) *calc.Row {
+	t.Helper()
+	for i := range res.Rows {
+		if res.Rows[i].Path == path {
+			return &res.Rows[i]
+		}
+	}
+	t.Errorf("no row %s", path)
+	return nil
+}
