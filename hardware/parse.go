@@ -3,18 +3,14 @@ package hardware
 import (
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/jsonpos"
 	"math/big"
-	"strconv"
 	"strings"
 )
 
 // Keys of a device object, in the order they are documented.
 var deviceKeys = []string{"name", "aliases", "vendor", "memory_bytes", "memory_bandwidth", "peak_flops", "source", "notes"}
-
-// maxExponent bounds the decimal exponent of a number literal, so that a
-// literal like 1e999999999 cannot make the exact reader build a huge
-// integer. Real figures are near 1e9..1e18.
-const maxExponent = 100
 
 // ParseFile reads a user's hardware file: a JSON object describing one
 // device, or an array of such objects, in the same shape as the embedded
@@ -36,22 +32,30 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 	if filename == "" {
 		filename = "<input>"
 	}
-	root, err := parseTree(filename, data)
+	doc, err := jsonpos.Parse(filename, data, jsonpos.Options{MaxDepth: maxDepth})
 	if err != nil {
+		var se *jsonpos.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("reading hardware file: %s:%d:%d: invalid JSON: %s", filename, se.Line, se.Col, se.Msg)
+		}
 		return nil, fmt.Errorf("reading hardware file: %w", err)
 	}
-	d := &decoder{file: filename, data: data}
-	var objs []*jvalue
-	switch root.kind {
-	case jObject:
-		objs = []*jvalue{root}
-	case jArray:
-		if len(root.elems) == 0 {
-			return nil, fmt.Errorf("reading hardware file: %w", d.at(root.off, "the array has no devices"))
+	root := doc.Root
+	d := &decoder{file: filename, doc: doc}
+	for _, dup := range doc.Duplicates {
+		d.fail(dup.Again, "duplicate key %q", dup.Key)
+	}
+	var objs []*jsonpos.Node
+	switch root.Kind {
+	case jsonpos.Object:
+		objs = []*jsonpos.Node{root}
+	case jsonpos.Array:
+		if len(root.Items) == 0 {
+			return nil, fmt.Errorf("reading hardware file: %w", d.at(root.Offset, "the array has no devices"))
 		}
-		objs = root.elems
+		objs = root.Items
 	default:
-		return nil, fmt.Errorf("reading hardware file: %w", d.at(root.off, "expected a device object or an array of them, got %s", root.kind))
+		return nil, fmt.Errorf("reading hardware file: %w", d.at(root.Offset, "expected a device object or an array of them, got %s", root.Kind))
 	}
 	devices := make([]Device, 0, len(objs))
 	type owner struct {
@@ -72,7 +76,7 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 			key := normalize(n)
 			if other, dup := names[key]; dup {
 				if other.index != i { // repeating its own name is harmless
-					d.errs = append(d.errs, d.at(obj.off, "device %q: name or alias %q is also used by device %q", dev.Name, n, other.name))
+					d.errs = append(d.errs, d.at(obj.Offset, "device %q: name or alias %q is also used by device %q", dev.Name, n, other.name))
 				}
 				continue
 			}
@@ -88,43 +92,43 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 
 type decoder struct {
 	file string
-	data []byte
+	doc  *jsonpos.Document
 	errs []error
 }
 
-func (d *decoder) at(off int64, format string, args ...any) error {
-	line, col := lineCol(d.data, off)
-	return &posError{file: d.file, line: line, col: col, msg: fmt.Sprintf(format, args...)}
+func (d *decoder) at(off int, format string, args ...any) error {
+	pos := d.doc.Position(off)
+	return &posError{file: d.file, line: pos.Line, col: pos.Col, msg: fmt.Sprintf(format, args...)}
 }
 
-func (d *decoder) fail(off int64, format string, args ...any) {
+func (d *decoder) fail(off int, format string, args ...any) {
 	d.errs = append(d.errs, d.at(off, format, args...))
 }
 
 // device decodes one device object; ok is false if it had errors (which
 // are recorded in d.errs).
-func (d *decoder) device(v *jvalue, label string) (Device, bool) {
-	if v.kind != jObject {
-		d.fail(v.off, "%s: expected an object, got %s", label, v.kind)
+func (d *decoder) device(v *jsonpos.Node, label string) (Device, bool) {
+	if v.Kind != jsonpos.Object {
+		d.fail(v.Offset, "%s: expected an object, got %s", label, v.Kind)
 		return Device{}, false
 	}
 	before := len(d.errs)
 	var dev Device
 	// Name the device in later messages once its name is known.
-	for _, m := range v.members {
-		if m.key == "name" && m.val.kind == jString && strings.TrimSpace(m.val.str) != "" {
-			label = fmt.Sprintf("device %q", m.val.str)
+	for _, m := range v.Members {
+		if m.Key == "name" && m.Value.Kind == jsonpos.String && strings.TrimSpace(m.Value.Text) != "" {
+			label = fmt.Sprintf("device %q", m.Value.Text)
 		}
 	}
 	has := map[string]bool{}
-	for _, m := range v.members {
-		has[m.key] = true
-		val := m.val
-		switch m.key {
+	for _, m := range v.Members {
+		has[m.Key] = true
+		val := m.Value
+		switch m.Key {
 		case "name":
 			if s, ok := d.str(val, label, "name"); ok {
 				if normalize(s) == "" {
-					d.fail(val.off, "%s: name must not be empty", label)
+					d.fail(val.Offset, "%s: name must not be empty", label)
 				}
 				dev.Name = s
 			}
@@ -133,17 +137,17 @@ func (d *decoder) device(v *jvalue, label string) (Device, bool) {
 				dev.Vendor = s
 			}
 		case "aliases":
-			if val.kind != jArray {
-				d.fail(val.off, "%s: aliases must be an array of strings, got %s", label, val.kind)
+			if val.Kind != jsonpos.Array {
+				d.fail(val.Offset, "%s: aliases must be an array of strings, got %s", label, val.Kind)
 				continue
 			}
-			for i, el := range val.elems {
+			for i, el := range val.Items {
 				s, ok := d.str(el, label, fmt.Sprintf("aliases[%d]", i))
 				if !ok {
 					continue
 				}
 				if normalize(s) == "" {
-					d.fail(el.off, "%s: aliases[%d] must not be empty", label, i)
+					d.fail(el.Offset, "%s: aliases[%d] must not be empty", label, i)
 					continue
 				}
 				dev.Aliases = append(dev.Aliases, s)
@@ -151,7 +155,7 @@ func (d *decoder) device(v *jvalue, label string) (Device, bool) {
 		case "memory_bytes":
 			if r, ok := d.positive(val, label, "memory_bytes", "bytes"); ok {
 				if !r.IsInt() {
-					d.fail(val.off, "%s: memory_bytes must be a whole number of bytes, got %s", label, val.num)
+					d.fail(val.Offset, "%s: memory_bytes must be a whole number of bytes, got %s", label, val.Text)
 					continue
 				}
 				dev.MemoryBytes = new(big.Int).Set(r.Num())
@@ -161,21 +165,21 @@ func (d *decoder) device(v *jvalue, label string) (Device, bool) {
 				dev.MemoryBandwidth = r
 			}
 		case "peak_flops":
-			if val.kind != jObject {
-				d.fail(val.off, "%s: peak_flops must be an object from dtype to FLOP/s, got %s", label, val.kind)
+			if val.Kind != jsonpos.Object {
+				d.fail(val.Offset, "%s: peak_flops must be an object from dtype to FLOP/s, got %s", label, val.Kind)
 				continue
 			}
 			dev.PeakFLOPS = map[string]*big.Rat{}
-			if len(val.members) == 0 {
-				d.fail(val.off, "%s: peak_flops has no entries (known dtypes: %s)", label, strings.Join(dtypes, ", "))
+			if len(val.Members) == 0 {
+				d.fail(val.Offset, "%s: peak_flops has no entries (known dtypes: %s)", label, strings.Join(dtypes, ", "))
 			}
-			for _, pm := range val.members {
-				if !knownDType(pm.key) {
-					d.fail(pm.keyOff, "%s: peak_flops: unknown dtype %q (known: %s)", label, pm.key, strings.Join(dtypes, ", "))
+			for _, pm := range val.Members {
+				if !knownDType(pm.Key) {
+					d.fail(pm.KeyOffset, "%s: peak_flops: unknown dtype %q (known: %s)", label, pm.Key, strings.Join(dtypes, ", "))
 					continue
 				}
-				if r, ok := d.positive(pm.val, label, "peak_flops."+pm.key, "FLOP/s"); ok {
-					dev.PeakFLOPS[pm.key] = r
+				if r, ok := d.positive(pm.Value, label, "peak_flops."+pm.Key, "FLOP/s"); ok {
+					dev.PeakFLOPS[pm.Key] = r
 				}
 			}
 		case "source":
@@ -187,75 +191,78 @@ func (d *decoder) device(v *jvalue, label string) (Device, bool) {
 				dev.Notes = s
 			}
 		default:
-			d.fail(m.keyOff, "%s: unknown key %q (known keys: %s)", label, m.key, strings.Join(deviceKeys, ", "))
+			d.fail(m.KeyOffset, "%s: unknown key %q (known keys: %s)", label, m.Key, strings.Join(deviceKeys, ", "))
 		}
 	}
 	for _, req := range []string{"name", "memory_bandwidth", "peak_flops"} {
 		if !has[req] {
-			d.fail(v.off, "%s: missing required key %q", label, req)
+			d.fail(v.Offset, "%s: missing required key %q", label, req)
 		}
 	}
 	return dev, len(d.errs) == before
 }
 
-func (d *decoder) str(v *jvalue, label, key string) (string, bool) {
-	if v.kind != jString {
-		d.fail(v.off, "%s: %s must be a string, got %s", label, key, v.kind)
+func (d *decoder) str(v *jsonpos.Node, label, key string) (string, bool) {
+	if v.Kind != jsonpos.String {
+		d.fail(v.Offset, "%s: %s must be a string, got %s", label, key, v.Kind)
 		return "", false
 	}
-	return v.str, true
+	return v.Text, true
 }
 
 // text reads a string, or an array of strings joined with newlines.
-func (d *decoder) text(v *jvalue, label, key string) (string, bool) {
-	switch v.kind {
-	case jString:
-		return v.str, true
-	case jArray:
-		parts := make([]string, 0, len(v.elems))
+func (d *decoder) text(v *jsonpos.Node, label, key string) (string, bool) {
+	switch v.Kind {
+	case jsonpos.String:
+		return v.Text, true
+	case jsonpos.Array:
+		parts := make([]string, 0, len(v.Items))
 		ok := true
-		for i, el := range v.elems {
+		for i, el := range v.Items {
 			s, good := d.str(el, label, fmt.Sprintf("%s[%d]", key, i))
 			ok = ok && good
 			parts = append(parts, s)
 		}
 		return strings.Join(parts, "\n"), ok
 	default:
-		d.fail(v.off, "%s: %s must be a string or an array of strings, got %s", label, key, v.kind)
+		d.fail(v.Offset, "%s: %s must be a string or an array of strings, got %s", label, key, v.Kind)
 		return "", false
 	}
 }
 
 // positive reads a JSON number exactly and requires it to be above zero.
-func (d *decoder) positive(v *jvalue, label, key, unit string) (*big.Rat, bool) {
-	if v.kind != jNumber {
-		d.fail(v.off, "%s: %s must be a number (%s), got %s", label, key, unit, v.kind)
+func (d *decoder) positive(v *jsonpos.Node, label, key, unit string) (*big.Rat, bool) {
+	if v.Kind != jsonpos.Number {
+		d.fail(v.Offset, "%s: %s must be a number (%s), got %s", label, key, unit, v.Kind)
 		return nil, false
 	}
-	r, err := parseExact(v.num)
+	n, err := expr.ParseNumber(v.Text)
 	if err != nil {
-		d.fail(v.off, "%s: %s: %v", label, key, err)
+		var ee *expr.Error
+		if errors.As(err, &ee) {
+			err = errors.New(ee.Msg)
+		}
+		d.fail(v.Offset, "%s: %s: %v", label, key, err)
 		return nil, false
 	}
+	r := n.Rat()
 	if r.Sign() <= 0 {
-		d.fail(v.off, "%s: %s must be positive, got %s", label, key, v.num)
+		d.fail(v.Offset, "%s: %s must be positive, got %s", label, key, v.Text)
 		return nil, false
 	}
 	return r, true
 }
 
-// parseExact reads a JSON number literal as an exact rational.
-func parseExact(lit string) (*big.Rat, error) {
-	if i := strings.IndexAny(lit, "eE"); i >= 0 {
-		exp := strings.TrimPrefix(lit[i+1:], "+")
-		n, err := strconv.Atoi(exp)
-		if err != nil || n > maxExponent || n < -maxExponent {
-			return nil, fmt.Errorf("number %s has an exponent outside ±%d", lit, maxExponent)
-		}
-	}
-	r, ok := new(big.Rat).SetString(lit)
-	if !ok {
-		return nil, fmt.Errorf("cannot read number %s", lit)
-	}
-	return r, nil
+// maxDepth bounds nesting; a hardware file is at most four levels deep.
+const maxDepth = 32
+
+// posError is an error at a position of a named input.
+type posError struct {
+	file      string
+	line, col int
+	msg       string
+}
+
+func (e *posError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.file, e.line, e.col, e.msg)
 }
