@@ -150,8 +150,13 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 					k.Description = v.Text
 				}
 				if v := m.Value.Get("default"); v != nil {
-					d := b.value(v)
-					k.Default = &d
+					if k.Type == "string" && v.Kind == jsonpos.String {
+						// A string key's default is the literal string, not an expression.
+						k.Default = &Value{Node: v}
+					} else {
+						d := b.value(v)
+						k.Default = &d
+					}
 				}
 				if v := m.Value.Get("minimum"); v != nil {
 					d := b.value(v)

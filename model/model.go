@@ -152,6 +152,8 @@ type ConfigKey struct {
 	Type        string
 	Description string
 	// Default is used when the config lacks the key or holds null; nil means the key is required.
+	// For a string key it is the literal string (Node only, no Expr), which HuggingFace configs
+	// often omit (Falcon's activation defaults to "gelu").
 	Default *Value
 	// Minimum, when set, is the smallest number the key may hold.
 	Minimum *Value

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -243,7 +244,9 @@ func (c *checker) templateHeader() {
 	t := c.f.Template
 	for _, k := range t.Config {
 		ptr := "/template/config/" + jsonpos.EscapePointerToken(k.Name)
-		if k.Default != nil {
+		if k.Default != nil && k.Type == "string" {
+			c.stringDefault(k, ptr+"/default")
+		} else if k.Default != nil {
 			c.expression(k.Default, ptr+"/default", nil, "default of config key "+k.Name)
 		}
 		if k.Enum != nil && k.Type != "string" {
@@ -254,6 +257,19 @@ func (c *checker) templateHeader() {
 		if r.Check.Node != nil {
 			c.expression(&r.Check, fmt.Sprintf("/template/requires/%d/check", i), nil, "requirement")
 		}
+	}
+}
+
+// stringDefault checks the default of a string config key: a literal string, one of the enum
+// when there is one.
+func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
+	n := k.Default.Node
+	if n.Kind != jsonpos.String {
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not a %s", k.Name, n.Kind))
+		return
+	}
+	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("the default %q of config key %s is not one of its enum (%s)", n.Text, k.Name, strings.Join(k.Enum, ", ")))
 	}
 }
 
