@@ -153,6 +153,10 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 					d := b.value(v)
 					k.Default = &d
 				}
+				if v := m.Value.Get("null"); v != nil {
+					d := b.value(v)
+					k.Null = &d
+				}
 				if v := m.Value.Get("minimum"); v != nil {
 					d := b.value(v)
 					k.Minimum = &d

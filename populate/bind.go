@@ -58,6 +58,9 @@ func usage(tpl *model.File) map[string][]string {
 		if k.Default != nil && k.Default.Expr != nil {
 			defaults[k.Name] = k.Default.Expr.VarNames()
 		}
+		if k.Null != nil && k.Null.Expr != nil {
+			defaults[k.Name] = append(defaults[k.Name], k.Null.Expr.VarNames()...)
+		}
 	}
 	out := map[string][]string{}
 	for _, k := range tpl.Template.Config {
@@ -117,6 +120,12 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 				continue
 			}
 		}
+		if n == nil && k.Null != nil && cfg.IsNull(k.Name) {
+			if k.Null.Expr != nil {
+				b.scope.Define(k.Name, k.Null.Expr)
+			}
+			continue
+		}
 		if n == nil {
 			if k.Default == nil {
 				errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("lacks %s (%s), which the %s template needs for %s",
@@ -154,6 +163,9 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			where := &ConfigError{File: cfg.Name}
 			if n := cfg.Get(k.Name); n != nil {
 				where = cfg.errorAt(n.Offset, "")
+			} else if k.Null != nil && k.Null.Node != nil && cfg.IsNull(k.Name) {
+				where = cfg.errorAt(cfg.Doc.Root.Get(k.Name).Offset, "")
+				err = fmt.Errorf("%w (its value for null is %s)", err, k.Null.Node.Text)
 			} else if k.Default != nil && k.Default.Node != nil {
 				err = fmt.Errorf("%w (its default is %s)", err, k.Default.Node.Text)
 			}
