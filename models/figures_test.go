@@ -85,8 +85,10 @@ func equal(t *testing.T, what string, got *big.Rat, want string) {
 	if !ok {
 		t.Fatalf("%s: bad literal %q", what, want)
 	}
-	if got == nil || got.Cmp(w) != 0 {
-		t.Errorf("%s = %v, want %s", what, got, want)
+	if got == nil {
+		t.Errorf("%s is missing, want %s", what, want)
+	} else if got.Cmp(w) != 0 {
+		t.Errorf("%s = %s, want %s", what, got.RatString(), want)
 	}
 }
 
