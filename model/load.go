@@ -158,6 +158,10 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 						k.Default = &d
 					}
 				}
+				if v := m.Value.Get("null"); v != nil {
+					d := b.value(v)
+					k.Null = &d
+				}
 				if v := m.Value.Get("minimum"); v != nil {
 					d := b.value(v)
 					k.Minimum = &d

@@ -151,10 +151,15 @@ type ConfigKey struct {
 	// expressions is its length).
 	Type        string
 	Description string
-	// Default is used when the config lacks the key or holds null; nil means the key is required.
-	// For a string key it is the literal string (Node only, no Expr), which HuggingFace configs
-	// often omit (Falcon's activation defaults to "gelu").
+	// Default is used when the config lacks the key (and when it holds null, unless Null is
+	// set); nil means the key is required. For a string key it is the literal string (Node
+	// only, no Expr), which HuggingFace configs often omit (Falcon's activation defaults to
+	// "gelu").
 	Default *Value
+	// Null, when set, is used when the config holds an explicit null, for families whose
+	// config class treats null differently from an absent key (Mistral's sliding_window:
+	// absent means 4096, null means no window).
+	Null *Value
 	// Minimum, when set, is the smallest number the key may hold.
 	Minimum *Value
 	// Enum lists the values a string key may take.

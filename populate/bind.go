@@ -58,6 +58,9 @@ func usage(tpl *model.File) map[string][]string {
 		if k.Default != nil && k.Default.Expr != nil {
 			defaults[k.Name] = k.Default.Expr.VarNames()
 		}
+		if k.Null != nil && k.Null.Expr != nil {
+			defaults[k.Name] = append(defaults[k.Name], k.Null.Expr.VarNames()...)
+		}
 	}
 	out := map[string][]string{}
 	for _, k := range tpl.Template.Config {
@@ -117,6 +120,12 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 				continue
 			}
 		}
+		if n == nil && k.Null != nil && cfg.IsNull(k.Name) {
+			if k.Null.Expr != nil {
+				b.scope.Define(k.Name, k.Null.Expr)
+			}
+			continue
+		}
 		if n == nil {
 			if k.Default == nil {
 				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
@@ -154,11 +163,19 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			err = checkKey(k, v)
 		}
 		if err != nil {
-			msg := fmt.Sprintf("%s is not in the config, and its default cannot be used: %v", k.Name, err)
-			if k.Default != nil && k.Default.Expr != nil {
-				msg = fmt.Sprintf("%s is not in the config, and its default %s (%s) %v", k.Name, k.Default.Expr, b.show(k.Default.Expr), err)
+			at := cfg.Doc.Root.Offset
+			def := k.Default
+			what := "is not in the config, and its default"
+			if k.Null != nil && cfg.IsNull(k.Name) {
+				at = cfg.Doc.Root.Get(k.Name).Offset
+				def = k.Null
+				what = "is null in the config, and its value for null"
 			}
-			errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "%s", msg))
+			msg := fmt.Sprintf("%s %s cannot be used: %v", k.Name, what, err)
+			if def != nil && def.Expr != nil {
+				msg = fmt.Sprintf("%s %s %s (%s) %v", k.Name, what, def.Expr, b.show(def.Expr), err)
+			}
+			errs = append(errs, cfg.errorAt(at, "%s", msg))
 			continue
 		}
 		b.values[k.Name] = v

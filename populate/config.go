@@ -95,6 +95,12 @@ func (c *Config) Get(key string) *jsonpos.Node {
 	return n
 }
 
+// IsNull reports whether the config holds an explicit null for a top-level key.
+func (c *Config) IsNull(key string) bool {
+	n := c.Doc.Root.Get(key)
+	return n != nil && n.Kind == jsonpos.Null
+}
+
 func describe(n *jsonpos.Node) string {
 	switch n.Kind {
 	case jsonpos.String:

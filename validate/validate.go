@@ -249,6 +249,9 @@ func (c *checker) templateHeader() {
 		} else if k.Default != nil {
 			c.expression(k.Default, ptr+"/default", nil, "default of config key "+k.Name)
 		}
+		if k.Null != nil {
+			c.expression(k.Null, ptr+"/null", nil, "null value of config key "+k.Name)
+		}
 		if k.Enum != nil && k.Type != "string" {
 			c.add(k.KeyOffset, ptr, nil, Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
 		}
