@@ -40,8 +40,32 @@ func ReadLimited(r io.Reader, name string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// ReadFile reads a file of at most MaxInputBytes.
+// URLError is a path that is a URL: modeltool never touches the network.
+type URLError struct{ Path string }
+
+func (e *URLError) Error() string {
+	return fmt.Sprintf("%s is a URL; modeltool never fetches anything over the network: download it and give the file's path", e.Path)
+}
+
+// IsURL reports whether path looks like a URL rather than a file name.
+func IsURL(path string) bool {
+	i := strings.Index(path, "://")
+	if i <= 0 {
+		return false
+	}
+	for _, c := range path[:i] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ReadFile reads a file of at most MaxInputBytes. A URL is refused.
 func ReadFile(path string) ([]byte, error) {
+	if IsURL(path) {
+		return nil, &URLError{Path: path}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -75,6 +99,9 @@ func ExpandPaths(paths []string) ([]string, error) {
 		if p == "-" {
 			out = append(out, p)
 			continue
+		}
+		if IsURL(p) {
+			return nil, &URLError{Path: p}
 		}
 		st, err := os.Stat(p)
 		if err != nil {

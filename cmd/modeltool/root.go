@@ -8,8 +8,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Main runs modeltool with args and returns the exit code.
-func Main(args []string, s *Streams) int {
+// Main runs modeltool with args and returns the exit code. Nothing below it exits; a panic (a
+// bug) is reported as an internal error with exit code 2 instead of a stack trace.
+func Main(args []string, s *Streams) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(s.Err, "modeltool: internal error: %v\nPlease report this with the command line and input that caused it.\n", r)
+			code = exitUsage
+		}
+	}()
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"slices"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +86,8 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	validate.Sort(all)
 	errs, warns := validate.Count(all)
 	if len(all) > 0 || opts.format == "json" {
-		if err := report.WriteDiagnostics(s.Out, opts.format, all, len(names), colored); err != nil {
+		// A reader that went away (validate … | head) does not change the verdict.
+		if err := report.WriteDiagnostics(s.Out, opts.format, all, len(names), colored); err != nil && !errors.Is(err, syscall.EPIPE) {
 			return err
 		}
 	}
