@@ -2,14 +2,18 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/fsutil"
+	"github.com/modeltool/modeltool/layers"
 	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/models"
 	"github.com/modeltool/modeltool/populate"
@@ -18,6 +22,8 @@ import (
 )
 
 type populateOptions struct {
+	models     []string
+	paired     bool
 	config     string
 	template   string
 	output     string
@@ -25,13 +31,12 @@ type populateOptions struct {
 	addMissing bool
 	catalogs   []string
 	modelID    string
-	model      string
 }
 
 func newPopulateCmd(s *Streams) *cobra.Command {
 	opts := &populateOptions{}
 	cmd := &cobra.Command{
-		Use:   "populate --config CONFIG.json [flags] [MODEL.json]",
+		Use:   "populate [--config CONFIG.json] [flags] [MODEL.json...]",
 		Short: "Build or fill a model file from a HuggingFace config.json",
 		Long: `Build a model file from a HuggingFace config.json through the architecture template of its
 model_type (modeltool populate --help lists them), or fill an existing model file in place.
@@ -45,6 +50,11 @@ every value, key and layer the author wrote, and reports what it filled and what
 not. --add-missing also inserts the template's layers the file lacks, such as the attention
 core. The output is canonical JSON, so a second run changes nothing.
 
+Without --config, each MODEL.json is paired with the config beside it: NAME.config.json for
+NAME.json, else config.json in the same directory. With --check several files may be
+given (--paired skips those without a config beside them), which is what the pre-commit
+hook modeltool-populate-check runs.
+
 Writes are atomic: on any error every file is left as it was.
 
 Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
@@ -54,25 +64,23 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
   # fill a hand-written skeleton in place, adding the attention core and other hidden layers
   modeltool populate --config config.json --add-missing models/my-llama.json
 
-  # in CI: fail if the file is out of sync with its config
-  modeltool populate --config models/llama-2-7b-hf.config.json --check models/llama-2-7b-hf.json`,
-		Args: cobra.MaximumNArgs(1),
+  # in CI: fail if a model file is out of sync with the config beside it
+  modeltool populate --check models/llama-2-7b-hf.json
+  modeltool populate --check --paired models/*.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				opts.model = args[0]
-			}
+			opts.models = args
 			return runPopulate(s, opts)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.config, "config", "", "the HuggingFace config.json (required)")
+	f.StringVar(&opts.config, "config", "", "the HuggingFace config.json (default: the config beside MODEL.json)")
+	f.BoolVar(&opts.paired, "paired", false, "with several MODEL.json, skip those without a config beside them")
 	f.StringVar(&opts.template, "template", "", "a template name (model_type) or template file, instead of the config's model_type")
 	f.StringVarP(&opts.output, "output", "o", "", "write here instead of standard output (or instead of MODEL.json in place)")
 	f.BoolVar(&opts.check, "check", false, "write nothing; exit 1 if the output would differ from the file")
 	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
 	f.StringVar(&opts.modelID, "model-id", "", "the model_id to write (default: the config's _name_or_path, else its file name)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
-	_ = cmd.MarkFlagRequired("config")
 	_ = cmd.RegisterFlagCompletionFunc("template", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return models.TemplateNames(), cobra.ShellCompDirectiveDefault
 	})
@@ -81,17 +89,71 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 }
 
 func runPopulate(s *Streams, opts *populateOptions) error {
-	if opts.model == "-" {
-		return usagef("populate writes the model file it fills; give a path, not -")
-	}
-	if opts.check && opts.output != "" {
+	switch {
+	case len(opts.models) == 0 && opts.config == "":
+		return usagef("give --config CONFIG.json, or MODEL.json files with their configs beside them")
+	case len(opts.models) > 1 && !opts.check:
+		return usagef("several model files can only be checked (--check); fill them one at a time")
+	case opts.check && opts.output != "":
 		return usagef("--check writes nothing; drop -o")
+	case opts.check && len(opts.models) == 0:
+		return usagef("--check compares with a file: give MODEL.json")
+	case slices.Contains(opts.models, "-"):
+		return usagef("populate writes the model file it fills; give a path, not -")
 	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
 		return err
 	}
-	cfgName, cfgData, err := readInput(s, opts.config)
+	if len(opts.models) == 0 {
+		return populateOne(s, opts, cat, opts.config, "")
+	}
+	var stale []string
+	for _, m := range opts.models {
+		config := opts.config
+		if config == "" {
+			config = configBeside(m)
+			if config == "" {
+				if opts.paired {
+					continue
+				}
+				return usagef("no config beside %s (looked for %s and config.json); give --config", m, strings.TrimSuffix(m, ".json")+".config.json")
+			}
+		}
+		err := populateOne(s, opts, cat, config, m)
+		var fe *findingsError
+		if opts.check && errors.As(err, &fe) && len(opts.models) > 1 {
+			fmt.Fprintln(s.Err, fe.msg)
+			stale = append(stale, m)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(stale) > 0 {
+		return &findingsError{msg: fmt.Sprintf("%d of %d model files are out of sync with their configs", len(stale), len(opts.models))}
+	}
+	return nil
+}
+
+// configBeside finds the config of a model file: NAME.config.json beside NAME.json, else
+// config.json in the same directory; "" when there is none (or the file is itself a config).
+func configBeside(modelPath string) string {
+	if fsutil.IsHuggingFaceConfig(modelPath) {
+		return ""
+	}
+	for _, c := range []string{strings.TrimSuffix(modelPath, ".json") + ".config.json", filepath.Join(filepath.Dir(modelPath), "config.json")} {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() {
+			return c
+		}
+	}
+	return ""
+}
+
+// populateOne builds (modelPath "") or fills one model file.
+func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config, modelPath string) error {
+	cfgName, cfgData, err := readInput(s, config)
 	if err != nil {
 		return err
 	}
@@ -109,8 +171,8 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	}
 	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
 	var original []byte
-	if opts.model != "" {
-		name, data, err := readInput(s, opts.model)
+	if modelPath != "" {
+		name, data, err := readInput(s, modelPath)
 		if err != nil {
 			return err
 		}
@@ -125,17 +187,16 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	if err != nil {
 		return &findingsError{msg: err.Error(), raw: true}
 	}
-	writeReport(s.Err, res)
+	if !opts.check || !bytes.Equal(original, res.Output) {
+		writeReport(s.Err, res)
+	}
 	switch {
 	case opts.check:
-		if opts.model == "" {
-			return usagef("--check compares with a file: give MODEL.json")
-		}
 		if !bytes.Equal(original, res.Output) {
-			return &findingsError{msg: fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", opts.model, cfgName, opts.config, opts.model)}
+			return &findingsError{msg: fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", modelPath, cfgName, config, modelPath)}
 		}
 		return nil
-	case opts.output == "-" || (opts.output == "" && opts.model == ""):
+	case opts.output == "-" || (opts.output == "" && modelPath == ""):
 		_, err := s.Out.Write(res.Output)
 		return err
 	case opts.output != "":
@@ -144,7 +205,7 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 		if bytes.Equal(original, res.Output) {
 			return nil
 		}
-		return fsutil.WriteFileAtomic(opts.model, res.Output)
+		return fsutil.WriteFileAtomic(modelPath, res.Output)
 	}
 }
 
