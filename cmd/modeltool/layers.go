@@ -31,8 +31,11 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			var names []string
 			for _, c := range layers.Builtin().Classes() {
-				names = append(names, c.Name)
-				names = append(names, c.Aliases...)
+				for _, n := range append([]string{c.Name}, c.Aliases...) {
+					if strings.HasPrefix(n, toComplete) || strings.HasPrefix(report.ShortClass(n), toComplete) {
+						names = append(names, n)
+					}
+				}
 			}
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
