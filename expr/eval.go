@@ -39,9 +39,9 @@ func (e *Expr) eval(i int32, env Env) (Value, *Error) {
 	n := &e.nodes[i]
 	switch n.op {
 	case opConst:
-		return e.consts[n.a], nil
+		return e.constVal(n), nil
 	case opVar:
-		return lookup(env, e.vars[n.a].Name, int(n.col))
+		return lookup(env, e.varName(n), int(n.col))
 	case opNeg, opPos, opNot:
 		x, err := e.eval(n.a, env)
 		if err != nil {

@@ -22,12 +22,9 @@ import "errors"
 // of errors returned by Partial are columns of e's source.
 func (e *Expr) Partial(env Env) (*Expr, error) {
 	out := &Expr{
-		canon:  true,
-		nodes:  make([]node, 0, len(e.nodes)),
-		consts: make([]Value, 0, len(e.consts)+1),
-	}
-	if len(e.vars) > 0 {
-		out.vars = make([]VarRef, 0, len(e.vars))
+		canon: true,
+		nodes: make([]node, 0, len(e.nodes)),
+		names: make([]string, 0, e.nvars),
 	}
 	b := builder{in: e, env: env, out: out}
 	r, err := b.walk(e.root, true)
@@ -65,8 +62,7 @@ func (b *builder) emit(r pval) int32 {
 	if !r.isConst {
 		return r.node
 	}
-	b.out.consts = append(b.out.consts, r.v)
-	return b.add(node{op: opConst, a: int32(len(b.out.consts) - 1)}).node
+	return b.add(constNode(r.v, 0, &b.out.consts)).node
 }
 
 // boolTyped reports whether output node i is sure to give a boolean (or fail).
@@ -76,7 +72,7 @@ func (b *builder) boolTyped(i int32) bool {
 	case opNot, opAnd, opOr, opEq, opNe, opLt, opLe, opGt, opGe:
 		return true
 	case opConst:
-		return b.out.consts[n.a].k == kindBool
+		return b.out.constVal(n).k == kindBool
 	case opCond:
 		return b.boolTyped(n.b) && b.boolTyped(n.c)
 	}
@@ -89,9 +85,9 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 	n := &b.in.nodes[i]
 	switch n.op {
 	case opConst:
-		return constVal(b.in.consts[n.a]), nil
+		return constVal(b.in.constVal(n)), nil
 	case opVar:
-		name := b.in.vars[n.a].Name
+		name := b.in.varName(n)
 		if b.env != nil {
 			v, err := b.env.Lookup(name)
 			switch {
@@ -106,8 +102,9 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 				return pval{}, &Error{Col: int(n.col), Msg: "variable {" + name + "} has an invalid value", Err: ErrType}
 			}
 		}
-		b.out.vars = append(b.out.vars, VarRef{Name: name})
-		return b.add(node{op: opVar, a: int32(len(b.out.vars) - 1)}), nil
+		b.out.names = append(b.out.names, name)
+		b.out.nvars++
+		return b.add(node{op: opVar, a: int32(len(b.out.names) - 1)}), nil
 	case opNeg, opPos, opNot:
 		x, err := b.walk(n.a, strict)
 		if err != nil {

@@ -9,7 +9,7 @@ import "strconv"
 func (e *Expr) prec(i int32) int {
 	n := &e.nodes[i]
 	if n.op == opConst {
-		v := e.consts[n.a]
+		v := e.constVal(n)
 		switch {
 		case v.r == nil && v.n >= 0, v.k == kindBool:
 			return precAtom
@@ -60,7 +60,7 @@ func (pr *printer) node(i int32) {
 	switch n.op {
 	case opConst:
 		pr.mark(i)
-		v := e.consts[n.a]
+		v := e.constVal(n)
 		if v.k == kindNum && v.r == nil {
 			pr.buf = strconv.AppendInt(pr.buf, v.n, 10)
 			return
@@ -69,11 +69,8 @@ func (pr *printer) node(i int32) {
 		pr.buf = append(pr.buf, s...)
 	case opVar:
 		pr.mark(i)
-		if pr.set {
-			e.vars[n.a].Col = len(pr.buf) + 1
-		}
 		pr.buf = append(pr.buf, '{')
-		pr.buf = append(pr.buf, e.vars[n.a].Name...)
+		pr.buf = append(pr.buf, e.varName(n)...)
 		pr.buf = append(pr.buf, '}')
 	case opNeg, opPos, opNot:
 		pr.mark(i)
