@@ -28,6 +28,15 @@ const (
 	// quadratic in their size; it still holds the denominator of every number
 	// literal (at most 10^8192).
 	MaxDenomBits = 1 << 15
+	// MaxWork bounds the time one Eval or Partial may spend on big numbers, so
+	// that no expression within the other limits can take long (an operation
+	// near MaxBits takes milliseconds, and 64 KB holds thousands of them). Each
+	// operation on numbers of more than 4096 bits costs units: its size in
+	// 4096-bit blocks, plus, when it reduces a fraction, the size times the
+	// denominators' size and the square of the latter. A unit is some tens of
+	// microseconds; at most MaxWork units are spent. Numbers of modeltool's kind
+	// cost nothing.
+	MaxWork = 1 << 14
 )
 
 // op is the operation of an AST node.

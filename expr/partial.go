@@ -32,14 +32,19 @@ func (e *Expr) Partial(env Env) (*Expr, error) {
 		return nil, err
 	}
 	out.root = b.emit(r)
+	if b.err != nil {
+		return nil, b.err
+	}
 	out.src = out.print(true)
 	return out, nil
 }
 
 type builder struct {
-	in  *Expr
-	env Env
-	out *Expr
+	in   *Expr
+	env  Env
+	out  *Expr
+	work int    // see MaxWork
+	err  *Error // from emit
 }
 
 // pval is the result of partially evaluating a node: a constant that is not in
@@ -48,19 +53,27 @@ type pval struct {
 	v       Value
 	node    int32
 	isConst bool
+	col     int32 // of the input node that gave the constant
 }
 
-func constVal(v Value) pval { return pval{v: v, isConst: true} }
+func constVal(v Value, col int32) pval { return pval{v: v, isConst: true, col: col} }
 
 func (b *builder) add(n node) pval {
 	b.out.nodes = append(b.out.nodes, n)
 	return pval{node: int32(len(b.out.nodes) - 1)}
 }
 
-// emit puts r into the output and returns its node.
+// emit puts r into the output and returns its node. Printing a very large
+// constant takes time too, so it is charged (quadratically: converting to
+// decimal is superlinear).
 func (b *builder) emit(r pval) int32 {
 	if !r.isConst {
 		return r.node
+	}
+	if r.v.r != nil && b.err == nil {
+		num, den := ratBits(r.v)
+		n, d := num>>12, den>>12
+		b.err = charge(&b.work, &node{col: r.col}, (n*n+d*d)/32)
 	}
 	return b.add(constNode(r.v, 0, &b.out.consts)).node
 }
@@ -85,14 +98,14 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 	n := &b.in.nodes[i]
 	switch n.op {
 	case opConst:
-		return constVal(b.in.constVal(n)), nil
+		return constVal(b.in.constVal(n), n.col), nil
 	case opVar:
 		name := b.in.varName(n)
 		if b.env != nil {
 			v, err := b.env.Lookup(name)
 			switch {
 			case err == nil && v.IsValid():
-				return constVal(v), nil
+				return constVal(v, n.col), nil
 			case err == ErrUnbound || err != nil && errors.Is(err, ErrUnbound):
 				// unknown: stays symbolic
 			case strict:
@@ -111,9 +124,9 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 			return pval{}, err
 		}
 		if x.isConst {
-			v, err := unary(n, x.v)
+			v, err := unary(n, x.v, &b.work)
 			if err == nil {
-				return constVal(v), nil
+				return constVal(v, n.col), nil
 			}
 			if strict {
 				return pval{}, err
@@ -136,9 +149,9 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 		return pval{}, err
 	}
 	if x.isConst && y.isConst {
-		v, err := binary(n, x.v, y.v)
+		v, err := binary(n, x.v, y.v, &b.work)
 		if err == nil {
-			return constVal(v), nil
+			return constVal(v, n.col), nil
 		}
 		if strict {
 			return pval{}, err
@@ -224,16 +237,15 @@ func (b *builder) walkCall(n *node, strict bool) (pval, *Error) {
 		var acc Value
 		var err *Error
 		for k, p := range ps {
-			if p.v.k != kindNum {
-				err = typeError(n, p.v)
+			if acc, err = callStep(n, k, acc, p.v, &b.work); err != nil {
 				break
-			}
-			if k == 0 || n.fn == fnMin && numCmp(p.v, acc) < 0 || n.fn == fnMax && numCmp(p.v, acc) > 0 {
-				acc = p.v
 			}
 		}
 		if err == nil {
-			return constVal(callResult(n, acc)), nil
+			acc, err = callEnd(n, acc, &b.work)
+		}
+		if err == nil {
+			return constVal(acc, n.col), nil
 		}
 		if strict {
 			return pval{}, err
