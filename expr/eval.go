@@ -169,7 +169,13 @@ func binary(n *node, x, y Value, w *int) (Value, *Error) {
 			return Value{}, &Error{Col: int(n.col), Err: ErrType,
 				Msg: `"` + opText[n.op] + `" compares two numbers or two booleans, not ` + kindName(x) + " and " + kindName(y)}
 		}
-		return Bool(x.Equal(y) == (n.op == opEq)), nil
+		v := Bool(x.Equal(y) == (n.op == opEq))
+		if x.k == kindNum {
+			if err := charge(w, n, opCost(x, y, Value{}, false)); err != nil {
+				return Value{}, err
+			}
+		}
+		return v, nil
 	}
 	if x.k != kindNum {
 		return Value{}, typeError(n, x)

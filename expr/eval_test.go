@@ -462,6 +462,14 @@ func TestWorkLimit(t *testing.T) {
 			t.Errorf("%s…: took %v", term, d)
 		}
 	}
+	// Huge values from an Env are free to look up, not to compare.
+	huge := MapEnv{"x": BigInt(new(big.Int).Lsh(big.NewInt(1), MaxBits-1)), "y": BigInt(new(big.Int).Lsh(big.NewInt(3), MaxBits-3))}
+	for _, op := range []string{"== {y} ||", "!= {y} &&", "< {y} ||", ">= {y} &&"} { // x > y
+		_, err := MustParse(strings.Repeat("{x} "+op+" ", 1000) + "true").Eval(huge)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("many comparisons %s of huge values: %v", op, err)
+		}
+	}
 	// Printing very large constants is work too.
 	_, err := MustParse("{a}" + strings.Repeat("+2**1048575", 100)).Partial(nil)
 	if !errors.Is(err, ErrTooLarge) {

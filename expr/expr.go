@@ -34,8 +34,8 @@ const (
 	// operation on numbers of more than 4096 bits costs units: its size in
 	// 4096-bit blocks, plus, when it reduces a fraction, the size times the
 	// denominators' size and the square of the latter. A unit is some tens of
-	// microseconds; at most MaxWork units are spent. Numbers of modeltool's kind
-	// cost nothing.
+	// microseconds; at most MaxWork units are spent (a definition of a Scope is
+	// evaluated by an Eval of its own). Numbers of modeltool's kind cost nothing.
 	MaxWork = 1 << 14
 )
 
