@@ -142,7 +142,8 @@ const (
 	constBool              // a != 0
 )
 
-// Expr is a parsed expression. It is immutable: every method may be called from
+// Expr is a parsed expression, made by Parse, MustParse, Const or Partial (the
+// zero Expr is not one). It is immutable: every method may be called from
 // several goroutines at once.
 type Expr struct {
 	src    string

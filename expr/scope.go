@@ -50,8 +50,8 @@ func (s *Scope) Set(name string, v Value) {
 	clear(s.cache)
 }
 
-// Define makes name stand for the expression x, evaluated in this scope when it
-// is first looked up.
+// Define makes name stand for the expression x (not nil), evaluated in this
+// scope when it is first looked up.
 func (s *Scope) Define(name string, x *Expr) {
 	if s.defs == nil {
 		s.defs = make(map[string]*Expr)
