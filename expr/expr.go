@@ -235,7 +235,13 @@ func (e *Expr) Source() string { return e.src }
 // calls as "min({a}, 4096)", constants in their canonical form (integers in
 // decimal, terminating fractions as exact decimals such as 0.5, other fractions
 // as "1 / 3"). Parsing the canonical text gives an expression that evaluates to
-// the same value, and whose canonical text is the same.
+// the same value, and whose canonical text is the same (when it is within
+// MaxLength: a literal such as 1e4000 is written out in full).
+//
+// A constant too long for a number literal (more than MaxDigits digits) is
+// written "<digits>e<exponent>" when that fits the literal limits, and
+// otherwise, which only computed values need, as a sum of 4000-digit chunks
+// "c1 * 10 ** 4000 + c0"; either parses back to the same value.
 func (e *Expr) String() string {
 	if e.canon {
 		return e.src

@@ -12,7 +12,8 @@ import "errors"
 // The result's Source is its canonical text, and errors from evaluating it
 // point into that text. For every env B,
 // e.Partial(A).Eval(B) gives what e.Eval would give with the variables of A and
-// then those of B: the same value, or an error.
+// then those of B: the same value, or an error (MaxWork aside: the work is then
+// split between two evaluations).
 //
 // Errors found while folding (division by zero, type errors, limits, an Env
 // error other than ErrUnbound) are returned when the operation is certain to be
