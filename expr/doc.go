@@ -35,8 +35,10 @@
 // # Limits
 //
 // MaxLength, MaxDepth, MaxDigits and MaxExponent bound what Parse accepts;
-// MaxBits and MaxDenomBits bound the numbers a computation may produce. Inputs
-// beyond them fail quickly with errors wrapping ErrTooLarge.
+// MaxBits and MaxDenomBits bound the numbers a computation may produce, and
+// MaxWork the time it may spend on very large numbers. Inputs beyond them fail
+// quickly with errors wrapping ErrTooLarge. Numbers of the kind model files hold
+// are far from all of them.
 //
 // # Errors
 //

@@ -7,7 +7,7 @@ import (
 
 // Error is an error located in an expression's source: every error that Parse,
 // Eval and Partial return is an *Error. Col is the 1-based byte column inside the
-// expression (for a Partial result or a Const, inside its canonical text). Err,
+// expression's Source (for a Partial result or a Const, its canonical text). Err,
 // when not nil, is the cause: one of the sentinel errors of this package (perhaps
 // wrapped), or an error returned by an Env, so callers can use errors.Is.
 type Error struct {
@@ -39,7 +39,7 @@ var (
 	// ErrNotInteger: a fractional exponent.
 	ErrNotInteger = errors.New("exponent must be an integer")
 	// ErrTooLarge: one of the limits (MaxLength, MaxDepth, MaxDigits,
-	// MaxExponent, MaxBits, MaxDenomBits) was exceeded.
+	// MaxExponent, MaxBits, MaxDenomBits, MaxWork) was exceeded.
 	ErrTooLarge = errors.New("too large")
 	// ErrCycle: a Scope definition refers to itself, directly or through others.
 	ErrCycle = errors.New("cyclic definition")

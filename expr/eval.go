@@ -28,28 +28,30 @@ func (m MapEnv) Lookup(name string) (Value, error) {
 // an unknown variable gives "undefined variable {name}" wrapping ErrUnbound.
 // &&, || and c ? a : b evaluate only what they need.
 func (e *Expr) Eval(env Env) (Value, error) {
-	v, err := e.eval(e.root, env)
+	var work int
+	v, err := e.eval(e.root, env, &work)
 	if err != nil {
 		return Value{}, err
 	}
 	return v, nil
 }
 
-func (e *Expr) eval(i int32, env Env) (Value, *Error) {
+// eval evaluates node i; *w counts the work done on big numbers (see MaxWork).
+func (e *Expr) eval(i int32, env Env, w *int) (Value, *Error) {
 	n := &e.nodes[i]
 	switch n.op {
 	case opConst:
-		return e.consts[n.a], nil
+		return e.constVal(n), nil
 	case opVar:
-		return lookup(env, e.vars[n.a].Name, int(n.col))
+		return lookup(env, e.varName(n), int(n.col))
 	case opNeg, opPos, opNot:
-		x, err := e.eval(n.a, env)
+		x, err := e.eval(n.a, env, w)
 		if err != nil {
 			return Value{}, err
 		}
-		return unary(n, x)
+		return unary(n, x, w)
 	case opAnd, opOr:
-		x, err := e.eval(n.a, env)
+		x, err := e.eval(n.a, env, w)
 		if err != nil {
 			return Value{}, err
 		}
@@ -59,7 +61,7 @@ func (e *Expr) eval(i int32, env Env) (Value, *Error) {
 		if (x.n != 0) == (n.op == opOr) {
 			return x, nil
 		}
-		y, err := e.eval(n.b, env)
+		y, err := e.eval(n.b, env, w)
 		if err != nil {
 			return Value{}, err
 		}
@@ -68,7 +70,7 @@ func (e *Expr) eval(i int32, env Env) (Value, *Error) {
 		}
 		return y, nil
 	case opCond:
-		c, err := e.eval(n.a, env)
+		c, err := e.eval(n.a, env, w)
 		if err != nil {
 			return Value{}, err
 		}
@@ -76,49 +78,71 @@ func (e *Expr) eval(i int32, env Env) (Value, *Error) {
 			return Value{}, typeError(n, c)
 		}
 		if c.n != 0 {
-			return e.eval(n.b, env)
+			return e.eval(n.b, env, w)
 		}
-		return e.eval(n.c, env)
+		return e.eval(n.c, env, w)
 	case opCall:
 		args := e.args[n.a : n.a+n.b]
 		var acc Value
 		for k, a := range args {
-			x, err := e.eval(a, env)
+			x, err := e.eval(a, env, w)
 			if err != nil {
 				return Value{}, err
 			}
-			if x.k != kindNum {
-				return Value{}, typeError(n, x)
-			}
-			if k == 0 || n.fn == fnMin && numCmp(x, acc) < 0 || n.fn == fnMax && numCmp(x, acc) > 0 {
-				acc = x
+			if acc, err = callStep(n, k, acc, x, w); err != nil {
+				return Value{}, err
 			}
 		}
-		return callResult(n, acc), nil
+		return callEnd(n, acc, w)
 	}
-	x, err := e.eval(n.a, env)
+	x, err := e.eval(n.a, env, w)
 	if err != nil {
 		return Value{}, err
 	}
-	y, err := e.eval(n.b, env)
+	y, err := e.eval(n.b, env, w)
 	if err != nil {
 		return Value{}, err
 	}
-	return binary(n, x, y)
+	return binary(n, x, y, w)
 }
 
-func callResult(n *node, x Value) Value {
+// callStep takes argument k (x) of the call n into acc, the result so far.
+func callStep(n *node, k int, acc, x Value, w *int) (Value, *Error) {
+	if x.k != kindNum {
+		return Value{}, typeError(n, x)
+	}
+	if k == 0 {
+		return x, nil
+	}
+	c := numCmp(x, acc)
+	if err := charge(w, n, opCost(x, acc, Value{}, false)); err != nil {
+		return Value{}, err
+	}
+	if n.fn == fnMin && c < 0 || n.fn == fnMax && c > 0 {
+		return x, nil
+	}
+	return acc, nil
+}
+
+// callEnd gives the result of the call n from acc.
+func callEnd(n *node, acc Value, w *int) (Value, *Error) {
+	var v Value
 	switch n.fn {
 	case fnCeil:
-		return numCeil(x)
+		v = numCeil(acc)
 	case fnFloor:
-		return numFloor(x)
+		v = numFloor(acc)
+	default:
+		return acc, nil
 	}
-	return x
+	if err := charge(w, n, opCost(acc, Value{}, v, true)); err != nil {
+		return Value{}, err
+	}
+	return v, nil
 }
 
 // unary applies a unary operator to an evaluated operand.
-func unary(n *node, x Value) (Value, *Error) {
+func unary(n *node, x Value, w *int) (Value, *Error) {
 	if n.op == opNot {
 		if x.k != kindBool {
 			return Value{}, typeError(n, x)
@@ -129,19 +153,29 @@ func unary(n *node, x Value) (Value, *Error) {
 		return Value{}, typeError(n, x)
 	}
 	if n.op == opNeg {
-		return numNeg(x), nil
+		v := numNeg(x)
+		if err := charge(w, n, opCost(x, Value{}, v, false)); err != nil {
+			return Value{}, err
+		}
+		return v, nil
 	}
 	return x, nil
 }
 
 // binary applies an arithmetic or comparison operator to evaluated operands.
-func binary(n *node, x, y Value) (Value, *Error) {
+func binary(n *node, x, y Value, w *int) (Value, *Error) {
 	if n.op == opEq || n.op == opNe {
 		if x.k != y.k || x.k == kindInvalid {
 			return Value{}, &Error{Col: int(n.col), Err: ErrType,
 				Msg: `"` + opText[n.op] + `" compares two numbers or two booleans, not ` + kindName(x) + " and " + kindName(y)}
 		}
-		return Bool(x.Equal(y) == (n.op == opEq)), nil
+		v := Bool(x.Equal(y) == (n.op == opEq))
+		if x.k == kindNum {
+			if err := charge(w, n, opCost(x, y, Value{}, false)); err != nil {
+				return Value{}, err
+			}
+		}
+		return v, nil
 	}
 	if x.k != kindNum {
 		return Value{}, typeError(n, x)
@@ -151,6 +185,7 @@ func binary(n *node, x, y Value) (Value, *Error) {
 	}
 	var v Value
 	var f fault
+	divides := false
 	switch n.op {
 	case opAdd:
 		v, f = numAdd(x, y)
@@ -160,25 +195,74 @@ func binary(n *node, x, y Value) (Value, *Error) {
 		v, f = numMul(x, y)
 	case opDiv:
 		v, f = numDiv(x, y)
+		divides = true
 	case opFloorDiv:
 		v, f = numFloorDiv(x, y)
+		divides = true
 	case opMod:
 		v, f = numMod(x, y)
+		divides = true
 	case opPow:
 		v, f = numPow(x, y)
-	case opLt:
-		return Bool(numCmp(x, y) < 0), nil
-	case opLe:
-		return Bool(numCmp(x, y) <= 0), nil
-	case opGt:
-		return Bool(numCmp(x, y) > 0), nil
-	case opGe:
-		return Bool(numCmp(x, y) >= 0), nil
+	default: // comparisons
+		c := numCmp(x, y)
+		v = Bool(n.op == opLt && c < 0 || n.op == opLe && c <= 0 || n.op == opGt && c > 0 || n.op == opGe && c >= 0)
 	}
 	if f != noFault {
 		return Value{}, faultError(n, f, y)
 	}
+	if err := charge(w, n, opCost(x, y, v, divides)); err != nil {
+		return Value{}, err
+	}
 	return v, nil
+}
+
+// opCost estimates the work of an operation on x and y that gave v, in units
+// that each stand for about as much time as one operation on 4096-bit numbers:
+// the size of the largest numerator in 4096-bit blocks, plus, for the greatest
+// common divisor that reducing a fraction takes, its size times the size of the
+// denominators and their square. Operations on numbers below 4096 bits are free.
+// divides says that the operation divides by y (so num(y) joins the
+// denominators).
+func opCost(x, y, v Value, divides bool) int {
+	if x.r == nil && y.r == nil && v.r == nil {
+		return 0
+	}
+	xn, xd := ratBits(x)
+	yn, yd := ratBits(y)
+	vn, vd := ratBits(v)
+	d := xd + yd + vd
+	if divides {
+		d += yn
+	}
+	// The limits keep every denominator that is reduced below 2·MaxDenomBits+1
+	// bits (larger quotients are only computed when exact, without reducing).
+	n, d := max(xn, yn, vn)>>12, min(d, 2*MaxDenomBits+1)>>12
+	return n + n*d + d*d
+}
+
+// ratBits returns the sizes of the numerator and the denominator of a big x.
+func ratBits(x Value) (num, den int) {
+	if x.r == nil {
+		return 0, 0
+	}
+	if x.r.IsInt() {
+		return x.r.Num().BitLen(), 0
+	}
+	return x.r.Num().BitLen(), x.r.Denom().BitLen()
+}
+
+// charge adds units of work to *w, failing at node n beyond MaxWork.
+func charge(w *int, n *node, units int) *Error {
+	if units == 0 {
+		return nil
+	}
+	*w += units
+	if *w > MaxWork {
+		return &Error{Col: int(n.col), Err: ErrTooLarge,
+			Msg: "too much work on very large numbers (the limit is MaxWork = " + strconv.Itoa(MaxWork) + " units)"}
+	}
+	return nil
 }
 
 func kindName(v Value) string {

@@ -436,3 +436,51 @@ func TestEnvBeyondLimits(t *testing.T) {
 		t.Errorf("comparisons: %v, %v", v, err)
 	}
 }
+
+// TestWorkLimit: 64 KB expressions built to be slow stop at MaxWork, quickly.
+func TestWorkLimit(t *testing.T) {
+	for _, term := range []string{
+		"3**661000*0+",                         // powers near MaxBits
+		"(2**524287-1)**2*0+",                  // products near MaxBits
+		"(1/3**10300+1/7**5800)*0+",            // fractions near MaxDenomBits
+		"(7**11600/3**20600)//(1/3**20600)*0+", // floor division of fractions
+		"min(2**1048575, 2**1048574)*0+",       // comparisons
+		"(3**661000)%(7**300000)*0+",           // remainders
+	} {
+		src := strings.Repeat(term, (MaxLength-1)/len(term)) + "1"
+		e := MustParse(src)
+		start := time.Now()
+		_, err := e.Eval(nil)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "too much work") {
+			t.Errorf("%s…: %v, want too much work", term, err)
+		}
+		_, err = e.Partial(nil)
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "too much work") {
+			t.Errorf("%s…: Partial: %v, want too much work", term, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s…: took %v", term, d)
+		}
+	}
+	// Huge values from an Env are free to look up, not to compare.
+	huge := MapEnv{"x": BigInt(new(big.Int).Lsh(big.NewInt(1), MaxBits-1)), "y": BigInt(new(big.Int).Lsh(big.NewInt(3), MaxBits-3))}
+	for _, op := range []string{"== {y} ||", "!= {y} &&", "< {y} ||", ">= {y} &&"} { // x > y
+		_, err := MustParse(strings.Repeat("{x} "+op+" ", 1000) + "true").Eval(huge)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("many comparisons %s of huge values: %v", op, err)
+		}
+	}
+	// Printing very large constants is work too.
+	_, err := MustParse("{a}" + strings.Repeat("+2**1048575", 100)).Partial(nil)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Partial with many huge constants: %v", err)
+	}
+	// One such operation is fine, and numbers of the usual kind cost nothing.
+	if _, err := MustParse("3**661000 + 1").Eval(nil); err != nil {
+		t.Errorf("one big power: %v", err)
+	}
+	chain := strings.Repeat("1/3+", MaxLength/4-1) + "1"
+	if v, err := MustParse(chain).Eval(nil); err != nil || !v.Equal(rat(MaxLength/4-1+3, 3)) {
+		t.Errorf("long chain of fractions: %v, %v", v, err)
+	}
+}

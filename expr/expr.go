@@ -28,6 +28,15 @@ const (
 	// quadratic in their size; it still holds the denominator of every number
 	// literal (at most 10^8192).
 	MaxDenomBits = 1 << 15
+	// MaxWork bounds the time one Eval or Partial may spend on big numbers, so
+	// that no expression within the other limits can take long (an operation
+	// near MaxBits takes milliseconds, and 64 KB holds thousands of them). Each
+	// operation on numbers of more than 4096 bits costs units: its size in
+	// 4096-bit blocks, plus, when it reduces a fraction, the size times the
+	// denominators' size and the square of the latter. A unit is some tens of
+	// microseconds; at most MaxWork units are spent (a definition of a Scope is
+	// evaluated by an Eval of its own). Numbers of modeltool's kind cost nothing.
+	MaxWork = 1 << 14
 )
 
 // op is the operation of an AST node.
@@ -114,27 +123,72 @@ func lookupFunc(name string) int {
 	return -1
 }
 
-// node is one AST node. Nodes live in Expr.nodes and refer to each other by index.
+// node is one AST node. Nodes live in Expr.nodes and refer to each other by
+// index; they hold no pointers, so that a parse allocates little.
 type node struct {
 	op  op
-	fn  uint8 // opCall: the function
+	fn  uint8 // opCall: the function; opConst: how the value is stored
 	col int32 // 1-based column of the operator, function name, '?', '{' or literal
-	// opConst: a indexes Expr.consts; opVar: a indexes Expr.vars;
+	// opConst: see constVal; opVar: see varName;
 	// unary: a; binary: a, b; opCond: a ? b : c;
 	// opCall: the arguments are Expr.args[a : a+b].
 	a, b, c int32
 }
 
-// Expr is a parsed expression. It is immutable: every method may be called from
+// How an opConst node stores its value (node.fn).
+const (
+	constRef  uint8 = iota // Expr.consts[a]
+	constInt               // the int64 a<<32 | uint32(b)
+	constBool              // a != 0
+)
+
+// Expr is a parsed expression, made by Parse, MustParse, Const or Partial (the
+// zero Expr is not one). It is immutable: every method may be called from
 // several goroutines at once.
 type Expr struct {
 	src    string
 	nodes  []node
-	consts []Value
-	vars   []VarRef
-	args   []int32
-	root   int32
-	canon  bool // src is the canonical text (Const and Partial results)
+	consts []Value  // constants other than int64 integers and booleans
+	names  []string // variable names by node.a, for Const and Partial results
+	args   []int32  // arguments of calls
+	root   int32    // the root node
+	nvars  int32    // the number of variable occurrences
+	canon  bool     // src is the canonical text (Const and Partial results)
+	// inline holds the nodes of small expressions (most parameter values), so
+	// that parsing one allocates once.
+	inline [8]node
+}
+
+// constVal returns the value of the opConst node n.
+func (e *Expr) constVal(n *node) Value {
+	switch n.fn {
+	case constInt:
+		return Value{k: kindNum, n: int64(n.a)<<32 | int64(uint32(n.b))}
+	case constBool:
+		return Bool(n.a != 0)
+	}
+	return e.consts[n.a]
+}
+
+// constNode makes an opConst node for v, adding to consts when needed.
+func constNode(v Value, col int32, consts *[]Value) node {
+	switch {
+	case v.k == kindNum && v.r == nil:
+		return node{op: opConst, fn: constInt, col: col, a: int32(v.n >> 32), b: int32(uint32(v.n))}
+	case v.k == kindBool:
+		return node{op: opConst, fn: constBool, col: col, a: int32(v.n)}
+	}
+	*consts = append(*consts, v)
+	return node{op: opConst, fn: constRef, col: col, a: int32(len(*consts) - 1)}
+}
+
+// varName returns the name of the opVar node n: src[b:c] in a parsed
+// expression, names[a] in one built by Partial.
+func (e *Expr) varName(n *node) string {
+	if e.names != nil {
+		return e.names[n.a]
+	}
+	return e.src[n.b:n.c]
 }
 
 // VarRef is one occurrence of a variable in an expression's source.
@@ -166,7 +220,8 @@ func Const(v Value) *Expr {
 	if !v.IsValid() {
 		panic("expr.Const: invalid Value")
 	}
-	e := &Expr{nodes: []node{{op: opConst}}, consts: []Value{v}, canon: true}
+	e := &Expr{canon: true}
+	e.nodes = []node{constNode(v, 1, &e.consts)}
 	e.src = e.print(true)
 	return e
 }
@@ -180,7 +235,13 @@ func (e *Expr) Source() string { return e.src }
 // calls as "min({a}, 4096)", constants in their canonical form (integers in
 // decimal, terminating fractions as exact decimals such as 0.5, other fractions
 // as "1 / 3"). Parsing the canonical text gives an expression that evaluates to
-// the same value, and whose canonical text is the same.
+// the same value, and whose canonical text is the same (when it is within
+// MaxLength: a literal such as 1e4000 is written out in full).
+//
+// A constant too long for a number literal (more than MaxDigits digits) is
+// written "<digits>e<exponent>" when that fits the literal limits, and
+// otherwise, which only computed values need, as a sum of 4000-digit chunks
+// "c1 * 10 ** 4000 + c0"; either parses back to the same value.
 func (e *Expr) String() string {
 	if e.canon {
 		return e.src
@@ -190,17 +251,27 @@ func (e *Expr) String() string {
 
 // Vars returns every variable occurrence, in source order.
 func (e *Expr) Vars() []VarRef {
-	if len(e.vars) == 0 {
+	if e.nvars == 0 {
 		return nil
 	}
-	return slices.Clone(e.vars)
+	// Variable nodes are made in the order of the text (by the parser, and by
+	// Partial, which prints in the order it builds).
+	vars := make([]VarRef, 0, e.nvars)
+	for i := range e.nodes {
+		if n := &e.nodes[i]; n.op == opVar {
+			vars = append(vars, VarRef{Name: e.varName(n), Col: int(n.col)})
+		}
+	}
+	return vars
 }
 
 // VarNames returns the distinct variable names, sorted.
 func (e *Expr) VarNames() []string {
-	names := make([]string, len(e.vars))
-	for i, v := range e.vars {
-		names[i] = v.Name
+	names := make([]string, 0, e.nvars)
+	for i := range e.nodes {
+		if n := &e.nodes[i]; n.op == opVar {
+			names = append(names, e.varName(n))
+		}
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
@@ -209,7 +280,7 @@ func (e *Expr) VarNames() []string {
 // IsConst returns the value of the expression and true when it has no variables
 // and evaluates without error.
 func (e *Expr) IsConst() (Value, bool) {
-	if len(e.vars) > 0 {
+	if e.nvars > 0 {
 		return Value{}, false
 	}
 	v, err := e.Eval(nil)

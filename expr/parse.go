@@ -73,21 +73,28 @@ func Parse(src string) (*Expr, error) {
 		switch c := src[i]; {
 		case c == '{':
 			nvars++
-		case isDigit(c):
-			if i == 0 || !isDigit(src[i-1]) && src[i-1] != '.' {
-				nnums++
+			for i+1 < len(src) && src[i+1] != '}' {
+				i++
 			}
-		case c > ' ' && c != ')' && c != '}' && c != '(':
+		case isDigit(c):
+			nnums++
+			for i+1 < len(src) && (isIdentChar(src[i+1]) || src[i+1] == '.') {
+				i++
+			}
+		case isIdentStart(c):
+			nops++ // true, false or a function
+			for i+1 < len(src) && isIdentChar(src[i+1]) {
+				i++
+			}
+		case c > ' ' && c != ')' && c != '}' && c != '(' && c != ',':
 			nops++
 		}
 	}
-	if nvars > 0 {
-		e.vars = make([]VarRef, 0, nvars)
+	if n := nvars + nnums + nops; n <= len(e.inline) {
+		e.nodes = e.inline[:0:n]
+	} else {
+		e.nodes = make([]node, 0, n)
 	}
-	if nnums > 0 {
-		e.consts = make([]Value, 0, nnums)
-	}
-	e.nodes = make([]node, 0, nvars+nnums+nops)
 	p := parser{src: src, e: e}
 	p.next()
 	if p.err != nil {
@@ -432,13 +439,12 @@ func (p *parser) parsePrimary() int32 {
 	at := p.tpos
 	switch p.tk {
 	case tNum:
-		p.e.consts = append(p.e.consts, p.tval)
-		n := p.add(node{op: opConst, col: int32(at + 1), a: int32(len(p.e.consts) - 1)})
+		n := p.add(constNode(p.tval, int32(at+1), &p.e.consts))
 		p.next()
 		return n
 	case tVar:
-		p.e.vars = append(p.e.vars, VarRef{Name: p.name, Col: at + 1})
-		n := p.add(node{op: opVar, col: int32(at + 1), a: int32(len(p.e.vars) - 1)})
+		p.e.nvars++
+		n := p.add(node{op: opVar, col: int32(at + 1), b: int32(at + 1), c: int32(p.pos - 1)})
 		p.next()
 		return n
 	case tLParen:
@@ -475,8 +481,7 @@ func (p *parser) parseIdent() int32 {
 	at, name := p.tpos, p.name
 	switch name {
 	case "true", "false":
-		p.e.consts = append(p.e.consts, Bool(name == "true"))
-		n := p.add(node{op: opConst, col: int32(at + 1), a: int32(len(p.e.consts) - 1)})
+		n := p.add(constNode(Bool(name == "true"), int32(at+1), nil))
 		p.next()
 		return n
 	}

@@ -12,7 +12,8 @@ import "errors"
 // The result's Source is its canonical text, and errors from evaluating it
 // point into that text. For every env B,
 // e.Partial(A).Eval(B) gives what e.Eval would give with the variables of A and
-// then those of B: the same value, or an error.
+// then those of B: the same value, or an error (MaxWork aside: the work is then
+// split between two evaluations).
 //
 // Errors found while folding (division by zero, type errors, limits, an Env
 // error other than ErrUnbound) are returned when the operation is certain to be
@@ -22,12 +23,9 @@ import "errors"
 // of errors returned by Partial are columns of e's source.
 func (e *Expr) Partial(env Env) (*Expr, error) {
 	out := &Expr{
-		canon:  true,
-		nodes:  make([]node, 0, len(e.nodes)),
-		consts: make([]Value, 0, len(e.consts)+1),
-	}
-	if len(e.vars) > 0 {
-		out.vars = make([]VarRef, 0, len(e.vars))
+		canon: true,
+		nodes: make([]node, 0, len(e.nodes)),
+		names: make([]string, 0, e.nvars),
 	}
 	b := builder{in: e, env: env, out: out}
 	r, err := b.walk(e.root, true)
@@ -35,14 +33,19 @@ func (e *Expr) Partial(env Env) (*Expr, error) {
 		return nil, err
 	}
 	out.root = b.emit(r)
+	if b.err != nil {
+		return nil, b.err
+	}
 	out.src = out.print(true)
 	return out, nil
 }
 
 type builder struct {
-	in  *Expr
-	env Env
-	out *Expr
+	in   *Expr
+	env  Env
+	out  *Expr
+	work int    // see MaxWork
+	err  *Error // from emit
 }
 
 // pval is the result of partially evaluating a node: a constant that is not in
@@ -51,22 +54,29 @@ type pval struct {
 	v       Value
 	node    int32
 	isConst bool
+	col     int32 // of the input node that gave the constant
 }
 
-func constVal(v Value) pval { return pval{v: v, isConst: true} }
+func constVal(v Value, col int32) pval { return pval{v: v, isConst: true, col: col} }
 
 func (b *builder) add(n node) pval {
 	b.out.nodes = append(b.out.nodes, n)
 	return pval{node: int32(len(b.out.nodes) - 1)}
 }
 
-// emit puts r into the output and returns its node.
+// emit puts r into the output and returns its node. Printing a very large
+// constant takes time too, so it is charged (quadratically: converting to
+// decimal is superlinear).
 func (b *builder) emit(r pval) int32 {
 	if !r.isConst {
 		return r.node
 	}
-	b.out.consts = append(b.out.consts, r.v)
-	return b.add(node{op: opConst, a: int32(len(b.out.consts) - 1)}).node
+	if r.v.r != nil && b.err == nil {
+		num, den := ratBits(r.v)
+		n, d := num>>12, den>>12
+		b.err = charge(&b.work, &node{col: r.col}, (n*n+d*d)/32)
+	}
+	return b.add(constNode(r.v, 0, &b.out.consts)).node
 }
 
 // boolTyped reports whether output node i is sure to give a boolean (or fail).
@@ -76,7 +86,7 @@ func (b *builder) boolTyped(i int32) bool {
 	case opNot, opAnd, opOr, opEq, opNe, opLt, opLe, opGt, opGe:
 		return true
 	case opConst:
-		return b.out.consts[n.a].k == kindBool
+		return b.out.constVal(n).k == kindBool
 	case opCond:
 		return b.boolTyped(n.b) && b.boolTyped(n.c)
 	}
@@ -89,14 +99,14 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 	n := &b.in.nodes[i]
 	switch n.op {
 	case opConst:
-		return constVal(b.in.consts[n.a]), nil
+		return constVal(b.in.constVal(n), n.col), nil
 	case opVar:
-		name := b.in.vars[n.a].Name
+		name := b.in.varName(n)
 		if b.env != nil {
 			v, err := b.env.Lookup(name)
 			switch {
 			case err == nil && v.IsValid():
-				return constVal(v), nil
+				return constVal(v, n.col), nil
 			case err == ErrUnbound || err != nil && errors.Is(err, ErrUnbound):
 				// unknown: stays symbolic
 			case strict:
@@ -106,17 +116,18 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 				return pval{}, &Error{Col: int(n.col), Msg: "variable {" + name + "} has an invalid value", Err: ErrType}
 			}
 		}
-		b.out.vars = append(b.out.vars, VarRef{Name: name})
-		return b.add(node{op: opVar, a: int32(len(b.out.vars) - 1)}), nil
+		b.out.names = append(b.out.names, name)
+		b.out.nvars++
+		return b.add(node{op: opVar, a: int32(len(b.out.names) - 1)}), nil
 	case opNeg, opPos, opNot:
 		x, err := b.walk(n.a, strict)
 		if err != nil {
 			return pval{}, err
 		}
 		if x.isConst {
-			v, err := unary(n, x.v)
+			v, err := unary(n, x.v, &b.work)
 			if err == nil {
-				return constVal(v), nil
+				return constVal(v, n.col), nil
 			}
 			if strict {
 				return pval{}, err
@@ -139,9 +150,9 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 		return pval{}, err
 	}
 	if x.isConst && y.isConst {
-		v, err := binary(n, x.v, y.v)
+		v, err := binary(n, x.v, y.v, &b.work)
 		if err == nil {
-			return constVal(v), nil
+			return constVal(v, n.col), nil
 		}
 		if strict {
 			return pval{}, err
@@ -227,16 +238,15 @@ func (b *builder) walkCall(n *node, strict bool) (pval, *Error) {
 		var acc Value
 		var err *Error
 		for k, p := range ps {
-			if p.v.k != kindNum {
-				err = typeError(n, p.v)
+			if acc, err = callStep(n, k, acc, p.v, &b.work); err != nil {
 				break
-			}
-			if k == 0 || n.fn == fnMin && numCmp(p.v, acc) < 0 || n.fn == fnMax && numCmp(p.v, acc) > 0 {
-				acc = p.v
 			}
 		}
 		if err == nil {
-			return constVal(callResult(n, acc)), nil
+			acc, err = callEnd(n, acc, &b.work)
+		}
+		if err == nil {
+			return constVal(acc, n.col), nil
 		}
 		if strict {
 			return pval{}, err

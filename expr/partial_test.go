@@ -282,3 +282,38 @@ func TestPartialHugeConstants(t *testing.T) {
 type funcEnv func(string) (Value, error)
 
 func (f funcEnv) Lookup(name string) (Value, error) { return f(name) }
+
+// TestConcurrentUse: an Expr may be used from several goroutines at once (run
+// with -race).
+func TestConcurrentUse(t *testing.T) {
+	e := MustParse("{a} * 1e30 / 3 + ({c} ? min({a}, 2 ** 70) : 0.5)")
+	p, err := e.Partial(MapEnv{"c": Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	for i := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 200 {
+				env := MapEnv{"a": Int(int64(i)), "c": Bool(true)}
+				v1, err1 := e.Eval(env)
+				v2, err2 := p.Eval(env)
+				if err1 != nil || err2 != nil || !v1.Equal(v2) {
+					t.Errorf("%v, %v / %v, %v", v1, err1, v2, err2)
+					return
+				}
+				_ = e.String()
+				_ = p.String()
+				_ = e.Vars()
+				if _, err := e.Partial(env); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

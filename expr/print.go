@@ -5,23 +5,6 @@ import "strconv"
 // Canonical printing. Parentheses appear only where precedence and
 // associativity need them, so that parsing the text gives back the same tree.
 
-// prec is the precedence level of node i as printed.
-func (e *Expr) prec(i int32) int {
-	n := &e.nodes[i]
-	if n.op == opConst {
-		v := e.consts[n.a]
-		switch {
-		case v.r == nil && v.n >= 0, v.k == kindBool:
-			return precAtom
-		case v.r == nil:
-			return precUnary
-		}
-		_, p := constText(v)
-		return p
-	}
-	return opPrec[n.op]
-}
-
 // print returns the canonical text. With setCols it also records every node's
 // column in that text (for expressions built by Const and Partial, whose source
 // is their canonical text).
@@ -32,9 +15,46 @@ func (e *Expr) print(setCols bool) string {
 }
 
 type printer struct {
-	e   *Expr
-	set bool
-	buf []byte
+	e     *Expr
+	set   bool
+	buf   []byte
+	texts []constForm // by index in e.consts, computed once each
+}
+
+type constForm struct {
+	s    string
+	prec int
+}
+
+// constText returns the text and precedence of the opConst node n.
+func (pr *printer) constText(n *node) (string, int) {
+	if n.fn != constRef {
+		return constText(pr.e.constVal(n))
+	}
+	if pr.texts == nil {
+		pr.texts = make([]constForm, len(pr.e.consts))
+	}
+	f := &pr.texts[n.a]
+	if f.s == "" {
+		f.s, f.prec = constText(pr.e.consts[n.a])
+	}
+	return f.s, f.prec
+}
+
+// prec is the precedence level of node i as printed.
+func (pr *printer) prec(i int32) int {
+	n := &pr.e.nodes[i]
+	if n.op != opConst {
+		return opPrec[n.op]
+	}
+	switch {
+	case n.fn == constBool, n.fn == constInt && n.a >= 0:
+		return precAtom
+	case n.fn == constInt:
+		return precUnary
+	}
+	_, p := pr.constText(n)
+	return p
 }
 
 // sub prints node i, in parentheses when paren is true.
@@ -60,33 +80,29 @@ func (pr *printer) node(i int32) {
 	switch n.op {
 	case opConst:
 		pr.mark(i)
-		v := e.consts[n.a]
-		if v.k == kindNum && v.r == nil {
-			pr.buf = strconv.AppendInt(pr.buf, v.n, 10)
+		if n.fn == constInt {
+			pr.buf = strconv.AppendInt(pr.buf, e.constVal(n).n, 10)
 			return
 		}
-		s, _ := constText(v)
+		s, _ := pr.constText(n)
 		pr.buf = append(pr.buf, s...)
 	case opVar:
 		pr.mark(i)
-		if pr.set {
-			e.vars[n.a].Col = len(pr.buf) + 1
-		}
 		pr.buf = append(pr.buf, '{')
-		pr.buf = append(pr.buf, e.vars[n.a].Name...)
+		pr.buf = append(pr.buf, e.varName(n)...)
 		pr.buf = append(pr.buf, '}')
 	case opNeg, opPos, opNot:
 		pr.mark(i)
 		pr.buf = append(pr.buf, opText[n.op]...)
-		pr.sub(n.a, e.prec(n.a) < precUnary)
+		pr.sub(n.a, pr.prec(n.a) < precUnary)
 	case opPow:
-		pr.sub(n.a, e.prec(n.a) <= precPow)
+		pr.sub(n.a, pr.prec(n.a) <= precPow)
 		pr.buf = append(pr.buf, ' ')
 		pr.mark(i)
 		pr.buf = append(pr.buf, "** "...)
-		pr.sub(n.b, e.prec(n.b) < precUnary)
+		pr.sub(n.b, pr.prec(n.b) < precUnary)
 	case opCond:
-		pr.sub(n.a, e.prec(n.a) <= precCond)
+		pr.sub(n.a, pr.prec(n.a) <= precCond)
 		pr.buf = append(pr.buf, ' ')
 		pr.mark(i)
 		pr.buf = append(pr.buf, "? "...)
@@ -107,14 +123,14 @@ func (pr *printer) node(i int32) {
 	default: // left-associative binary operators; comparisons do not chain
 		p := opPrec[n.op]
 		if p == precCmp {
-			pr.sub(n.a, e.prec(n.a) <= p)
+			pr.sub(n.a, pr.prec(n.a) <= p)
 		} else {
-			pr.sub(n.a, e.prec(n.a) < p)
+			pr.sub(n.a, pr.prec(n.a) < p)
 		}
 		pr.buf = append(pr.buf, ' ')
 		pr.mark(i)
 		pr.buf = append(pr.buf, opText[n.op]...)
 		pr.buf = append(pr.buf, ' ')
-		pr.sub(n.b, e.prec(n.b) <= p)
+		pr.sub(n.b, pr.prec(n.b) <= p)
 	}
 }

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -148,6 +149,9 @@ func checkInvariants(t *testing.T, e *Expr, a, b MapEnv) {
 			}
 			if c.String() != p.String() {
 				t.Fatalf("Partial text not canonical: %q -> %q", p, c)
+			}
+			if !reflect.DeepEqual(c.Vars(), p.Vars()) {
+				t.Fatalf("Partial(%q) = %q: Vars() = %v, but the text has %v", e.Source(), p, p.Vars(), c.Vars())
 			}
 			if got, err := c.Eval(b); !sameResult(got, err, want, werr) {
 				t.Fatalf("%q: reparsed Partial %q under %v gives %v, %v; want %v, %v", e.Source(), p, b, got, err, want, werr)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -9,7 +10,9 @@ import (
 // over a parent Env. Lookup looks at the scope's own values first, then its own
 // definitions, then the parent. A definition is evaluated in the scope itself
 // (so definitions can refer to each other and to the parent) on its first
-// Lookup, and its value is cached until the next Set or Define.
+// Lookup, and its value (or error) is cached until the next Set or Define on
+// this scope (changes to the parent are not seen by definitions already
+// evaluated).
 //
 // A definition that refers to itself, directly or through others, fails with
 // "{a} is defined in terms of itself: a → b → a" (wrapping ErrCycle). Any other
@@ -24,8 +27,15 @@ type Scope struct {
 	parent Env
 	vals   map[string]Value
 	defs   map[string]*Expr
-	cache  map[string]Value
-	active []string // definitions being evaluated, outermost first
+	cache  map[string]cached // evaluated definitions
+	active []string          // definitions being evaluated, outermost first
+}
+
+// cached is an evaluated definition: errors are cached too, so that an expression
+// that mentions a failing definition many times does not evaluate it each time.
+type cached struct {
+	v   Value
+	err error
 }
 
 // NewScope returns an empty scope over parent, which may be nil.
@@ -40,8 +50,8 @@ func (s *Scope) Set(name string, v Value) {
 	clear(s.cache)
 }
 
-// Define makes name stand for the expression x, evaluated in this scope when it
-// is first looked up.
+// Define makes name stand for the expression x (not nil), evaluated in this
+// scope when it is first looked up.
 func (s *Scope) Define(name string, x *Expr) {
 	if s.defs == nil {
 		s.defs = make(map[string]*Expr)
@@ -74,8 +84,8 @@ func (s *Scope) Lookup(name string) (Value, error) {
 		}
 		return s.parent.Lookup(name)
 	}
-	if v, ok := s.cache[name]; ok {
-		return v, nil
+	if r, ok := s.cache[name]; ok {
+		return r.v, r.err
 	}
 	for i, a := range s.active {
 		if a == name {
@@ -89,15 +99,17 @@ func (s *Scope) Lookup(name string) (Value, error) {
 	if err != nil {
 		var ce *cycleError
 		if errors.As(err, &ce) && ce.has(name) {
-			return Value{}, ce // the cycle's own message says it all
+			err = ce.from(name) // the cycle's own message says it all
+		} else {
+			err = &defError{name: name, err: err}
 		}
-		return Value{}, &defError{name: name, err: err}
+		v = Value{}
 	}
 	if s.cache == nil {
-		s.cache = make(map[string]Value)
+		s.cache = make(map[string]cached)
 	}
-	s.cache[name] = v
-	return v, nil
+	s.cache[name] = cached{v, err}
+	return v, err
 }
 
 // defError is an error inside the definition of name.
@@ -117,11 +129,18 @@ func (e *cycleError) Error() string {
 }
 func (e *cycleError) Unwrap() error { return ErrCycle }
 
-func (e *cycleError) has(name string) bool {
-	for _, p := range e.path {
-		if p == name {
-			return true
-		}
+func (e *cycleError) has(name string) bool { return slices.Contains(e.path, name) }
+
+// from returns the same cycle told from name, which is on it.
+func (e *cycleError) from(name string) *cycleError {
+	if e.path[0] == name {
+		return e
 	}
-	return false
+	i := slices.Index(e.path, name)
+	n := len(e.path) - 1 // the last is the first again
+	path := make([]string, 0, n+1)
+	for k := range n + 1 {
+		path = append(path, e.path[(i+k)%n])
+	}
+	return &cycleError{path: path}
 }

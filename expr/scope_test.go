@@ -81,6 +81,17 @@ func TestScopeCache(t *testing.T) {
 	if parent.n != 4 { // Define dropped the cache, so y was evaluated again
 		t.Errorf("parent lookups = %d, want 4", parent.n)
 	}
+	// Errors are cached too.
+	s.Define("bad", MustParse("{x} / 0"))
+	parent.n = 0
+	_, err := MustParse("{c} ? {bad} : {bad} + {bad}").Partial(s)
+	if err != nil || parent.n != 2 { // c, then x once
+		t.Errorf("Partial: %v, %d parent lookups, want 2", err, parent.n)
+	}
+	_, err = s.Lookup("bad")
+	if !errors.Is(err, ErrDivByZero) || parent.n != 2 {
+		t.Errorf("Lookup(bad) = %v after %d parent lookups", err, parent.n)
+	}
 }
 
 func TestScopeCycles(t *testing.T) {
@@ -116,6 +127,22 @@ func TestScopeCycles(t *testing.T) {
 	s.Set("b", Int(5))
 	lookupInt(t, s, "a", 10)
 	lookupInt(t, s, "x", 11)
+
+	// Each definition on a cycle tells it from itself, also from the cache.
+	s = NewScope(nil)
+	s.Define("a", MustParse("{b}"))
+	s.Define("b", MustParse("{c}"))
+	s.Define("c", MustParse("{a}"))
+	for _, want := range []string{
+		"{a} is defined in terms of itself: a → b → c → a",
+		"{c} is defined in terms of itself: c → a → b → c",
+		"{b} is defined in terms of itself: b → c → a → b",
+	} {
+		name := want[1:2]
+		if _, err := s.Lookup(name); err == nil || err.Error() != want {
+			t.Errorf("Lookup(%s) = %v, want %q", name, err, want)
+		}
+	}
 
 	// A cycle in a branch that is not taken is no error.
 	s = NewScope(nil)

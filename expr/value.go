@@ -214,9 +214,10 @@ func (v Value) String() string {
 }
 
 // Decimal returns the number v rounded half away from zero to places fractional
-// digits (a negative places counts as 0), with trailing zeros and a trailing
-// decimal point removed, and whether that text is exactly v. Booleans give
-// "true" or "false" and exact true; the invalid Value gives "" and false.
+// digits (a negative places counts as 0, one above 1<<16 as 1<<16), with
+// trailing zeros and a trailing decimal point removed, and whether that text is
+// exactly v. Booleans give "true" or "false" and exact true; the invalid Value
+// gives "" and false.
 func (v Value) Decimal(places int) (s string, exact bool) {
 	switch {
 	case v.k == kindInvalid:
@@ -226,9 +227,7 @@ func (v Value) Decimal(places int) (s string, exact bool) {
 	case v.IsInt():
 		return v.String(), true
 	}
-	if places < 0 {
-		places = 0
-	}
+	places = min(max(places, 0), 1<<16)
 	num, den := v.r.Num(), v.r.Denom()
 	n := new(big.Int).Abs(num)
 	n.Mul(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil))
