@@ -193,7 +193,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error)
 
 	tot := &res.Totals.Sum
 	p.Totals = []htmlTotal{
-		{"Parameters", HumanCount(tot.Params), exactGrouped(tot.Params), "shared (tied) weights once"},
+		{"Parameters", HumanCount(tot.Params), exactGrouped(tot.Params), "tied weights counted once"},
 		{"Weight bytes", Human(tot.WeightBytes, "B"), exactGrouped(tot.WeightBytes) + " B", ""},
 		{"FLOPs", Human(tot.FLOPs, "FLOP"), exactGrouped(tot.FLOPs), ""},
 		{"Bytes read", Human(tot.BytesRead, "B"), exactGrouped(tot.BytesRead) + " B", ""},
@@ -507,6 +507,9 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 		label := ShortClass(e.class)
 		if shortCount[label] > 1 {
 			label = e.class
+		}
+		if r := []rune(label); len(r) > 28 {
+			label = "…" + string(r[len(r)-27:]) // the tail names the class; the tooltip has all of it
 		}
 		g := barGroup{Label: label, Tip: e.class}
 		type metric struct {
