@@ -187,7 +187,7 @@ func TestBrowserReport(t *testing.T) {
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
 
 	// Start the browser and the tab first, so the listeners see everything the page does.
@@ -244,7 +244,7 @@ func TestBrowserReport(t *testing.T) {
 	if n := count("#layers tbody tr"); n != len(want.Layers) {
 		t.Errorf("the table has %d rows, want one per layer: %d", n, len(want.Layers))
 	}
-	if n := count("#layers thead th button"); n != 12 {
+	if n := count("#layers thead th .sort[role=button]"); n != 12 {
 		t.Errorf("the table has %d sortable column headers, want 12 (9 figures and 3 of the roofline)", n)
 	}
 	if n, w := count("#class-chart rect.bar"), 3*len(want.Totals.ByClass); n != w {
@@ -320,7 +320,7 @@ func TestBrowserReport(t *testing.T) {
 	}
 	click := func(key string) {
 		t.Helper()
-		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#layers thead th[data-key=%q] button`, key)))); err != nil {
+		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#layers thead th[data-key=%q] .sort`, key)))); err != nil {
 			t.Fatalf("clicking the %s header: %v", key, err)
 		}
 	}
@@ -418,6 +418,9 @@ func TestBrowserReport(t *testing.T) {
 	}
 	if n := count(`#layers tbody tr.hl[data-row="` + h.Row + `"]`); n != 1 {
 		t.Errorf("hovering the point of row %s does not light its table row", h.Row)
+	}
+	if png, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS("#roofline-figure"))); err == nil {
+		writeShot(t, filepath.Join(shots, "roofline-hover.png"), png)
 	}
 
 	// Without JavaScript the server-rendered page still has the totals, every row and the charts.

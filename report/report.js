@@ -37,16 +37,27 @@
   var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
   var sortState = { col: -1, dir: 0 };
   headers.forEach(function (th, col) {
-    var btn = document.createElement("button");
-    btn.type = "button";
+    // A span with the role of a button, not a <button>: Chromium leaves form controls out of
+    // the table header that it repeats on each printed page.
+    var btn = document.createElement("span");
+    btn.className = "sort";
+    btn.setAttribute("role", "button");
+    btn.tabIndex = 0;
     while (th.firstChild) btn.appendChild(th.firstChild);
     th.appendChild(btn);
-    btn.addEventListener("click", function () {
+    function activate() {
       var numeric = th.classList.contains("num");
       var dir;
       if (sortState.col === col) dir = -sortState.dir;
       else dir = numeric && th.getAttribute("data-key") !== "index" ? -1 : 1;
       sortBy(col, dir, numeric);
+    }
+    btn.addEventListener("click", activate);
+    btn.addEventListener("keydown", function (evt) {
+      if (evt.key === "Enter" || evt.key === " ") {
+        evt.preventDefault();
+        activate();
+      }
     });
   });
   function sortBy(col, dir, numeric) {
@@ -163,7 +174,8 @@
         head.textContent = lines[0];
         item.appendChild(head);
         var rest = document.createElement("div");
-        rest.textContent = lines.slice(1).join("\n");
+        // Several layers at one place: the path and the time of each; one or two: everything.
+        rest.textContent = (hits.length > 2 ? lines.slice(-1) : lines.slice(1)).join("\n");
         item.appendChild(rest);
         tooltip.appendChild(item);
       });
