@@ -201,7 +201,7 @@ func TestBrowserReport(t *testing.T) {
 	// The console is read until the marker that the test logs at its end.
 	const endMarker = "modeltool-browser-test-end"
 	console := chromedp.Console(bctx)
-	consoleDone := make(chan []chromedp.ConsoleMessage)
+	consoleDone := make(chan []chromedp.ConsoleMessage, 1) // buffered: a test that stops early leaves no goroutine blocked
 	go func() {
 		var msgs []chromedp.ConsoleMessage
 		defer func() { consoleDone <- msgs }()
