@@ -15,7 +15,7 @@ import (
 )
 
 // FigureFormats lists the formats of WriteFigures.
-var FigureFormats = []string{"table", "json", "csv"}
+var FigureFormats = []string{"table", "json", "csv", "html"}
 
 // FiguresOptions tune WriteFigures.
 type FiguresOptions struct {
@@ -37,6 +37,8 @@ func WriteFigures(w io.Writer, format string, res *calc.Result, opts FiguresOpti
 		return err
 	case "csv":
 		return figuresCSV(w, res, opts.Roofline)
+	case "html":
+		return figuresHTML(w, res, opts.Roofline)
 	}
 	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(FigureFormats, ", "))
 }

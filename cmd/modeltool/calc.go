@@ -62,12 +62,17 @@ A prefill of N tokens is --seq-len N; one decode step after N tokens is
 --seq-len 1 --past-len N.
 
 The table shows readable units (--exact for every digit); --format json and csv give one
-instance per layer with its count, exactly. --hardware adds a roofline bound per layer.`,
+instance per layer with its count, exactly. --format html writes one self-contained page to
+open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and with
+--hardware a roofline plot. --hardware adds a roofline bound per layer.`,
 		Example: `  # prefill of 2048 tokens, batch 1 (the defaults)
   modeltool calc models/llama-2-7b-hf.json
 
   # one decode step with 4096 tokens in the cache, batch 8, on an H100
   modeltool calc --batch-size 8 --seq-len 1 --past-len 4096 --hardware H100-SXM models/llama-2-7b-hf.json
+
+  # a report page with a roofline, to open in a browser
+  modeltool calc --format html --hardware H100-SXM models/llama-2-7b-hf.json > llama-2-7b.html
 
   # int4 weights, bf16 activations, fp8 KV cache, as JSON
   modeltool calc --dtype bf16 --weight-dtype int4 --kv-dtype fp8 --format json models/mistral-7b-v0.1.json`,
