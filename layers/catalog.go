@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/expr"
 )
@@ -89,14 +90,23 @@ type Check struct {
 	Message string
 }
 
-// Builtin returns the embedded catalog. It panics only if the embedded data is broken, which
-// the package's tests rule out.
+var (
+	builtinOnce sync.Once
+	builtin     *Catalog
+)
+
+// Builtin returns the embedded catalog, parsed once; callers must not change it (Extend and
+// With return new catalogs). It panics only if the embedded data is broken, which the
+// package's tests rule out.
 func Builtin() *Catalog {
-	c, err := Parse(BuiltinName, builtinJSON)
-	if err != nil {
-		panic("layers: embedded catalog is invalid: " + err.Error())
-	}
-	return c
+	builtinOnce.Do(func() {
+		c, err := Parse(BuiltinName, builtinJSON)
+		if err != nil {
+			panic("layers: embedded catalog is invalid: " + err.Error())
+		}
+		builtin = c
+	})
+	return builtin
 }
 
 // Classes returns the catalog's classes sorted by name.
