@@ -3,6 +3,7 @@ package calc_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/modeltool/modeltool/calc"
@@ -30,5 +31,26 @@ func BenchmarkComputeRepeat(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkComputeUnrolled computes a file of 45,000 distinct basic layers (the Llama-2-7b
+// decoder layer unrolled 2,500 times by testdata/gen/unrolled.go).
+func BenchmarkComputeUnrolled(b *testing.B) {
+	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "2500")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := model.Parse("unrolled.json", out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := calc.Compute(f, calc.Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
