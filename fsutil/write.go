@@ -30,7 +30,7 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmpName)
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
+	if _, err = writeFile(tmp, data); err != nil {
 		return fmt.Errorf("writing %s: %w", path, unwrapPath(err))
 	}
 	if err = tmp.Sync(); err != nil {
@@ -52,6 +52,10 @@ func WriteFileAtomic(path string, data []byte) (err error) {
 	}
 	return nil
 }
+
+// writeFile writes data to the temporary file; tests replace it to fail halfway, as a full
+// disk does.
+var writeFile = func(f *os.File, data []byte) (int, error) { return f.Write(data) }
 
 // resolveTarget follows symlinks to the file that will be replaced and returns the mode the
 // new file gets: the old file's, or 0644 for a new file.

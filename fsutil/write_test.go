@@ -2,11 +2,13 @@ package fsutil
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -40,6 +42,29 @@ func TestWriteNewFile(t *testing.T) {
 	st, _ := os.Stat(p)
 	if st.Mode().Perm() != 0o644 {
 		t.Errorf("mode %04o, want 0644", st.Mode().Perm())
+	}
+}
+
+// TestWriteFailingHalfway makes the write stop half way with "no space left on device": the
+// target keeps its old content and no temporary file is left.
+func TestWriteFailingHalfway(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "m.json")
+	os.WriteFile(p, []byte("old content"), 0o644)
+	defer func(orig func(*os.File, []byte) (int, error)) { writeFile = orig }(writeFile)
+	writeFile = func(f *os.File, data []byte) (int, error) {
+		n, _ := f.Write(data[:len(data)/2])
+		return n, syscall.ENOSPC
+	}
+	err := WriteFileAtomic(p, []byte("a much longer new content"))
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "writing "+p) {
+		t.Fatalf("error %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old content" {
+		t.Errorf("target changed: %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary file left behind: %v", entries)
 	}
 }
 
