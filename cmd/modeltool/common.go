@@ -33,7 +33,7 @@ func loadCatalog(files []string) (*layers.Catalog, error) {
 	for _, f := range files {
 		data, err := fsutil.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("reading catalog: %w", err)
+			return nil, fmt.Errorf("catalog %w", err)
 		}
 		cat, err = cat.Extend(f, data)
 		if err != nil {
@@ -50,8 +50,5 @@ func readInput(s *Streams, name string) (display string, data []byte, err error)
 		return "<stdin>", data, err
 	}
 	data, err = fsutil.ReadFile(name)
-	if err != nil && fsutil.IsNotExist(err) {
-		return name, nil, fmt.Errorf("%s: no such file", name)
-	}
 	return name, data, err
 }
