@@ -55,6 +55,9 @@ type Duplicate struct {
 type SyntaxError struct {
 	Position
 	Msg string
+	// Limit is set when the JSON may be well formed but passes one of the parser's limits
+	// (MaxDepth) rather than breaking the grammar.
+	Limit bool
 }
 
 func (e *SyntaxError) Error() string {
@@ -166,6 +169,12 @@ func (p *parser) errAt(offset int, msg string) *SyntaxError {
 	return &SyntaxError{Position: p.doc.Position(offset), Msg: msg}
 }
 
+func (p *parser) tooDeep(offset int) *SyntaxError {
+	e := p.errAt(offset, fmt.Sprintf("objects and arrays nest deeper than %d levels, the most modeltool reads (a model file needs a few dozen)", p.maxDepth))
+	e.Limit = true
+	return e
+}
+
 // describe names the byte at offset for an error message.
 func (p *parser) describe(offset int) string {
 	if offset >= len(p.src) {
@@ -204,12 +213,12 @@ func (p *parser) value(depth int) (*Node, error) {
 	switch c := p.src[p.pos]; {
 	case c == '{':
 		if depth >= p.maxDepth {
-			return nil, p.errAt(start, fmt.Sprintf("nesting deeper than %d levels", p.maxDepth))
+			return nil, p.tooDeep(start)
 		}
 		return p.object(depth + 1)
 	case c == '[':
 		if depth >= p.maxDepth {
-			return nil, p.errAt(start, fmt.Sprintf("nesting deeper than %d levels", p.maxDepth))
+			return nil, p.tooDeep(start)
 		}
 		return p.array(depth + 1)
 	case c == '"':

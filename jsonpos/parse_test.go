@@ -174,7 +174,7 @@ func TestDepthLimit(t *testing.T) {
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
 	_, err := Parse("deep.json", []byte(deep), Options{})
 	var se *SyntaxError
-	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nesting deeper than 1000 levels") || se.Col != 1001 {
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nest deeper than 1000 levels") || se.Col != 1001 || !se.Limit {
 		t.Fatalf("deep array: %v", err)
 	}
 	ok := strings.Repeat(`{"a":`, 999) + "1" + strings.Repeat("}", 999)

@@ -3,6 +3,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -34,10 +35,11 @@ func Source(name string, src []byte, opts Options) Result {
 		if !errors.As(err, &se) {
 			se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
 		}
-		return Result{Diagnostics: []Diagnostic{{
-			File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax",
-			Message: "invalid JSON: " + se.Msg,
-		}}}
+		d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
+		if se.Limit {
+			d.Code, d.Message = "too-deep", se.Msg
+		}
+		return Result{Diagnostics: []Diagnostic{d}}
 	}
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
@@ -65,8 +67,11 @@ type checker struct {
 	scope    *expr.Scope
 	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
 	layerAt map[string]*model.Layer
-	// figures caches evaluated params of basic layers for tied_to checks.
+	// params caches evaluated params of basic layers for tied_to checks.
 	params map[*model.Layer]expr.Value
+	// badVars holds the variables already reported as unusable: values that use them are not
+	// reported again (one broken default would otherwise give one error per layer).
+	badVars map[string]bool
 }
 
 func (c *checker) add(offset int, pointer string, l *model.Layer, sev Severity, code, msg string) {
@@ -96,6 +101,7 @@ func (c *checker) run() {
 	c.declared = c.f.DeclaredVariables()
 	c.scope = c.f.Scope(nil)
 	c.params = map[*model.Layer]expr.Value{}
+	c.badVars = map[string]bool{}
 	c.variables()
 	if c.template {
 		c.templateHeader()
@@ -215,28 +221,64 @@ func sortedNames(m map[string]bool) []string {
 func (c *checker) variables() {
 	for _, v := range c.f.Variables {
 		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
-		if !c.expression(&v.Value, ptr, nil, "variable "+v.Name) || c.template {
+		if !c.expression(&v.Value, ptr, nil, "variable "+v.Name) {
+			c.badVars[v.Name] = true
+			continue
+		}
+		if c.template {
 			continue
 		}
 		val, err := c.scope.Lookup(v.Name)
 		if err != nil {
+			c.badVars[v.Name] = true
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value", fmt.Sprintf("variable %s: %v", v.Name, err))
+				c.evalError(&v.Value, ptr, nil, "variable "+v.Name, err)
 			}
 			continue
 		}
 		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
+			c.badVars[v.Name] = true
 			c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value",
 				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
 		}
 	}
 }
 
+// describeValue says what a value came to, and from what when it used variables.
 func describeValue(v model.Value, val expr.Value) string {
-	if v.Node.Kind == jsonpos.String {
+	if v.Node.Kind == jsonpos.String && v.Expr != nil && len(v.Expr.Vars()) > 0 {
 		return fmt.Sprintf("%s (%q with the default variables)", val, v.Node.Text)
 	}
 	return val.String()
+}
+
+// usesBadVar reports whether v uses a variable that was already reported as unusable.
+func (c *checker) usesBadVar(v *model.Value) bool {
+	if v.Expr == nil || len(c.badVars) == 0 {
+		return false
+	}
+	for _, ref := range v.Expr.Vars() {
+		if c.badVars[ref.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+// evalError reports a value that does not evaluate (division by zero, a number too large, a
+// cyclic variable): at the column inside the string where the expression failed, with the
+// message of the expression error.
+func (c *checker) evalError(v *model.Value, pointer string, l *model.Layer, what string, err error) {
+	pos := c.doc.Position(v.Node.Offset)
+	msg := err.Error()
+	var ee *expr.Error
+	if errors.As(err, &ee) {
+		msg = ee.Msg
+		if v.Node.Kind == jsonpos.String {
+			pos = c.doc.StringPosition(v.Node, ee.Col-1)
+		}
+	}
+	c.addAt(pos, pointer, l, Error, "bad-value", what+": "+msg)
 }
 
 func (c *checker) templateHeader() {
@@ -330,10 +372,13 @@ func (c *checker) repeat(l *model.Layer) {
 	if !c.expression(l.Repeat, ptr, l, "repeat") || c.template {
 		return
 	}
+	if c.usesBadVar(l.Repeat) {
+		return
+	}
 	v, err := l.Repeat.Expr.Eval(c.scope)
 	if err != nil {
 		if !errors.Is(err, expr.ErrUnbound) {
-			c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value", "repeat: "+err.Error())
+			c.evalError(l.Repeat, ptr, l, "repeat", err)
 		}
 		return
 	}
@@ -393,11 +438,14 @@ func (c *checker) basic(l *model.Layer) {
 		ptr := l.Pointer + "/parameters/" + jsonpos.EscapePointerToken(p.Name)
 		spec := cl.Param(p.Name)
 		if spec == nil {
+			if !identifierRE.MatchString(p.Name) {
+				continue // the schema reports a name that cannot be a parameter
+			}
 			names := make([]string, len(cl.Params))
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %q; it is ignored", cl.Name, p.Name)
+			msg := fmt.Sprintf("%s has no parameter %q; it is ignored", shortClass(cl.Name), p.Name)
 			if s := layers.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
@@ -411,11 +459,15 @@ func (c *checker) basic(l *model.Layer) {
 		if c.template {
 			continue
 		}
+		if c.usesBadVar(&p.Value) {
+			usable = false
+			continue
+		}
 		v, err := p.Value.Expr.Eval(c.scope)
 		if err != nil {
 			usable = false
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value", fmt.Sprintf("parameter %s: %v", p.Name, err))
+				c.evalError(&p.Value, ptr, l, "parameter "+p.Name, err)
 			}
 			continue
 		}
@@ -455,6 +507,8 @@ func (c *checker) basic(l *model.Layer) {
 	c.params[l] = fig.Params
 }
 
+var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 func shortClass(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		return name[i+1:]
@@ -486,8 +540,10 @@ func (c *checker) tiedTo() {
 			c.add(at, ptr, l, Error, "tied-to", msg)
 		case target == l:
 			c.add(at, ptr, l, Error, "tied-to", "a layer cannot be tied to itself")
-		case target.Composite || l.Composite:
-			c.add(at, ptr, l, Error, "tied-to", "tied_to joins two basic layers that share one weight")
+		case l.Composite:
+			c.add(at, ptr, l, Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
+		case target.Composite:
+			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", l.TiedTo))
 		default:
 			a, okA := c.params[l]
 			b, okB := c.params[target]
