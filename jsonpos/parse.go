@@ -491,7 +491,7 @@ func (p *parser) str() (string, bool, error) {
 				p.pos += size
 				continue
 			default:
-				return "", false, p.errAt(p.pos, fmt.Sprintf("invalid escape \\%s in string", p.describe(p.pos + 1)[len("character "):]))
+				return "", false, p.badEscape()
 			}
 			p.pos += 2
 		case c < 0x20:
@@ -509,6 +509,15 @@ func (p *parser) str() (string, bool, error) {
 		}
 	}
 	return "", false, p.unterminated(open)
+}
+
+// badEscape reports the backslash at p.pos, which starts no JSON escape.
+func (p *parser) badEscape() error {
+	const valid = `(JSON has \" \\ \/ \b \f \n \r \t and \uXXXX)`
+	if c := p.src[p.pos+1]; c > 0x20 && c < 0x7f {
+		return p.errAt(p.pos, fmt.Sprintf("invalid escape \\%c in a string %s", c, valid))
+	}
+	return p.errAt(p.pos, fmt.Sprintf("invalid escape: a backslash followed by %s in a string %s", p.describe(p.pos+1), valid))
 }
 
 func (p *parser) controlInString(open int) error {
