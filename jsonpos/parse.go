@@ -182,6 +182,8 @@ func (p *parser) describe(offset int) string {
 	}
 	c := p.src[offset]
 	switch {
+	case c == '\'':
+		return "single quote"
 	case c >= 0x20 && c < 0x7f:
 		return "character " + strconv.QuoteRune(rune(c))
 	case c < 0x20 || c == 0x7f:
@@ -245,6 +247,9 @@ func (p *parser) value(depth int) (*Node, error) {
 		case "NaN", "Infinity":
 			return nil, p.errAt(start, word+" is not a JSON number")
 		case "":
+			if c == '\'' {
+				return nil, p.errAt(start, "unexpected single quote: JSON strings need double quotes")
+			}
 			return nil, p.errAt(start, "unexpected "+p.describe(start)+": expected a value")
 		}
 		return nil, p.errAt(start, fmt.Sprintf("unexpected %q: expected a value (strings need double quotes)", word))

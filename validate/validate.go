@@ -387,7 +387,7 @@ func (c *checker) repeat(l *model.Layer) {
 	}
 	if !layers.FitsType("size", v) {
 		c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value",
-			fmt.Sprintf("repeat must be a positive integer, got %s", describeValue(*l.Repeat, v)))
+			fmt.Sprintf("repeat must be an integer ≥ 1, got %s", describeValue(*l.Repeat, v)))
 	}
 }
 
@@ -431,6 +431,9 @@ func (c *checker) basic(l *model.Layer) {
 			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+p.Name)
 		}
 		return
+	}
+	if n := l.Node.Get("parameters"); n != nil && n.Kind != jsonpos.Object {
+		return // the schema reports the type; "missing parameter" for each would only repeat it
 	}
 	args := map[string]expr.Value{}
 	usable := true
