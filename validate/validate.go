@@ -179,11 +179,11 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 	if v.Err != nil {
 		var ee *expr.Error
 		if errors.As(v.Err, &ee) {
-			pos := c.doc.Position(v.Node.Offset)
+			pos, code := c.doc.Position(v.Node.Offset), "bad-number"
 			if v.Node.Kind == jsonpos.String {
-				pos = c.doc.StringPosition(v.Node, ee.Col-1)
+				pos, code = c.doc.StringPosition(v.Node, ee.Col-1), "bad-expression"
 			}
-			c.addAt(pos, pointer, l, Error, "bad-expression", fmt.Sprintf("%s: %s", what, ee.Msg))
+			c.addAt(pos, pointer, l, Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
 		} else if v.Node.Kind == jsonpos.Number {
 			c.add(v.Node.Offset, pointer, l, Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
 		}
