@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -208,7 +209,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 	case *kind.AdditionalProperties:
 		var out []Problem
 		for _, prop := range k.Properties {
-			msg := fmt.Sprintf("unknown key %q", prop)
+			msg := "unknown key " + quoteShort(prop)
 			if s := nearestKey(prop); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
@@ -368,14 +369,23 @@ func last(tokens []string) string {
 	return tokens[len(tokens)-1]
 }
 
+// quoteShort quotes a string from the file for a message, cut (at a character boundary) when
+// long: a message need not repeat what the position points at.
 func quoteShort(s string) string {
 	if len(s) > 60 {
-		s = s[:57] + "..."
+		cut := 57
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
 	}
 	return fmt.Sprintf("%q", s)
 }
 
 func nearestKey(key string) string {
+	if len(key) > 64 {
+		return "" // no key is that long; and edit distance is quadratic
+	}
 	best, bestD := "", -1
 	for _, k := range knownKeys {
 		d := editDistance(strings.ToLower(key), strings.ToLower(k))

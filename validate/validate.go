@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
@@ -138,7 +139,7 @@ func (c *checker) duplicateKeys() {
 		first := c.doc.Position(d.First)
 		toks := splitPointer(d.Pointer)
 		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), Error, "duplicate-key",
-			fmt.Sprintf("duplicate key %q (first at %d:%d): JSON readers keep only the last value, so the first is lost", d.Key, first.Line, first.Col))
+			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", quote(d.Key), first.Line, first.Col))
 	}
 }
 
@@ -196,7 +197,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 			continue
 		}
 		ok = false
-		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, ref.Name)
+		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
 		if s := layers.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
@@ -221,7 +222,7 @@ func sortedNames(m map[string]bool) []string {
 func (c *checker) variables() {
 	for _, v := range c.f.Variables {
 		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
-		if !c.expression(&v.Value, ptr, nil, "variable "+v.Name) {
+		if !c.expression(&v.Value, ptr, nil, "variable "+clip(v.Name)) {
 			c.badVars[v.Name] = true
 			continue
 		}
@@ -232,7 +233,7 @@ func (c *checker) variables() {
 		if err != nil {
 			c.badVars[v.Name] = true
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.evalError(&v.Value, ptr, nil, "variable "+v.Name, err)
+				c.evalError(&v.Value, ptr, nil, "variable "+clip(v.Name), err)
 			}
 			continue
 		}
@@ -247,9 +248,9 @@ func (c *checker) variables() {
 // describeValue says what a value came to, and from what when it used variables.
 func describeValue(v model.Value, val expr.Value) string {
 	if v.Node.Kind == jsonpos.String && v.Expr != nil && len(v.Expr.Vars()) > 0 {
-		return fmt.Sprintf("%s (%q with the default variables)", val, v.Node.Text)
+		return fmt.Sprintf("%s (%s with the default variables)", clipNumber(val.String()), quote(v.Node.Text))
 	}
-	return val.String()
+	return clipNumber(val.String())
 }
 
 // usesBadVar reports whether v uses a variable that was already reported as unusable.
@@ -314,7 +315,7 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
 				first := c.doc.Position(prev.offset)
 				c.add(nameOffset(l), l.Pointer+"/name", l, Error, "duplicate-name",
-					fmt.Sprintf("duplicate layer name %q among siblings (first at %d:%d): layer paths must be unique", l.Name, first.Line, first.Col))
+					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", quote(l.Name), first.Line, first.Col))
 			}
 			continue
 		}
@@ -421,14 +422,14 @@ func (c *checker) basic(l *model.Layer) {
 	cl := c.cat.Lookup(l.Class)
 	if cl == nil {
 		ptr := l.Pointer + "/class"
-		msg := fmt.Sprintf("unknown basic class %s", l.Class)
+		msg := fmt.Sprintf("unknown basic class %s", clip(l.Class))
 		if s := c.cat.Suggest(l.Class); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
 		c.add(l.Node.Get("class").Offset, ptr, l, Error, "unknown-class", msg)
 		for _, p := range l.Parameters {
-			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+p.Name)
+			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
 		}
 		return
 	}
@@ -448,14 +449,14 @@ func (c *checker) basic(l *model.Layer) {
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %q; it is ignored", shortClass(cl.Name), p.Name)
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", shortClass(cl.Name), quote(p.Name))
 			if s := layers.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
 			continue
 		}
-		if !c.expression(&p.Value, ptr, l, "parameter "+p.Name) {
+		if !c.expression(&p.Value, ptr, l, "parameter "+clip(p.Name)) {
 			usable = false
 			continue
 		}
@@ -470,7 +471,7 @@ func (c *checker) basic(l *model.Layer) {
 		if err != nil {
 			usable = false
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.evalError(&p.Value, ptr, l, "parameter "+p.Name, err)
+				c.evalError(&p.Value, ptr, l, "parameter "+clip(p.Name), err)
 			}
 			continue
 		}
@@ -512,6 +513,46 @@ func (c *checker) basic(l *model.Layer) {
 
 var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// maxQuoted is the most bytes of a name or value from the file that a message repeats: the
+// position says where the rest is, and a 10 MB class name must not make a 10 MB line.
+const maxQuoted = 64
+
+// clip shortens text from the file for a message, at a character boundary, marking the cut.
+func clip(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
+	}
+	return s
+}
+
+// quote quotes text from the file for a message, cut like clip with the mark outside the quotes.
+func quote(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// clipAt is where clip cuts s: len(s) when it is short enough.
+func clipAt(s string) int {
+	if len(s) <= maxQuoted {
+		return len(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return cut
+}
+
+// clipNumber shortens a number with more digits than a message can show.
+func clipNumber(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
+}
+
 func shortClass(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		return name[i+1:]
@@ -536,7 +577,7 @@ func (c *checker) tiedTo() {
 				}
 				return true
 			})
-			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", l.TiedTo)
+			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", clip(l.TiedTo))
 			if s := layers.Nearest(l.TiedTo, paths); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
@@ -546,13 +587,13 @@ func (c *checker) tiedTo() {
 		case l.Composite:
 			c.add(at, ptr, l, Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
 		case target.Composite:
-			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", l.TiedTo))
+			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
 		default:
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {
 				c.add(at, ptr, l, Warning, "tied-to",
-					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", a, target.Path, b))
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
 			}
 		}
 		return true

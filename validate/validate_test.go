@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // finding is what a test expects of one diagnostic: "LINE:COL SEVERITY CODE [LAYER] MESSAGE",
@@ -213,5 +214,41 @@ func TestSortAndCount(t *testing.T) {
 	}
 	if e, w := Count(ds); e != 4 || w != 1 {
 		t.Errorf("Count = %d, %d", e, w)
+	}
+}
+
+// TestLongNamesAreCutAndCheap: names and values from the file are cut in messages (the position
+// says where the rest is) and never fed whole to the quadratic did-you-mean search. Each case
+// used to print megabytes, or take seconds (a 200 KB class: 2 s; 20 KB tied_to: 1.8 s).
+func TestLongNamesAreCutAndCheap(t *testing.T) {
+	long := func(c byte, n int) string { return strings.Repeat(string(c), n) }
+	cases := []struct{ name, src, want string }{
+		{"class", `{"layers": [{"name": "a", "class": "` + long('x', 1<<20) + `", "parameters": {}}]}`,
+			`unknown basic class ` + long('x', 64) + `…(1048576 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
+		{"tied_to", `{"layers": [{"name": "` + long('y', 1<<16) + `", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}, {"name": "b", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "tied_to": "` + long('y', 1<<16-1) + `z"}]}`,
+			`tied_to names ` + long('y', 64) + `…(65536 bytes), which is not a layer of this file`},
+		{"unknown key", `{"layers": [], "` + long('k', 1<<20) + `": 1}`,
+			`unknown key "` + long('k', 57) + `"…(1048576 bytes) (your own annotations go in keys that begin with x-)`},
+		{"unknown parameter", `{"layers": [{"name": "a", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 1, "dtype_bytes": 2, "` + long('p', 1<<20) + `": 1}}]}`,
+			`SiLU has no parameter "` + long('p', 64) + `"…(1048576 bytes); it is ignored`},
+		{"multi-byte cut", `{"layers": [{"name": "a", "class": "` + strings.Repeat("é", 100) + `", "parameters": {}}]}`,
+			`unknown basic class ` + strings.Repeat("é", 32) + `…(200 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
+	}
+	for _, c := range cases {
+		start := time.Now()
+		res := Source("t.json", []byte(c.src), Options{})
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s: %v", c.name, d)
+		}
+		found := false
+		for _, d := range res.Diagnostics {
+			found = found || d.Message == c.want
+			if len(d.Message) > 400 {
+				t.Errorf("%s: a %d-byte message", c.name, len(d.Message))
+			}
+		}
+		if !found {
+			t.Errorf("%s: no finding %q in %+v", c.name, c.want, res.Diagnostics)
+		}
 	}
 }
