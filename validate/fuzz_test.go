@@ -2,9 +2,11 @@ package validate
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzValidate feeds arbitrary bytes to the validator. Whatever the input, it must not panic,
@@ -35,6 +37,12 @@ func FuzzValidate(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		// A pre-commit hook must not hang: any input the fuzzer makes (at most a few hundred KB)
+		// is validated in well under a second; ten is a hang.
+		slow := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("validating took more than 10s: %.300q", src))
+		})
+		defer slow.Stop()
 		res := Source("f.json", src, Options{})
 		lines := bytes.Split(src, []byte("\n"))
 		for i, d := range res.Diagnostics {
