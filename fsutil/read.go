@@ -27,15 +27,80 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s is larger than %d MiB, the most modeltool reads", e.Name, e.Limit>>20)
 }
 
-// ReadLimited reads all of r, failing with a *TooLargeError past limit bytes; it never holds
-// more than limit+1 bytes.
-func ReadLimited(r io.Reader, name string, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+// PathError is a file or directory that cannot be read: "models/x.json: no such file or
+// directory", without the name of the system call that failed. It unwraps to the cause, so
+// errors.Is(err, fs.ErrNotExist) still works.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+func (e *PathError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *PathError) Unwrap() error { return e.Err }
+
+// pathError turns an *fs.PathError ("open x.json: permission denied") into a *PathError.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &PathError{Path: pe.Path, Err: pe.Err}
 	}
-	if int64(len(data)) > limit {
-		return nil, &TooLargeError{Name: name, Limit: limit}
+	return err
+}
+
+// ReadLimited reads all of r, failing with a *TooLargeError past limit bytes. Memory stays
+// bounded by the limit, not by what r holds: a regular file (standard input redirected from one)
+// that is too large is refused before reading, and a pipe is read in chunks, so refusing a
+// 200 MB stream holds about limit bytes, and a successful read about twice its size at most
+// (io.ReadAll's doubling would keep several generations of its buffer alive).
+func ReadLimited(r io.Reader, name string, limit int64) ([]byte, error) {
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size := st.Size()
+			if sk, ok := r.(io.Seeker); ok {
+				if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
+					size -= off
+				}
+			}
+			if size > limit {
+				return nil, &TooLargeError{Name: name, Limit: limit}
+			}
+		}
+	}
+	var (
+		chunks [][]byte
+		total  int64
+		size   = 64 << 10
+	)
+	for {
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		total += int64(n)
+		if total > limit {
+			return nil, &TooLargeError{Name: name, Limit: limit}
+		}
+		if n > 0 {
+			chunks = append(chunks, buf[:n])
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		size = min(size*2, 4<<20)
+	}
+	switch len(chunks) {
+	case 0:
+		return []byte{}, nil
+	case 1:
+		return chunks[0], nil
+	}
+	data := make([]byte, 0, total)
+	for i, c := range chunks {
+		data = append(data, c...)
+		chunks[i] = nil
 	}
 	return data, nil
 }
@@ -68,7 +133,7 @@ func ReadFile(path string) ([]byte, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, pathError(err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil {
@@ -105,7 +170,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, pathError(err)
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -128,7 +193,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, pathError(err)
 		}
 		if len(found) == 0 {
 			return nil, fmt.Errorf("%s holds no *.json model files", p)

@@ -183,7 +183,7 @@ func TestConcurrentWritesNeverMix(t *testing.T) {
 	}
 }
 
-func TestReadLimited(t *testing.T) {
+func TestReadLimitedBoundary(t *testing.T) {
 	if _, err := ReadLimited(strings.NewReader("12345"), "in", 4); err == nil {
 		t.Error("read past the limit")
 	}
@@ -192,7 +192,7 @@ func TestReadLimited(t *testing.T) {
 	}
 }
 
-func TestExpandPaths(t *testing.T) {
+func TestExpandPathsSkipsConfigsAndHidden(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"b.json", "a.json", "config.json", "x.config.json", "notes.txt", ".hidden/h.json", "sub/c.json"} {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)

@@ -55,6 +55,9 @@ type Duplicate struct {
 type SyntaxError struct {
 	Position
 	Msg string
+	// Limit is set when the JSON may be well formed but passes one of the parser's limits
+	// (MaxDepth) rather than breaking the grammar.
+	Limit bool
 }
 
 func (e *SyntaxError) Error() string {
@@ -166,6 +169,12 @@ func (p *parser) errAt(offset int, msg string) *SyntaxError {
 	return &SyntaxError{Position: p.doc.Position(offset), Msg: msg}
 }
 
+func (p *parser) tooDeep(offset int) *SyntaxError {
+	e := p.errAt(offset, fmt.Sprintf("objects and arrays nest deeper than %d levels, the most modeltool reads (a model file needs a few dozen)", p.maxDepth))
+	e.Limit = true
+	return e
+}
+
 // describe names the byte at offset for an error message.
 func (p *parser) describe(offset int) string {
 	if offset >= len(p.src) {
@@ -173,6 +182,8 @@ func (p *parser) describe(offset int) string {
 	}
 	c := p.src[offset]
 	switch {
+	case c == '\'':
+		return "single quote"
 	case c >= 0x20 && c < 0x7f:
 		return "character " + strconv.QuoteRune(rune(c))
 	case c < 0x20 || c == 0x7f:
@@ -204,12 +215,12 @@ func (p *parser) value(depth int) (*Node, error) {
 	switch c := p.src[p.pos]; {
 	case c == '{':
 		if depth >= p.maxDepth {
-			return nil, p.errAt(start, fmt.Sprintf("nesting deeper than %d levels", p.maxDepth))
+			return nil, p.tooDeep(start)
 		}
 		return p.object(depth + 1)
 	case c == '[':
 		if depth >= p.maxDepth {
-			return nil, p.errAt(start, fmt.Sprintf("nesting deeper than %d levels", p.maxDepth))
+			return nil, p.tooDeep(start)
 		}
 		return p.array(depth + 1)
 	case c == '"':
@@ -236,6 +247,9 @@ func (p *parser) value(depth int) (*Node, error) {
 		case "NaN", "Infinity":
 			return nil, p.errAt(start, word+" is not a JSON number")
 		case "":
+			if c == '\'' {
+				return nil, p.errAt(start, "unexpected single quote: JSON strings need double quotes")
+			}
 			return nil, p.errAt(start, "unexpected "+p.describe(start)+": expected a value")
 		}
 		return nil, p.errAt(start, fmt.Sprintf("unexpected %q: expected a value (strings need double quotes)", word))
@@ -482,7 +496,7 @@ func (p *parser) str() (string, bool, error) {
 				p.pos += size
 				continue
 			default:
-				return "", false, p.errAt(p.pos, fmt.Sprintf("invalid escape \\%s in string", p.describe(p.pos + 1)[len("character "):]))
+				return "", false, p.badEscape()
 			}
 			p.pos += 2
 		case c < 0x20:
@@ -500,6 +514,15 @@ func (p *parser) str() (string, bool, error) {
 		}
 	}
 	return "", false, p.unterminated(open)
+}
+
+// badEscape reports the backslash at p.pos, which starts no JSON escape.
+func (p *parser) badEscape() error {
+	const valid = `(JSON has \" \\ \/ \b \f \n \r \t and \uXXXX)`
+	if c := p.src[p.pos+1]; c > 0x20 && c < 0x7f {
+		return p.errAt(p.pos, fmt.Sprintf("invalid escape \\%c in a string %s", c, valid))
+	}
+	return p.errAt(p.pos, fmt.Sprintf("invalid escape: a backslash followed by %s in a string %s", p.describe(p.pos+1), valid))
 }
 
 func (p *parser) controlInString(open int) error {

@@ -145,11 +145,14 @@ func TestSyntaxErrors(t *testing.T) {
 		{`{"a": tru}`, 1, 7, `"tru"`},
 		{`{"a": truex}`, 1, 7, `"truex"`},
 		{`{"a": silu}`, 1, 7, "strings need double quotes"},
-		{`{"a": 'x'}`, 1, 7, "expected a value"},
 		{"{\"a\": \"x\ny\"}", 1, 9, "line break inside the string opened at 1:7"},
 		{"{\"a\": \"x\x01\"}", 1, 9, "control character U+0001"},
 		{"{\"a\": \"\xff\"}", 1, 8, "invalid UTF-8 byte 0xff"},
-		{"{\"a\": \"\\x\"}", 1, 8, `invalid escape \'x'`},
+		{"{\"a\": \"\\x\"}", 1, 8, `invalid escape \x in a string (JSON has \" \\ \/ \b \f \n \r \t and \uXXXX)`},
+		{"{'a': 1}", 1, 2, "unexpected single quote: expected a double-quoted key"},
+		{"{\"a\": 'b'}", 1, 7, "unexpected single quote: JSON strings need double quotes"},
+		{"{\"a\": \"\\\x01\"}", 1, 8, `invalid escape: a backslash followed by control character U+0001 in a string`},
+		{"{\"a\": \"\\\xff\"}", 1, 8, `invalid escape: a backslash followed by invalid UTF-8 byte 0xff in a string`},
 		{`{"a": "\u12"}`, 1, 8, `invalid \u escape`},
 		{"{\"a\":\n  [1 2]}", 2, 6, "expected ',' or ']'"},
 		{`{"a": 1 "b": 2}`, 1, 9, "expected ',' or '}'"},
@@ -174,7 +177,7 @@ func TestDepthLimit(t *testing.T) {
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
 	_, err := Parse("deep.json", []byte(deep), Options{})
 	var se *SyntaxError
-	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nesting deeper than 1000 levels") || se.Col != 1001 {
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nest deeper than 1000 levels") || se.Col != 1001 || !se.Limit {
 		t.Fatalf("deep array: %v", err)
 	}
 	ok := strings.Repeat(`{"a":`, 999) + "1" + strings.Repeat("}", 999)

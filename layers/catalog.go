@@ -121,6 +121,9 @@ func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
 
 // Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
 func (c *Catalog) Suggest(class string) string {
+	if len(class) > maxSuggestLen*2 {
+		return "" // no class path is that long; and edit distance is quadratic
+	}
 	best, bestScore := "", 0
 	short := lastSegment(class)
 	for name := range c.byName {
@@ -212,20 +215,30 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// maxSuggestLen is the longest name Nearest looks for a near miss of: names (layer, parameter,
+// variable) are at most 256 bytes, and the edit distance costs the product of the lengths.
+const maxSuggestLen = 256
+
 // EditDistance is the Levenshtein distance between two names, for did-you-mean suggestions.
 func EditDistance(a, b string) int { return editDistance(a, b) }
 
 // Nearest returns the candidate closest to name by edit distance, if it is close enough to be a
 // plausible typo (at most a third of the name's length, and at least one edit allowed).
 func Nearest(name string, candidates []string) string {
+	if len(name) > maxSuggestLen {
+		return "" // not a typo of a real name; and edit distance is quadratic
+	}
+	limit := max(1, len(name)/3)
 	best, bestD := "", -1
 	for _, c := range candidates {
+		if diff := len(c) - len(name); diff > limit || -diff > limit {
+			continue // the distance is at least the difference in length
+		}
 		d := editDistance(strings.ToLower(name), strings.ToLower(c))
 		if bestD < 0 || d < bestD || d == bestD && c < best {
 			best, bestD = c, d
 		}
 	}
-	limit := max(1, len(name)/3)
 	if bestD < 0 || bestD > limit {
 		return ""
 	}

@@ -1,9 +1,11 @@
 package layers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/modeltool/modeltool/expr"
@@ -32,6 +34,19 @@ type catalogParser struct {
 func (p *catalogParser) errorf(offset int, format string, args ...any) {
 	pos := p.doc.Position(offset)
 	p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// joined returns every problem found, in file order, as one error.
+func (p *catalogParser) joined() error {
+	slices.SortStableFunc(p.errs, func(a, b error) int {
+		ea, _ := a.(*Error)
+		eb, _ := b.(*Error)
+		if ea == nil || eb == nil {
+			return 0
+		}
+		return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Col, eb.Col))
+	})
+	return errors.Join(p.errs...)
 }
 
 // Parse reads a catalog file. Every problem is reported (joined with errors.Join), each an
@@ -65,7 +80,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	root := doc.Root
 	if root.Kind != jsonpos.Object {
 		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not a %s", root.Kind)
-		return nil, errors.Join(p.errs...)
+		return nil, p.joined()
 	}
 	for _, m := range root.Members {
 		switch m.Key {
@@ -82,7 +97,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	classes := root.Get("classes")
 	if classes == nil || classes.Kind != jsonpos.Array {
 		p.errorf(root.Offset, "a catalog needs a \"classes\" array")
-		return nil, errors.Join(p.errs...)
+		return nil, p.joined()
 	}
 	for _, n := range classes.Items {
 		cl := p.class(n)
@@ -100,7 +115,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 		c.classes = append(c.classes, cl)
 	}
 	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+		return nil, p.joined()
 	}
 	return c, nil
 }

@@ -32,7 +32,7 @@ func FromDocument(doc *jsonpos.Document) *File {
 		f.ModelID = id.Text
 	}
 	if vars := root.Get("variables"); vars != nil && vars.Kind == jsonpos.Object {
-		for _, m := range vars.Members {
+		for _, m := range lastOfEach(vars.Members) {
 			f.Variables = append(f.Variables, &Variable{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
 		}
 	}
@@ -82,6 +82,39 @@ func (b *builder) value(n *jsonpos.Node) Value {
 	return Value{Node: n, Err: fmt.Errorf("a %s cannot be a value: use a number, a boolean or a placeholder expression string", n.Kind)}
 }
 
+// lastOfEach returns the members without those whose key occurs again later: of a duplicated
+// key the last value wins, as in every JSON reader (the validator reports the duplicate).
+func lastOfEach(ms []jsonpos.Member) []jsonpos.Member {
+	if len(ms) < 2 {
+		return ms
+	}
+	if len(ms) <= 16 { // the common case: a few parameters, no duplicates, no allocation
+		dup := false
+		for i := range ms {
+			for j := i + 1; j < len(ms) && !dup; j++ {
+				dup = ms[i].Key == ms[j].Key
+			}
+		}
+		if !dup {
+			return ms
+		}
+	}
+	last := make(map[string]int, len(ms))
+	for i, m := range ms {
+		last[m.Key] = i
+	}
+	if len(last) == len(ms) {
+		return ms
+	}
+	out := make([]jsonpos.Member, 0, len(last))
+	for i, m := range ms {
+		if last[m.Key] == i {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*Layer {
 	out := make([]*Layer, 0, len(arr.Items))
 	for i, n := range arr.Items {
@@ -115,7 +148,7 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 			l.HasParameters = true
 			if params.Kind == jsonpos.Object {
 				l.Parameters = make([]*Param, 0, len(params.Members))
-				for _, m := range params.Members {
+				for _, m := range lastOfEach(params.Members) {
 					l.Parameters = append(l.Parameters, &Param{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
 				}
 			}

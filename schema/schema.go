@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -135,8 +137,11 @@ func Check(root *jsonpos.Node) ([]Problem, error) {
 	return out, nil
 }
 
+// leaves returns the innermost errors below e, which say what is wrong with one value. A
+// propertyNames error stops the descent: its causes are about the key as a string of its own,
+// with no location, and only the propertyNames error knows which key of which object it is.
 func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
+	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok || len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
 	}
 	var out []*jsonschema.ValidationError
@@ -204,7 +209,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 	case *kind.AdditionalProperties:
 		var out []Problem
 		for _, prop := range k.Properties {
-			msg := fmt.Sprintf("unknown key %q", prop)
+			msg := "unknown key " + quoteShort(prop)
 			if s := nearestKey(prop); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
@@ -213,16 +218,38 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 			out = append(out, Problem{Tokens: append(append([]string(nil), tokens...), prop), AtKey: true, Code: "unknown-key", Message: msg})
 		}
 		return out
+	case *kind.PropertyNames:
+		// jsonschema v6.0.3 does not copy the instance location of propertyNames errors (it
+		// keeps a slice the validator goes on appending to), so the location may name another
+		// object. Find the key's objects ourselves: every object whose keys must be
+		// identifiers.
+		var out []Problem
+		for _, loc := range identifierKeyObjects(root) {
+			if loc.node.Member(k.Property) == nil {
+				continue
+			}
+			out = append(out, Problem{
+				Tokens: append(append([]string(nil), loc.tokens...), k.Property), AtKey: true, Code: "pattern",
+				Message: fmt.Sprintf("%s %s is not an identifier (letters, digits and _, not starting with a digit)", loc.what, quoteShort(k.Property)),
+			})
+		}
+		return out
 	case *kind.Required:
-		p.Code = "required"
-		if len(k.Missing) == 1 {
-			p.Message = fmt.Sprintf("missing key %q", k.Missing[0])
-		} else {
-			p.Message = fmt.Sprintf("missing keys %q", k.Missing)
+		inLayer := len(tokens) >= 2 && (tokens[len(tokens)-2] == "layers" || tokens[len(tokens)-2] == "sub_layers")
+		var out []Problem
+		for _, key := range k.Missing {
+			msg := fmt.Sprintf("missing key %q", key)
+			switch {
+			case inLayer && key == "name":
+				msg = `layer has no "name" (the module's attribute name, as print(model) shows it)`
+			case inLayer && key == "class":
+				msg = `layer has no "class" (the module's Python class path, such as torch.nn.modules.linear.Linear)`
+			case len(tokens) == 0 && key == "layers":
+				msg = `missing key "layers": a model file lists its top-level modules under "layers"`
+			}
+			out = append(out, Problem{Tokens: tokens, Code: "required", Message: msg})
 		}
-		if len(tokens) >= 2 && (tokens[len(tokens)-2] == "layers" || tokens[len(tokens)-2] == "sub_layers") {
-			p.Message = "layer " + p.Message
-		}
+		return out
 	case *kind.Type:
 		p.Code = "type"
 		want := make([]string, len(k.Want))
@@ -240,6 +267,9 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 	case *kind.Minimum:
 		p.Code = "minimum"
 		p.Message = fmt.Sprintf("%s must be at least %s, got %s", subject(tokens), k.Want.RatString(), k.Got.RatString())
+		if last(tokens) == "repeat" {
+			p.Message = fmt.Sprintf("repeat must be an integer ≥ 1, got %s", k.Got.RatString())
+		}
 	case *kind.MinItems:
 		p.Code = "empty"
 		switch last(tokens) {
@@ -259,9 +289,19 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 		}
 	case *kind.MaxLength:
 		p.Code = "too-long"
-		p.Message = fmt.Sprintf("%s is %d characters long; at most %d are allowed", subject(tokens), k.Got, k.Want)
+		what := subject(tokens)
+		switch last(tokens) {
+		case "name":
+			what = "layer name"
+		case "class":
+			what = "class"
+		}
+		p.Message = fmt.Sprintf("%s is %d characters long; at most %d are allowed", what, k.Got, k.Want)
 	case *kind.Pattern:
 		p.Code = "pattern"
+		if k.Got == "" && (last(tokens) == "name" || last(tokens) == "class") {
+			return nil // minLength says it is empty
+		}
 		switch last(tokens) {
 		case "name":
 			p.Message = fmt.Sprintf("layer name %s may not contain dots, whitespace or control characters (names join into dotted paths)", quoteShort(k.Got))
@@ -284,6 +324,44 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 	return []Problem{p}
 }
 
+// keyObject is an object whose keys the schema requires to be identifiers.
+type keyObject struct {
+	tokens []string
+	node   *jsonpos.Node
+	// what names its keys in messages.
+	what string
+}
+
+// identifierKeyObjects returns the objects whose keys must be identifiers (the schema's
+// propertyNames): variables, template.config, and every layer's parameters.
+func identifierKeyObjects(root *jsonpos.Node) []keyObject {
+	var out []keyObject
+	if v := root.Get("variables"); v != nil && v.Kind == jsonpos.Object {
+		out = append(out, keyObject{[]string{"variables"}, v, "variable name"})
+	}
+	if c := root.Get("template").Get("config"); c != nil && c.Kind == jsonpos.Object {
+		out = append(out, keyObject{[]string{"template", "config"}, c, "config key"})
+	}
+	var walk func(arr *jsonpos.Node, tokens []string)
+	walk = func(arr *jsonpos.Node, tokens []string) {
+		if arr == nil || arr.Kind != jsonpos.Array {
+			return
+		}
+		for i, l := range arr.Items {
+			if l.Kind != jsonpos.Object {
+				continue
+			}
+			lt := append(append([]string(nil), tokens...), strconv.Itoa(i))
+			if p := l.Get("parameters"); p != nil && p.Kind == jsonpos.Object {
+				out = append(out, keyObject{append(lt[:len(lt):len(lt)], "parameters"), p, "parameter name"})
+			}
+			walk(l.Get("sub_layers"), append(lt, "sub_layers"))
+		}
+	}
+	walk(root.Get("layers"), []string{"layers"})
+	return out
+}
+
 func last(tokens []string) string {
 	if len(tokens) == 0 {
 		return ""
@@ -291,14 +369,23 @@ func last(tokens []string) string {
 	return tokens[len(tokens)-1]
 }
 
+// quoteShort quotes a string from the file for a message, cut (at a character boundary) when
+// long: a message need not repeat what the position points at.
 func quoteShort(s string) string {
 	if len(s) > 60 {
-		s = s[:57] + "..."
+		cut := 57
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
 	}
 	return fmt.Sprintf("%q", s)
 }
 
 func nearestKey(key string) string {
+	if len(key) > 64 {
+		return "" // no key is that long; and edit distance is quadratic
+	}
 	best, bestD := "", -1
 	for _, k := range knownKeys {
 		d := editDistance(strings.ToLower(key), strings.ToLower(k))

@@ -3,9 +3,11 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
@@ -35,10 +37,11 @@ func Source(name string, src []byte, opts Options) Result {
 		if !errors.As(err, &se) {
 			se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
 		}
-		return Result{Diagnostics: []Diagnostic{{
-			File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax",
-			Message: "invalid JSON: " + se.Msg,
-		}}}
+		d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
+		if se.Limit {
+			d.Code, d.Message = "too-deep", se.Msg
+		}
+		return Result{Diagnostics: []Diagnostic{d}}
 	}
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
@@ -66,8 +69,11 @@ type checker struct {
 	scope    *expr.Scope
 	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
 	layerAt map[string]*model.Layer
-	// figures caches evaluated params of basic layers for tied_to checks.
+	// params caches evaluated params of basic layers for tied_to checks.
 	params map[*model.Layer]expr.Value
+	// badVars holds the variables already reported as unusable: values that use them are not
+	// reported again (one broken default would otherwise give one error per layer).
+	badVars map[string]bool
 }
 
 func (c *checker) add(offset int, pointer string, l *model.Layer, sev Severity, code, msg string) {
@@ -115,6 +121,7 @@ func (c *checker) run() {
 	c.declared = c.f.DeclaredVariables()
 	c.scope = c.f.Scope(nil)
 	c.params = map[*model.Layer]expr.Value{}
+	c.badVars = map[string]bool{}
 	c.variables()
 	if c.template {
 		c.templateHeader()
@@ -151,7 +158,7 @@ func (c *checker) duplicateKeys() {
 		first := c.doc.Position(d.First)
 		toks := splitPointer(d.Pointer)
 		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), Error, "duplicate-key",
-			fmt.Sprintf("duplicate key %q (first at %d:%d): JSON readers keep only the last value, so the first is lost", d.Key, first.Line, first.Col))
+			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", quote(d.Key), first.Line, first.Col))
 	}
 }
 
@@ -192,11 +199,11 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 	if v.Err != nil {
 		var ee *expr.Error
 		if errors.As(v.Err, &ee) {
-			pos := c.doc.Position(v.Node.Offset)
+			pos, code := c.doc.Position(v.Node.Offset), "bad-number"
 			if v.Node.Kind == jsonpos.String {
-				pos = c.doc.StringPosition(v.Node, ee.Col-1)
+				pos, code = c.doc.StringPosition(v.Node, ee.Col-1), "bad-expression"
 			}
-			c.addAt(pos, pointer, l, Error, "bad-expression", fmt.Sprintf("%s: %s", what, ee.Msg))
+			c.addAt(pos, pointer, l, Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
 		} else if v.Node.Kind == jsonpos.Number {
 			c.add(v.Node.Offset, pointer, l, Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
 		}
@@ -209,7 +216,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 			continue
 		}
 		ok = false
-		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, ref.Name)
+		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
 		if s := layers.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
@@ -234,28 +241,64 @@ func sortedNames(m map[string]bool) []string {
 func (c *checker) variables() {
 	for _, v := range c.f.Variables {
 		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
-		if !c.expression(&v.Value, ptr, nil, "variable "+v.Name) || c.template {
+		if !c.expression(&v.Value, ptr, nil, "variable "+clip(v.Name)) {
+			c.badVars[v.Name] = true
+			continue
+		}
+		if c.template {
 			continue
 		}
 		val, err := c.scope.Lookup(v.Name)
 		if err != nil {
+			c.badVars[v.Name] = true
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value", fmt.Sprintf("variable %s: %v", v.Name, err))
+				c.evalError(&v.Value, ptr, nil, "variable "+clip(v.Name), err)
 			}
 			continue
 		}
 		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
+			c.badVars[v.Name] = true
 			c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value",
 				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
 		}
 	}
 }
 
+// describeValue says what a value came to, and from what when it used variables.
 func describeValue(v model.Value, val expr.Value) string {
-	if v.Node.Kind == jsonpos.String {
-		return fmt.Sprintf("%s (%q with the default variables)", val, v.Node.Text)
+	if v.Node.Kind == jsonpos.String && v.Expr != nil && len(v.Expr.Vars()) > 0 {
+		return fmt.Sprintf("%s (%s with the default variables)", clipNumber(val.String()), quote(v.Node.Text))
 	}
-	return val.String()
+	return clipNumber(val.String())
+}
+
+// usesBadVar reports whether v uses a variable that was already reported as unusable.
+func (c *checker) usesBadVar(v *model.Value) bool {
+	if v.Expr == nil || len(c.badVars) == 0 {
+		return false
+	}
+	for _, ref := range v.Expr.Vars() {
+		if c.badVars[ref.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+// evalError reports a value that does not evaluate (division by zero, a number too large, a
+// cyclic variable): at the column inside the string where the expression failed, with the
+// message of the expression error.
+func (c *checker) evalError(v *model.Value, pointer string, l *model.Layer, what string, err error) {
+	pos := c.doc.Position(v.Node.Offset)
+	msg := err.Error()
+	var ee *expr.Error
+	if errors.As(err, &ee) {
+		msg = ee.Msg
+		if v.Node.Kind == jsonpos.String {
+			pos = c.doc.StringPosition(v.Node, ee.Col-1)
+		}
+	}
+	c.addAt(pos, pointer, l, Error, "bad-value", what+": "+msg)
 }
 
 func (c *checker) templateHeader() {
@@ -309,7 +352,7 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
 				first := c.doc.Position(prev.offset)
 				c.add(nameOffset(l), l.Pointer+"/name", l, Error, "duplicate-name",
-					fmt.Sprintf("duplicate layer name %q among siblings (first at %d:%d): layer paths must be unique", l.Name, first.Line, first.Col))
+					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", quote(l.Name), first.Line, first.Col))
 			}
 			continue
 		}
@@ -367,10 +410,13 @@ func (c *checker) repeat(l *model.Layer) {
 	if !c.expression(l.Repeat, ptr, l, "repeat") || c.template {
 		return
 	}
+	if c.usesBadVar(l.Repeat) {
+		return
+	}
 	v, err := l.Repeat.Expr.Eval(c.scope)
 	if err != nil {
 		if !errors.Is(err, expr.ErrUnbound) {
-			c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value", "repeat: "+err.Error())
+			c.evalError(l.Repeat, ptr, l, "repeat", err)
 		}
 		return
 	}
@@ -379,7 +425,7 @@ func (c *checker) repeat(l *model.Layer) {
 	}
 	if !layers.FitsType("size", v) {
 		c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value",
-			fmt.Sprintf("repeat must be a positive integer, got %s", describeValue(*l.Repeat, v)))
+			fmt.Sprintf("repeat must be an integer ≥ 1, got %s", describeValue(*l.Repeat, v)))
 	}
 }
 
@@ -413,16 +459,19 @@ func (c *checker) basic(l *model.Layer) {
 	cl := c.cat.Lookup(l.Class)
 	if cl == nil {
 		ptr := l.Pointer + "/class"
-		msg := fmt.Sprintf("unknown basic class %s", l.Class)
+		msg := fmt.Sprintf("unknown basic class %s", clip(l.Class))
 		if s := c.cat.Suggest(l.Class); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
 		c.add(l.Node.Get("class").Offset, ptr, l, Error, "unknown-class", msg)
 		for _, p := range l.Parameters {
-			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+p.Name)
+			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
 		}
 		return
+	}
+	if n := l.Node.Get("parameters"); n != nil && n.Kind != jsonpos.Object {
+		return // the schema reports the type; "missing parameter" for each would only repeat it
 	}
 	args := map[string]expr.Value{}
 	usable := true
@@ -430,29 +479,36 @@ func (c *checker) basic(l *model.Layer) {
 		ptr := l.Pointer + "/parameters/" + jsonpos.EscapePointerToken(p.Name)
 		spec := cl.Param(p.Name)
 		if spec == nil {
+			if !identifierRE.MatchString(p.Name) {
+				continue // the schema reports a name that cannot be a parameter
+			}
 			names := make([]string, len(cl.Params))
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %q; it is ignored", cl.Name, p.Name)
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", shortClass(cl.Name), quote(p.Name))
 			if s := layers.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
 			continue
 		}
-		if !c.expression(&p.Value, ptr, l, "parameter "+p.Name) {
+		if !c.expression(&p.Value, ptr, l, "parameter "+clip(p.Name)) {
 			usable = false
 			continue
 		}
 		if c.template {
 			continue
 		}
+		if c.usesBadVar(&p.Value) {
+			usable = false
+			continue
+		}
 		v, err := p.Value.Expr.Eval(c.scope)
 		if err != nil {
 			usable = false
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value", fmt.Sprintf("parameter %s: %v", p.Name, err))
+				c.evalError(&p.Value, ptr, l, "parameter "+clip(p.Name), err)
 			}
 			continue
 		}
@@ -492,6 +548,48 @@ func (c *checker) basic(l *model.Layer) {
 	c.params[l] = fig.Params
 }
 
+var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// maxQuoted is the most bytes of a name or value from the file that a message repeats: the
+// position says where the rest is, and a 10 MB class name must not make a 10 MB line.
+const maxQuoted = 64
+
+// clip shortens text from the file for a message, at a character boundary, marking the cut.
+func clip(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
+	}
+	return s
+}
+
+// quote quotes text from the file for a message, cut like clip with the mark outside the quotes.
+func quote(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// clipAt is where clip cuts s: len(s) when it is short enough.
+func clipAt(s string) int {
+	if len(s) <= maxQuoted {
+		return len(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return cut
+}
+
+// clipNumber shortens a number with more digits than a message can show.
+func clipNumber(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
+}
+
 func shortClass(name string) string {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		return name[i+1:]
@@ -516,21 +614,23 @@ func (c *checker) tiedTo() {
 				}
 				return true
 			})
-			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", l.TiedTo)
+			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", clip(l.TiedTo))
 			if s := layers.Nearest(l.TiedTo, paths); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(at, ptr, l, Error, "tied-to", msg)
 		case target == l:
 			c.add(at, ptr, l, Error, "tied-to", "a layer cannot be tied to itself")
-		case target.Composite || l.Composite:
-			c.add(at, ptr, l, Error, "tied-to", "tied_to joins two basic layers that share one weight")
+		case l.Composite:
+			c.add(at, ptr, l, Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
+		case target.Composite:
+			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
 		default:
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {
 				c.add(at, ptr, l, Warning, "tied-to",
-					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", a, target.Path, b))
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
 			}
 		}
 		return true

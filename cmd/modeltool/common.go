@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,14 +35,37 @@ func loadCatalog(files []string) (*layers.Catalog, error) {
 	for _, f := range files {
 		data, err := fsutil.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("reading catalog: %w", err)
+			return nil, fmt.Errorf("catalog %w", err)
 		}
 		cat, err = cat.Extend(f, data)
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s:\n%w", f, err)
+			return nil, fmt.Errorf("catalog %s is not valid:\n%s", f, catalogProblems(err))
 		}
 	}
 	return cat, nil
+}
+
+// catalogProblems lists a catalog's problems one per line, FILE:LINE:COL: error: MESSAGE like
+// validate's findings, so editors and CI problem matchers read both.
+func catalogProblems(err error) string {
+	var lines []string
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var le *layers.Error
+		if errors.As(err, &le) {
+			lines = append(lines, fmt.Sprintf("%s:%d:%d: error: %s", le.File, le.Line, le.Col, le.Msg))
+			return
+		}
+		lines = append(lines, err.Error())
+	}
+	walk(err)
+	return strings.Join(lines, "\n")
 }
 
 // readInput reads a named input: a file, or standard input for "-".
@@ -50,8 +75,5 @@ func readInput(s *Streams, name string) (display string, data []byte, err error)
 		return "<stdin>", data, err
 	}
 	data, err = fsutil.ReadFile(name)
-	if err != nil && fsutil.IsNotExist(err) {
-		return name, nil, fmt.Errorf("%s: no such file", name)
-	}
 	return name, data, err
 }

@@ -42,7 +42,12 @@ unreadable input.`,
 
   # from a pipe, failing on warnings too
   cat model.json | modeltool validate --strict -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("validate needs at least one PATH: a model file, a directory of them, or - for standard input")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.paths = args
 			return runValidate(s, opts)

@@ -1,0 +1,398 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// The bad-input corpus: every file testdata/bad/CLASS-CASE.json, plus the generated cases below
+// (too large to commit), is validated by the real binary, and its whole output and exit code
+// are compared with testdata/bad/CLASS-CASE.golden, a txtar archive whose comment is the exit
+// code and whose files are stdout and stderr. `go test ./e2e -run TestBadInputs -update`
+// rewrites the goldens and docs/bad-input.md; review the diff like code.
+
+var badDir = filepath.Join("..", "testdata", "bad")
+
+// badDoc is the generated table of every case.
+var badDoc = filepath.Join("..", "docs", "bad-input.md")
+
+// badClasses are the case classes, in the order of the documentation; a case's class is the
+// part of its name before the first '-'.
+var badClasses = []struct{ prefix, title string }{
+	{"json", "Malformed JSON"},
+	{"top", "A top-level value that is not an object"},
+	{"dup", "Duplicate keys"},
+	{"number", "Numbers"},
+	{"repeat", "repeat"},
+	{"name", "Layer names"},
+	{"sublayers", "sub_layers"},
+	{"param", "Parameter values"},
+	{"placeholder", "Placeholder expressions"},
+	{"limits", "Limits: size and nesting"},
+}
+
+// badNotes explain a case's outcome in the documentation where the output alone does not.
+var badNotes = map[string]string{
+	"json-utf8-bom":                      "JSON forbids a BOM (RFC 8259 §8.1); refused rather than skipped, so every tool reads the file alike.",
+	"number-1e400-size":                  "Valid: number literals are exact, 1e400 is the integer 10^400.",
+	"number-1e400-repeat":                "Valid: an exact integer ≥ 1.",
+	"number-integer-as-float-size":       "Valid: 64.0 is the integer 64 (JSON Schema's integer is a value, not a spelling).",
+	"number-negative-zero-size":          "-0 is 0.",
+	"number-nan-string-size":             "Inside a string NaN is a name; placeholders are written {name}.",
+	"repeat-string-32":                   "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
+	"repeat-string-fraction":             "A string repeat is evaluated with the file's default variables and must come to a positive integer.",
+	"repeat-10-to-the-30":                "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
+	"name-with-slash":                    "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
+	"name-10000-characters":              "Names longer than 256 bytes are errors; text output cuts such a name in the layer path.",
+	"name-with-control-character-escape": "Control characters are printed as escapes, never raw.",
+	"param-string-number":                "Valid: \"64\" is the placeholder expression 64.",
+	"placeholder-nested-10000-parens":    "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",
+	"placeholder-1mib":                   "Expressions are at most 64 KiB (expr.MaxLength); the error is at the first byte past the limit.",
+	"placeholder-huge-power":             "Results are limited to 2^20 bits (expr.MaxBits), checked before computing.",
+	"limits-file-200mb":                  "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
+	"limits-stdin-200mb":                 "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
+	"limits-nesting-100000-deep":         "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
+	"limits-layers-499-deep":             "Valid: 499 nested layers (the innermost with its parameters) are exactly 1000 levels of JSON.",
+	"limits-layers-500-deep":             "One layer more: the 500th layer's object is the 1001st level.",
+}
+
+// badCase is one bad input.
+type badCase struct {
+	name string
+	// gen writes a generated input; nil for the committed file testdata/bad/NAME.json.
+	gen func(w io.Writer) error
+	// stdin feeds the input on standard input (through a pipe) instead of naming the file.
+	stdin bool
+	// maxRSS, when set, bounds the peak resident memory of the run, in bytes.
+	maxRSS int64
+	// heavy cases (hundreds of megabytes) are skipped with -short.
+	heavy bool
+}
+
+// generatedBadCases are too large to commit.
+var generatedBadCases = []badCase{
+	{name: "limits-nesting-100000-deep", gen: nestedLayers(100000), maxRSS: 64 << 20},
+	{name: "limits-layers-499-deep", gen: nestedLayers(499)},
+	{name: "limits-layers-500-deep", gen: nestedLayers(500)},
+	{name: "limits-file-200mb", gen: bigModel(200_000_000), maxRSS: 48 << 20, heavy: true},
+	{name: "limits-stdin-200mb", gen: bigModel(200_000_000), stdin: true, maxRSS: 128 << 20, heavy: true},
+	{name: "placeholder-1mib", gen: longPlaceholder(1 << 20)},
+}
+
+// nestedLayers writes a model whose layers nest depth deep: each holds the next in its
+// sub_layers, the innermost is a Dropout with (empty) parameters.
+func nestedLayers(depth int) func(io.Writer) error {
+	return func(w io.Writer) error {
+		b := bufio.NewWriter(w)
+		b.WriteString(`{"layers": [`)
+		for range depth - 1 {
+			b.WriteString(`{"name": "l", "class": "a.Block", "sub_layers": [`)
+		}
+		b.WriteString(`{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}`)
+		for range depth - 1 {
+			b.WriteString(`]}`)
+		}
+		b.WriteString("]}\n")
+		return b.Flush()
+	}
+}
+
+// bigModel writes a well-formed model file of about size bytes: one layer per line.
+func bigModel(size int) func(io.Writer) error {
+	return func(w io.Writer) error {
+		b := bufio.NewWriterSize(w, 1<<20)
+		const layer = `    {"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}},` + "\n"
+		b.WriteString("{\n  \"layers\": [\n")
+		for n := 0; n < size; n += len(layer) {
+			b.WriteString(layer)
+		}
+		b.WriteString(`    {"name": "last", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}` + "\n  ]\n}\n")
+		return b.Flush()
+	}
+}
+
+// longPlaceholder writes a model whose one parameter is a well-formed placeholder string of
+// size bytes, "1 + 1 + … + 1234" (size a multiple of 4).
+func longPlaceholder(size int) func(io.Writer) error {
+	return func(w io.Writer) error {
+		s := strings.Repeat("1 + ", size/4-1) + "1234"
+		_, err := fmt.Fprintf(w, "{\n  \"layers\": [\n    {\"name\": \"act\", \"class\": \"torch.nn.modules.activation.SiLU\", \"parameters\": {\"num_elements\": %q, \"dtype_bytes\": 2}}\n  ]\n}\n", s)
+		return err
+	}
+}
+
+// badCases returns every case: the committed files and the generated ones, sorted by name.
+func badCases(t *testing.T) []badCase {
+	files, err := filepath.Glob(filepath.Join(badDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []badCase
+	for _, f := range files {
+		cases = append(cases, badCase{name: strings.TrimSuffix(filepath.Base(f), ".json")})
+	}
+	for _, g := range generatedBadCases {
+		if _, err := os.Stat(filepath.Join(badDir, g.name+".json")); err == nil {
+			t.Fatalf("%s is both generated and committed", g.name)
+		}
+		cases = append(cases, g)
+	}
+	slices.SortFunc(cases, func(a, b badCase) int { return strings.Compare(a.name, b.name) })
+	return cases
+}
+
+// badResult is what the binary did with one case.
+type badResult struct {
+	exit           int
+	stdout, stderr string
+	rss            int64
+	elapsed        time.Duration
+}
+
+func (r badResult) golden() []byte {
+	a := &txtar.Archive{Comment: []byte(fmt.Sprintf("exit %d\n", r.exit))}
+	if r.stdout != "" {
+		a.Files = append(a.Files, txtar.File{Name: "stdout", Data: []byte(r.stdout)})
+	}
+	if r.stderr != "" {
+		a.Files = append(a.Files, txtar.File{Name: "stderr", Data: []byte(r.stderr)})
+	}
+	return txtar.Format(a)
+}
+
+// runBad validates one case with the built binary, in the directory holding the input so that
+// the file name in messages is the case's own.
+func runBad(t *testing.T, c badCase) badResult {
+	t.Helper()
+	dir, _ := filepath.Abs(badDir)
+	file := c.name + ".json"
+	if c.gen != nil {
+		dir = t.TempDir()
+		if !c.stdin {
+			f, err := os.Create(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.gen(f); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	args := []string{"validate", file}
+	if c.stdin {
+		args = []string{"validate", "-"}
+	}
+	cmd := exec.Command(modeltool(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if c.stdin {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(c.gen(pw)) }()
+		defer pr.Close()
+		cmd.Stdin = pr
+	}
+	start := time.Now()
+	err := cmd.Run()
+	r := badResult{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("running modeltool: %v", err)
+		}
+		r.exit = ee.ExitCode()
+	}
+	if rss, ok := peakRSS(cmd.ProcessState); ok {
+		r.rss = rss
+	}
+	return r
+}
+
+// TestBadInputs runs every bad input and compares the output with its golden, then checks (or,
+// with -update, writes) docs/bad-input.md.
+func TestBadInputs(t *testing.T) {
+	cases := badCases(t)
+	results := make(map[string]badResult, len(cases))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if class, _, _ := strings.Cut(c.name, "-"); !slices.ContainsFunc(badClasses, func(k struct{ prefix, title string }) bool { return k.prefix == class }) {
+				t.Fatalf("class %q of %s is not one of badClasses: name the case CLASS-WHAT, or add the class", class, c.name)
+			}
+			if c.heavy && testing.Short() {
+				t.Skip("writes 200 MB; skipped with -short")
+			}
+			r := runBad(t, c)
+			results[c.name] = r
+			if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
+				t.Fatalf("modeltool crashed:\n%s", r.stderr)
+			}
+			if c.maxRSS > 0 {
+				if r.rss == 0 {
+					t.Logf("peak RSS not measured on this system")
+				} else {
+					t.Logf("peak RSS %.1f MiB in %v", float64(r.rss)/(1<<20), r.elapsed.Round(time.Millisecond))
+					if r.rss > c.maxRSS {
+						t.Errorf("peak RSS %d MiB, more than the %d MiB allowed", r.rss>>20, c.maxRSS>>20)
+					}
+				}
+			}
+			golden := filepath.Join(badDir, c.name+".golden")
+			got := r.golden()
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./e2e -run TestBadInputs -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+	if t.Failed() && !*update || len(results) < len(cases) {
+		return // the documentation needs every case
+	}
+	// Goldens of cases that no longer exist.
+	goldens, _ := filepath.Glob(filepath.Join(badDir, "*.golden"))
+	for _, g := range goldens {
+		name := strings.TrimSuffix(filepath.Base(g), ".golden")
+		if _, ok := results[name]; ok {
+			continue
+		}
+		if *update {
+			os.Remove(g)
+		} else {
+			t.Errorf("%s belongs to no case: remove it, or run with -update", g)
+		}
+	}
+	doc := badInputDoc(cases, results)
+	if *update {
+		if err := os.WriteFile(badDoc, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(badDoc)
+	if err != nil || !bytes.Equal(doc, want) {
+		t.Errorf("%s is out of date (it is generated: run go test ./e2e -run TestBadInputs -update)", badDoc)
+	}
+}
+
+// badInputDoc renders docs/bad-input.md: per class, every case with what modeltool says first
+// and its exit code.
+func badInputDoc(cases []badCase, results map[string]badResult) []byte {
+	var b bytes.Buffer
+	b.WriteString(`# Bad input: what ` + "`modeltool validate`" + ` says
+
+<!-- Generated by go test ./e2e -run TestBadInputs -update from testdata/bad and e2e/bad_test.go. Do not edit. -->
+
+Every case below is run by the end-to-end tests (` + "`e2e/bad_test.go`" + `) on the built binary, with its whole
+output and exit code compared with ` + "`testdata/bad/CASE.golden`" + `. The table shows the first line of
+output (standard output, or standard error when there is none). Exit codes: 0 nothing wrong (warnings
+allowed), 1 findings, 2 unreadable input. Inputs marked *generated* are built by the test (too large to
+commit); the others are ` + "`testdata/bad/CASE.json`" + `.
+
+Limits: input files at most 64 MiB (` + "`fsutil.MaxInputBytes`" + `), JSON nesting at most 1000 levels
+(` + "`jsonpos.DefaultMaxDepth`" + `), placeholder expressions at most 64 KiB and 256 levels deep
+(` + "`expr.MaxLength`, `expr.MaxDepth`" + `), numbers at most 2^20 bits.
+`)
+	generated := map[string]bool{}
+	for _, g := range generatedBadCases {
+		generated[g.name] = true
+	}
+	for _, class := range badClasses {
+		fmt.Fprintf(&b, "\n## %s\n\n| case | modeltool says | exit | note |\n|---|---|---|---|\n", class.title)
+		for _, c := range cases {
+			if k, _, _ := strings.Cut(c.name, "-"); k != class.prefix {
+				continue
+			}
+			r := results[c.name]
+			first := firstLine(r.stdout)
+			if first == "" {
+				first = firstLine(r.stderr)
+			}
+			said := "(no output)"
+			if first != "" {
+				said = "`" + strings.ReplaceAll(first, "|", `\|`) + "`"
+			}
+			what := strings.ReplaceAll(strings.TrimPrefix(c.name, class.prefix+"-"), "-", " ")
+			if generated[c.name] {
+				what += " (*generated*)"
+			} else {
+				what = fmt.Sprintf("[%s](../testdata/bad/%s.json)", what, c.name)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", what, said, r.exit, strings.ReplaceAll(badNotes[c.name], "|", `\|`))
+		}
+	}
+	return b.Bytes()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if len(line) > 300 {
+		line = line[:300] + "…"
+	}
+	return line
+}
+
+// TestBadRepeat10To30Calc: a repeat of 10^30 is valid, and calc multiplies exactly and at once.
+func TestBadRepeat10To30Calc(t *testing.T) {
+	cmd := exec.Command(modeltool(t), "calc", "--format", "json", "repeat-10-to-the-30.json")
+	cmd.Dir = badDir
+	start := time.Now()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("calc: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("calc took %v", d)
+	}
+	var res struct {
+		Layers []struct {
+			Count json.Number `json:"count"`
+			FLOPs json.Number `json:"flops"`
+		} `json:"layers"`
+		Totals struct {
+			FLOPs     json.Number `json:"flops"`
+			BytesRead json.Number `json:"bytes_read"`
+		} `json:"totals"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	e30 := new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil)
+	// SiLU: 3 FLOPs and 2 bytes read per element; num_elements = batch_size × seq_len = 1 × 2048.
+	wantFLOPs := new(big.Int).Mul(big.NewInt(3*2048), e30)
+	wantRead := new(big.Int).Mul(big.NewInt(2*2048), e30)
+	if len(res.Layers) != 1 || res.Layers[0].Count.String() != e30.String() || res.Layers[0].FLOPs.String() != strconv.Itoa(3*2048) {
+		t.Errorf("layers: %+v", res.Layers)
+	}
+	if res.Totals.FLOPs.String() != wantFLOPs.String() || res.Totals.BytesRead.String() != wantRead.String() {
+		t.Errorf("totals: flops %s, bytes read %s; want %s, %s", res.Totals.FLOPs, res.Totals.BytesRead, wantFLOPs, wantRead)
+	}
+}
