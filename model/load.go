@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
@@ -33,6 +34,9 @@ func FromDocument(doc *jsonpos.Document) *File {
 	}
 	if vars := root.Get("variables"); vars != nil && vars.Kind == jsonpos.Object {
 		for _, m := range lastOfEach(vars.Members) {
+			if isAnnotation(m.Key) {
+				continue
+			}
 			f.Variables = append(f.Variables, &Variable{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
 		}
 	}
@@ -84,6 +88,9 @@ func (b *builder) value(n *jsonpos.Node) Value {
 
 // lastOfEach returns the members without those whose key occurs again later: of a duplicated
 // key the last value wins, as in every JSON reader (the validator reports the duplicate).
+// isAnnotation reports whether a key is the user's own (x-…), which modeltool ignores.
+func isAnnotation(key string) bool { return strings.HasPrefix(key, "x-") }
+
 func lastOfEach(ms []jsonpos.Member) []jsonpos.Member {
 	if len(ms) < 2 {
 		return ms
@@ -149,6 +156,9 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 			if params.Kind == jsonpos.Object {
 				l.Parameters = make([]*Param, 0, len(params.Members))
 				for _, m := range lastOfEach(params.Members) {
+					if isAnnotation(m.Key) {
+						continue
+					}
 					l.Parameters = append(l.Parameters, &Param{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
 				}
 			}
