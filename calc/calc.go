@@ -15,6 +15,7 @@ import (
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/layers"
 	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/suggest"
 )
 
 // Options configure a calculation.
@@ -187,7 +188,7 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 		}
 		sort.Strings(names)
 		msg := fmt.Sprintf("not a variable of this model (variables: %s)", strings.Join(names, ", "))
-		if s := layers.Nearest(unknown[0], names); s != "" {
+		if s := suggest.Nearest(unknown[0], names); s != "" {
 			msg = fmt.Sprintf("not a variable of this model (did you mean %s?)", s)
 		}
 		return nil, nil, &VariableError{Name: unknown[0], Msg: msg}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/modeltool/modeltool/suggest"
 )
 
 //go:embed presets.json
@@ -98,7 +100,7 @@ func nearest(key string) (string, bool) {
 	for _, d := range presetList { // sorted by name: other ties go to the first
 		for _, n := range append([]string{d.Name}, d.Aliases...) {
 			cand := normalize(n)
-			dist := editDistance(key, cand)
+			dist := suggest.Distance(key, cand)
 			// At equal distance prefer a name the query begins ("l40" is
 			// nearer to L40S than to L4).
 			prefix := strings.HasPrefix(cand, key)
@@ -115,26 +117,4 @@ func nearest(key string) (string, bool) {
 		return "", false
 	}
 	return best, true
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

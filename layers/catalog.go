@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/suggest"
 )
 
 //go:embed catalog.json
@@ -121,7 +122,7 @@ func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
 
 // Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
 func (c *Catalog) Suggest(class string) string {
-	if len(class) > maxSuggestLen*2 {
+	if len(class) > suggest.MaxLen*2 {
 		return "" // no class path is that long; and edit distance is quadratic
 	}
 	best, bestScore := "", 0
@@ -183,66 +184,12 @@ func lastSegment(s string) string {
 
 // similarity scores two strings from 0 to 100 by their edit distance relative to length.
 func similarity(a, b string) int {
-	d := editDistance(a, b)
-	n := len(a)
-	if len(b) > n {
-		n = len(b)
-	}
+	d := suggest.Distance(a, b)
+	n := max(len([]rune(a)), len([]rune(b)))
 	if n == 0 {
 		return 100
 	}
 	return 100 * (n - d) / n
-}
-
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-// maxSuggestLen is the longest name Nearest looks for a near miss of: names (layer, parameter,
-// variable) are at most 256 bytes, and the edit distance costs the product of the lengths.
-const maxSuggestLen = 256
-
-// EditDistance is the Levenshtein distance between two names, for did-you-mean suggestions.
-func EditDistance(a, b string) int { return editDistance(a, b) }
-
-// Nearest returns the candidate closest to name by edit distance, if it is close enough to be a
-// plausible typo (at most a third of the name's length, and at least one edit allowed).
-func Nearest(name string, candidates []string) string {
-	if len(name) > maxSuggestLen {
-		return "" // not a typo of a real name; and edit distance is quadratic
-	}
-	limit := max(1, len(name)/3)
-	best, bestD := "", -1
-	for _, c := range candidates {
-		if diff := len(c) - len(name); diff > limit || -diff > limit {
-			continue // the distance is at least the difference in length
-		}
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		if bestD < 0 || d < bestD || d == bestD && c < best {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD > limit {
-		return ""
-	}
-	return best
 }
 
 func (cl *Class) String() string { return fmt.Sprintf("%s (%s)", cl.Name, cl.Category) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/suggest"
 )
 
 // Error is a problem in a catalog file, with its position.
@@ -355,7 +356,7 @@ func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names
 		for k := range names {
 			cands = append(cands, k)
 		}
-		if s := Nearest(ref.Name, cands); s != "" {
+		if s := suggest.Nearest(ref.Name, cands); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		}
 		p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})

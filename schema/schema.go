@@ -19,6 +19,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/suggest"
 )
 
 //go:embed model.schema.json
@@ -382,39 +383,4 @@ func quoteShort(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-func nearestKey(key string) string {
-	if len(key) > 64 {
-		return "" // no key is that long; and edit distance is quadratic
-	}
-	best, bestD := "", -1
-	for _, k := range knownKeys {
-		d := editDistance(strings.ToLower(key), strings.ToLower(k))
-		if bestD < 0 || d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if bestD < 0 || bestD > max(1, len(key)/3) {
-		return ""
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func nearestKey(key string) string { return suggest.Nearest(key, knownKeys) }

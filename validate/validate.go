@@ -14,6 +14,7 @@ import (
 	"github.com/modeltool/modeltool/layers"
 	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/schema"
+	"github.com/modeltool/modeltool/suggest"
 )
 
 // Options configure a validation.
@@ -217,7 +218,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		}
 		ok = false
 		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
-		if s := layers.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
+		if s := suggest.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
 			msg += " (declare it under template.config or variables)"
@@ -487,7 +488,7 @@ func (c *checker) basic(l *model.Layer) {
 				names[i] = ps.Name
 			}
 			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", shortClass(cl.Name), quote(p.Name))
-			if s := layers.Nearest(p.Name, names); s != "" {
+			if s := suggest.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
@@ -615,7 +616,7 @@ func (c *checker) tiedTo() {
 				return true
 			})
 			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", clip(l.TiedTo))
-			if s := layers.Nearest(l.TiedTo, paths); s != "" {
+			if s := suggest.Nearest(l.TiedTo, paths); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(at, ptr, l, Error, "tied-to", msg)
