@@ -95,6 +95,13 @@ func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, se
 }
 
 func (c *checker) run() {
+	if root := c.doc.Root; root.Kind == jsonpos.Object && root.Get("layers") == nil && root.Get("template") == nil &&
+		(root.Get("model_type") != nil || root.Get("architectures") != nil) {
+		// Not one finding per config key: say what the file is and what to do with it.
+		c.add(root.Offset, "", nil, Error, "not-a-model-file",
+			"this is a HuggingFace config.json, not a model file: build a model file from it with modeltool populate --config "+c.doc.Name)
+		return
+	}
 	model.Walk(c.f.Layers, func(l *model.Layer) bool {
 		c.layerAt[l.Pointer] = l
 		return true
