@@ -3,8 +3,6 @@ package models_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/modeltool/modeltool/layers"
 )
 
 func TestGPT2Checkpoints(t *testing.T) {
@@ -55,28 +53,25 @@ func TestGPT2FLOPs(t *testing.T) {
 		{"decode after 1023", 1, 1023, "247_147_008", "37_748_736"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tot := stepTotals(t, "gpt2.json", c.seq, c.past)
-			if got, want := category(tot, "matmul", layers.FormulaFLOPs), strings.ReplaceAll(c.matmul, "_", ""); got != want {
-				t.Errorf("matmul FLOPs = %s, want %s", got, want)
-			}
-			if got, want := category(tot, "attention", layers.FormulaFLOPs), strings.ReplaceAll(c.attnCore, "_", ""); got != want {
-				t.Errorf("attention FLOPs = %s, want %s", got, want)
-			}
+			res := computeStep(t, "gpt2.json", shipped(t, "gpt2.json"), step{1, c.seq, c.past})
+			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
+			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
 		})
 	}
 }
 
 // TestGPT2Rejects checks that variants the template does not describe are refused.
 func TestGPT2Rejects(t *testing.T) {
-	for key, value := range map[string]string{
-		"activation_function": `"gelu"`, // GELUActivation, not NewGELUActivation
-		"add_cross_attention": `true`,   // crossattention and ln_cross_attn are not in the template
+	const cfg = "models/gpt2.config.json"
+	for key, value := range map[string]any{
+		"activation_function": "gelu", // GELUActivation, not NewGELUActivation
+		"add_cross_attention": true,   // crossattention and ln_cross_attn are not in the template
 	} {
-		if err := populateVariant(t, "../models/gpt2.config.json", map[string]string{key: value}); !strings.Contains(err, key) {
-			t.Errorf("%s = %s: populate error %q, want one naming %s", key, value, err, key)
+		if _, err := configVariant(t, cfg, map[string]any{key: value}); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s = %v: populate error %v, want one naming %s", key, value, err, key)
 		}
 	}
-	if err := populateVariant(t, "../models/gpt2.config.json", map[string]string{"activation_function": "null", "n_inner": "null"}); err != "" {
+	if _, err := configVariant(t, cfg, map[string]any{"activation_function": nil, "n_inner": nil}); err != nil {
 		t.Errorf("null activation_function and n_inner take the defaults, got %s", err)
 	}
 }

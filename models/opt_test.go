@@ -3,8 +3,6 @@ package models_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/modeltool/modeltool/layers"
 )
 
 func TestOPTCheckpoints(t *testing.T) {
@@ -56,20 +54,16 @@ func TestOPTFLOPs(t *testing.T) {
 		{"decode after 2047", 1, 2047, "247_170_048", "75_497_472"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tot := stepTotals(t, "opt-125m.json", c.seq, c.past)
-			if got, want := category(tot, "matmul", layers.FormulaFLOPs), strings.ReplaceAll(c.matmul, "_", ""); got != want {
-				t.Errorf("matmul FLOPs = %s, want %s", got, want)
-			}
-			if got, want := category(tot, "attention", layers.FormulaFLOPs), strings.ReplaceAll(c.attnCore, "_", ""); got != want {
-				t.Errorf("attention FLOPs = %s, want %s", got, want)
-			}
+			res := computeStep(t, "opt-125m.json", shipped(t, "opt-125m.json"), step{1, c.seq, c.past})
+			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
+			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
 		})
 	}
 }
 
 // TestOPTRejects checks that an activation the template does not describe is refused.
 func TestOPTRejects(t *testing.T) {
-	if err := populateVariant(t, "../models/opt-125m.config.json", map[string]string{"activation_function": `"gelu"`}); !strings.Contains(err, "activation_function") {
-		t.Errorf("activation_function gelu: populate error %q, want one naming activation_function", err)
+	if _, err := configVariant(t, "models/opt-125m.config.json", map[string]any{"activation_function": "gelu"}); err == nil || !strings.Contains(err.Error(), "activation_function") {
+		t.Errorf("activation_function gelu: populate error %v, want one naming activation_function", err)
 	}
 }
