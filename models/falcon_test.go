@@ -43,20 +43,10 @@ func TestFalconCheckpoints(t *testing.T) {
 //	pairs     2048 + 1 = 2049 keys for the one new query
 //	attention 4·71·2049·64 = 37,242,624 per layer; × 32 = 1,191,763,968
 func TestFalconFLOPs(t *testing.T) {
-	for _, c := range []struct {
-		name             string
-		seq, past        int64
-		matmul, attnCore string
-	}{
+	checkStepFLOPs(t, "falcon-7b.json", []stepFLOPs{
 		{"prefill 2048", 2048, 0, "28_350_139_596_800", "1_220_366_303_232"},
 		{"decode after 2048", 1, 2048, "13_842_841_600", "1_191_763_968"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			res := computeStep(t, "falcon-7b.json", shipped(t, "falcon-7b.json"), step{1, c.seq, c.past})
-			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
-			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
-		})
-	}
+	})
 }
 
 // TestFalconKVCache checks the KV cache as transformers stores it after a prefill of 2048

@@ -44,20 +44,10 @@ func TestGPT2Checkpoints(t *testing.T) {
 //	pairs    1023 + 1 = 1024 keys for the one new query
 //	attention 4·12·1024·64 = 3,145,728 per block; × 12 = 37,748,736
 func TestGPT2FLOPs(t *testing.T) {
-	for _, c := range []struct {
-		name             string
-		seq, past        int64
-		matmul, attnCore string
-	}{
+	checkStepFLOPs(t, "gpt2.json", []stepFLOPs{
 		{"prefill 1024", 1024, 0, "253_078_536_192", "19_346_227_200"},
 		{"decode after 1023", 1, 1023, "247_147_008", "37_748_736"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			res := computeStep(t, "gpt2.json", shipped(t, "gpt2.json"), step{1, c.seq, c.past})
-			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
-			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
-		})
-	}
+	})
 }
 
 // TestGPT2Rejects checks that variants the template does not describe are refused.

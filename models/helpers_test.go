@@ -133,6 +133,28 @@ var (
 	decode2048  = step{1, 1, 2048} // one decode step after 2048 cached tokens
 )
 
+// stepFLOPs is a step of one sequence and the hand-derived matmul and attention-core FLOPs of
+// a model in it.
+type stepFLOPs struct {
+	name             string
+	seq, past        int64
+	matmul, attnCore string // exact, as integer literals
+}
+
+// checkStepFLOPs computes each step of a shipped model file, a subtest each, and compares its
+// matmul and attention FLOPs with the hand-derived ones.
+func checkStepFLOPs(t *testing.T, file string, cases []stepFLOPs) {
+	t.Helper()
+	src := shipped(t, file)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := computeStep(t, file, src, step{1, c.seq, c.past})
+			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
+			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
+		})
+	}
+}
+
 // shipped reads a shipped model file by its name in this directory.
 func shipped(t *testing.T, name string) []byte {
 	t.Helper()

@@ -45,20 +45,10 @@ func TestOPTCheckpoints(t *testing.T) {
 //	pairs     2047 + 1 = 2048 keys for the one new query
 //	attention 4·12·2048·64 = 6,291,456 per layer; × 12 = 75,497,472
 func TestOPTFLOPs(t *testing.T) {
-	for _, c := range []struct {
-		name             string
-		seq, past        int64
-		matmul, attnCore string
-	}{
+	checkStepFLOPs(t, "opt-125m.json", []stepFLOPs{
 		{"prefill 2048", 2048, 0, "506_204_258_304", "77_347_160_064"},
 		{"decode after 2047", 1, 2047, "247_170_048", "75_497_472"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			res := computeStep(t, "opt-125m.json", shipped(t, "opt-125m.json"), step{1, c.seq, c.past})
-			wantFigure(t, "matmul FLOPs", categoryFLOPs(res, "matmul"), c.matmul)
-			wantFigure(t, "attention FLOPs", categoryFLOPs(res, "attention"), c.attnCore)
-		})
-	}
+	})
 }
 
 // TestOPTRejects checks that an activation the template does not describe is refused.
