@@ -1,9 +1,8 @@
 package models_test
 
 import (
+	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/modeltool/modeltool/calc"
@@ -32,9 +31,10 @@ func TestDeepseekV3Branches(t *testing.T) {
   "n_routed_experts": 8, "num_experts_per_tok": 2, "n_shared_experts": 2,
   "attention_bias": true, "rope_interleave": false, "tie_word_embeddings": true
 }`
-	path := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+	const name = "deepseek-v3-branches.config.json" // only a name: the config is the text above
+	src, err := populateConfig(t, name, []byte(cfg), "")
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	// embed 1000·64 = 64,000 (tied, once)
 	// attention per layer: q_proj 64·4·12 = 3,072 (no bias) + kv_a 64·20 + 20 = 1,300 +
@@ -44,9 +44,7 @@ func TestDeepseekV3Branches(t *testing.T) {
 	// MoE per layer: experts 8·3·64·32 = 49,152 + shared 3·64·64 = 12,288 + router 8·64 = 512
 	//   = 61,952; × 2 = 123,904
 	// final norm 64 → 64,000 + 22,956 + 24,576 + 123,904 + 64 = 235,500
-	if got := params(t, path, build(t, path, "")); got != "235500" {
-		t.Errorf("params = %s, want 235500", got)
-	}
+	wantFigure(t, "params", params(t, name, src), "235500")
 }
 
 // TestDeepseekV3FLOPs checks DeepSeek-V3's matmul, attention and expert FLOPs against hand
@@ -55,6 +53,7 @@ func TestDeepseekV3Branches(t *testing.T) {
 // V 129280, untied.
 func TestDeepseekV3FLOPs(t *testing.T) {
 	const file = "deepseek-v3.json"
+	src := shipped(t, file)
 	// Linear weights a token passes through:
 	//   attention per layer: q_a 7168·1536 = 11,010,048 + q_b 1536·24576 = 37,748,736 +
 	//     kv_a 7168·576 = 4,128,768 + kv_b 512·32768 = 16,777,216 + o 16384·7168 = 117,440,512
@@ -72,19 +71,19 @@ func TestDeepseekV3FLOPs(t *testing.T) {
 	// attention 81,920 · (2048·2049/2 = 2,098,176) · 61 = 10,484,837,253,120
 	// KV cache: the MLA latent, 512 + 64 = 576 elements per token and layer, 2 bytes:
 	//   2048 · 576 · 2 · 61 = 143,917,056
-	pre := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 2048, "past_len": 0})
-	wantTotal(t, "prefill matmul", pre.Totals.ByCategory["matmul"].FLOPs, ratOf(149_578_410_098_688))
-	wantTotal(t, "prefill attention", pre.Totals.ByCategory["attention"].FLOPs, ratOf(10_484_837_253_120))
-	wantTotal(t, "prefill KV cache", pre.Totals.KVCacheBytes, ratOf(143_917_056))
+	pre := computeStep(t, file, src, prefill2048)
+	wantFigure(t, "prefill matmul", categoryFLOPs(pre, "matmul"), "149_578_410_098_688")
+	wantFigure(t, "prefill attention", categoryFLOPs(pre, "attention"), "10_484_837_253_120")
+	wantFigure(t, "prefill KV cache", pre.Totals.KVCacheBytes, "143_917_056")
 	// Router: 2·2048·7168·256 + 4·2048·256 per layer (matmul, sigmoid, bias add); × 58.
-	wantTotal(t, "prefill routing", pre.Totals.ByCategory["routing"].FLOPs, ratOf((2*2048*7168*256+4*2048*256)*58))
+	wantFigure(t, "prefill routing", categoryFLOPs(pre, "routing"), fmt.Sprint((2*2048*7168*256+4*2048*256)*58))
 
 	// Decode: one token after 2048 cached.
 	// matmul 2·36,518,166,528 = 73,036,333,056
 	// attention 81,920 · 2049 · 61 = 10,239,098,880
-	dec := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 1, "past_len": 2048})
-	wantTotal(t, "decode matmul", dec.Totals.ByCategory["matmul"].FLOPs, ratOf(73_036_333_056))
-	wantTotal(t, "decode attention", dec.Totals.ByCategory["attention"].FLOPs, ratOf(10_239_098_880))
+	dec := computeStep(t, file, src, decode2048)
+	wantFigure(t, "decode matmul", categoryFLOPs(dec, "matmul"), "73_036_333_056")
+	wantFigure(t, "decode attention", categoryFLOPs(dec, "attention"), "10_239_098_880")
 
 	// Each routed expert receives tokens·k/E rows: 2048·8/256 = 64 in prefill, 1·8/256 = 1/32 in
 	// decode; its gate_proj is 2·rows·7168·2048 FLOPs and it reads min(1, rows) of its weights.
@@ -96,30 +95,18 @@ func TestDeepseekV3FLOPs(t *testing.T) {
 		weightRd  *big.Rat // bytes of weight read: 7168·2048·2 · min(1, rows)
 		inputRows *big.Rat
 	}{
-		{"prefill", pre, ratOf(2 * 64 * 7168 * 2048), ratOf(7168 * 2048 * 2), ratOf(64)},
-		{"decode", dec, ratOf(2 * 7168 * 2048 / 32), ratOf(7168 * 2048 * 2 / 32), big.NewRat(1, 32)},
+		{"prefill", pre, big.NewRat(2*64*7168*2048, 1), big.NewRat(7168*2048*2, 1), big.NewRat(64, 1)},
+		{"decode", dec, big.NewRat(2*7168*2048/32, 1), big.NewRat(7168*2048*2/32, 1), big.NewRat(1, 32)},
 	} {
-		row := findRow(t, c.res, expert)
-		if row == nil {
-			continue
-		}
-		if row.Count.Int64() != 58*256 {
-			t.Errorf("%s: %s count = %s, want 58·256", c.what, expert, row.Count)
-		}
-		wantTotal(t, c.what+" expert gate_proj FLOPs", row.Figures.FLOPs.Rat(), c.flops)
-		// bytes read = input rows·7168·2 + the weight share
-		in := new(big.Rat).Mul(c.inputRows, ratOf(7168*2))
-		wantTotal(t, c.what+" expert gate_proj bytes read", row.Figures.BytesRead.Rat(), in.Add(in, c.weightRd))
+		t.Run(c.what, func(t *testing.T) {
+			r := row(t, c.res, expert)
+			if r.Count.Int64() != 58*256 {
+				t.Errorf("%s: %s count = %s, want 58·256", c.what, expert, r.Count)
+			}
+			wantFigure(t, c.what+" expert gate_proj FLOPs", r.Figures.FLOPs.Rat(), c.flops.RatString())
+			// bytes read = input rows·7168·2 + the weight share
+			in := new(big.Rat).Mul(c.inputRows, big.NewRat(7168*2, 1))
+			wantFigure(t, c.what+" expert gate_proj bytes read", r.Figures.BytesRead.Rat(), in.Add(in, c.weightRd).RatString())
+		})
 	}
-}
-
-func findRow(t *testing.T, res *calc.Result, path string) *calc.Row {
-	t.Helper()
-	for i := range res.Rows {
-		if res.Rows[i].Path == path {
-			return &res.Rows[i]
-		}
-	}
-	t.Errorf("no row %s", path)
-	return nil
 }

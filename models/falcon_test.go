@@ -1,11 +1,8 @@
 package models_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modeltool/modeltool/layers"
 )
 
 func TestFalconCheckpoints(t *testing.T) {
@@ -46,24 +43,10 @@ func TestFalconCheckpoints(t *testing.T) {
 //	pairs     2048 + 1 = 2049 keys for the one new query
 //	attention 4·71·2049·64 = 37,242,624 per layer; × 32 = 1,191,763,968
 func TestFalconFLOPs(t *testing.T) {
-	for _, c := range []struct {
-		name             string
-		seq, past        int64
-		matmul, attnCore string
-	}{
+	checkStepFLOPs(t, "falcon-7b.json", []stepFLOPs{
 		{"prefill 2048", 2048, 0, "28_350_139_596_800", "1_220_366_303_232"},
 		{"decode after 2048", 1, 2048, "13_842_841_600", "1_191_763_968"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			tot := stepTotals(t, "falcon-7b.json", c.seq, c.past)
-			if got, want := category(tot, "matmul", layers.FormulaFLOPs), strings.ReplaceAll(c.matmul, "_", ""); got != want {
-				t.Errorf("matmul FLOPs = %s, want %s", got, want)
-			}
-			if got, want := category(tot, "attention", layers.FormulaFLOPs), strings.ReplaceAll(c.attnCore, "_", ""); got != want {
-				t.Errorf("attention FLOPs = %s, want %s", got, want)
-			}
-		})
-	}
+	})
 }
 
 // TestFalconKVCache checks the KV cache as transformers stores it after a prefill of 2048
@@ -75,35 +58,31 @@ func TestFalconFLOPs(t *testing.T) {
 //	falcon-40b  60 layers · 2048 tokens · 128 heads · (64 + 64) · 2 bytes = 4,026,531,840
 //	            (8 groups would be 251,658,240: transformers keeps 16× that)
 func TestFalconKVCache(t *testing.T) {
-	tot := stepTotals(t, "falcon-7b.json", 2048, 0)
-	if got, want := tot.KVCacheBytes.RatString(), "16777216"; got != want {
-		t.Errorf("falcon-7b KV cache = %s bytes, want %s", got, want)
-	}
-	path := filepath.Join("..", "testdata/configs/tiiuae__falcon-40b-instruct.json")
-	tot = sourceTotals(t, path, build(t, path, ""), 2048, 0)
-	if got, want := tot.KVCacheBytes.RatString(), "4026531840"; got != want {
-		t.Errorf("falcon-40b KV cache = %s bytes, want %s", got, want)
-	}
+	res := computeStep(t, "falcon-7b.json", shipped(t, "falcon-7b.json"), prefill2048)
+	wantFigure(t, "falcon-7b KV cache bytes", res.Totals.KVCacheBytes, "16777216")
+	const path = "testdata/configs/tiiuae__falcon-40b-instruct.json"
+	res = computeStep(t, path, buildConfig(t, path, nil), prefill2048)
+	wantFigure(t, "falcon-40b KV cache bytes", res.Totals.KVCacheBytes, "4026531840")
 }
 
 // TestFalconRejects checks that variants the template does not describe, or that transformers
 // cannot build, are refused, and that absent or null keys take Falcon's defaults.
 func TestFalconRejects(t *testing.T) {
 	for _, c := range []struct {
-		replace map[string]string
-		want    string
+		set  map[string]any
+		want string // "" when populate succeeds
 	}{
-		{map[string]string{"alibi": "true"}, "alibi is not modelled"},
-		{map[string]string{"activation": `"relu"`}, "activation"},
-		{map[string]string{"new_decoder_architecture": "true", "num_kv_heads": "8", "parallel_attn": "false"}, "parallel_attn false"},
-		{map[string]string{"num_ln_in_parallel_attn": "2"}, "num_ln_in_parallel_attn 2"},
-		{map[string]string{"multi_query": "false", "num_kv_heads": "1"}, "num_kv_heads must equal"},
-		{map[string]string{"new_decoder_architecture": "true", "num_kv_heads": "3"}, "num_kv_heads must divide"},
-		{map[string]string{"activation": "null", "num_kv_heads": "null", "ffn_hidden_size": "null", "num_ln_in_parallel_attn": "null"}, ""},
+		{map[string]any{"alibi": true}, "alibi is not modelled"},
+		{map[string]any{"activation": "relu"}, "activation"},
+		{map[string]any{"new_decoder_architecture": true, "num_kv_heads": 8, "parallel_attn": false}, "parallel_attn false"},
+		{map[string]any{"num_ln_in_parallel_attn": 2}, "num_ln_in_parallel_attn 2"},
+		{map[string]any{"multi_query": false, "num_kv_heads": 1}, "num_kv_heads must equal"},
+		{map[string]any{"new_decoder_architecture": true, "num_kv_heads": 3}, "num_kv_heads must divide"},
+		{map[string]any{"activation": nil, "num_kv_heads": nil, "ffn_hidden_size": nil, "num_ln_in_parallel_attn": nil}, ""},
 	} {
-		err := populateVariant(t, "../models/falcon-7b.config.json", c.replace)
-		if c.want == "" && err != "" || !strings.Contains(err, c.want) {
-			t.Errorf("%v: populate error %q, want one containing %q", c.replace, err, c.want)
+		_, err := configVariant(t, "models/falcon-7b.config.json", c.set)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%v: populate error %v, want one containing %q", c.set, err, c.want)
 		}
 	}
 }

@@ -1,13 +1,8 @@
 package models_test
 
 import (
-	"math/big"
-	"os"
+	"fmt"
 	"testing"
-
-	"github.com/modeltool/modeltool/calc"
-	"github.com/modeltool/modeltool/expr"
-	"github.com/modeltool/modeltool/model"
 )
 
 func TestGemmaCheckpoints(t *testing.T) {
@@ -21,46 +16,11 @@ func TestGemmaCheckpoints(t *testing.T) {
 	})
 }
 
-// shippedFigures computes a shipped model file (relative to models/) with variables set.
-func shippedFigures(t *testing.T, name string, set map[string]int64) *calc.Result {
-	t.Helper()
-	src, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := model.Parse(name, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]expr.Value{}
-	for k, v := range set {
-		vars[k] = expr.Int(v)
-	}
-	res, err := calc.Compute(f, calc.Options{Set: vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-// wantTotal compares a total from calc with a hand-derived figure.
-func wantTotal(t *testing.T, what string, got *big.Rat, want *big.Rat) {
-	t.Helper()
-	if got == nil {
-		t.Errorf("%s: no figure", what)
-		return
-	}
-	if got.Cmp(want) != 0 {
-		t.Errorf("%s = %s, want %s", what, got.RatString(), want.RatString())
-	}
-}
-
-func ratOf(n int64) *big.Rat { return new(big.Rat).SetInt64(n) }
-
 // TestGemma7bFLOPs checks the matmul and attention FLOPs of gemma-7b against hand arithmetic.
 // h 3072, H = Hkv = 16, head_dim 256 (q/k/v: 3072→4096, o: 4096→3072), I 24576, L 28, V 256000.
 func TestGemma7bFLOPs(t *testing.T) {
 	const file = "gemma-7b.json"
+	src := shipped(t, file)
 
 	// Prefill, batch 1, 2048 tokens; lm_head on all 2048 positions (logits_len = seq_len).
 	// Linear per layer: 2·2048·(4·3072·4096 + 3·3072·24576)
@@ -69,17 +29,17 @@ func TestGemma7bFLOPs(t *testing.T) {
 	// matmul total 34,969,623,724,032.
 	// Attention: causal pairs 2048·2049/2 = 2,098,176 per head; QKᵀ + AV = 2·A·256 + 2·A·256
 	// per head: 16 heads · 1024 · 2,098,176 = 34,376,515,584 per layer; × 28 = 962,542,436,352.
-	pre := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 2048, "past_len": 0})
-	wantTotal(t, "prefill matmul", pre.Totals.ByCategory["matmul"].FLOPs, ratOf(34_969_623_724_032))
-	wantTotal(t, "prefill attention", pre.Totals.ByCategory["attention"].FLOPs, ratOf(962_542_436_352))
-	wantTotal(t, "prefill GELU", pre.Totals.ByClass["transformers.activations.GELUActivation"].FLOPs,
-		ratOf(5*2048*24576*28)) // exact GELU: 5 FLOPs per element over 2048·24576 per layer
+	pre := computeStep(t, file, src, prefill2048)
+	wantFigure(t, "prefill matmul", categoryFLOPs(pre, "matmul"), "34_969_623_724_032")
+	wantFigure(t, "prefill attention", categoryFLOPs(pre, "attention"), "962_542_436_352")
+	wantFigure(t, "prefill GELU", pre.Totals.ByClass["transformers.activations.GELUActivation"].FLOPs,
+		fmt.Sprint(5*2048*24576*28)) // exact GELU: 5 FLOPs per element over 2048·24576 per layer
 
 	// Decode: one token after 2048 cached (kv_len 2049).
 	// Linear: 2·(50,331,648 + 226,492,416) = 553,648,128 per layer; × 28 = 15,502,147,584;
 	// lm_head 2·3072·256000 = 1,572,864,000; total 17,075,011,584.
 	// Attention: 2049 pairs per head; 16 · 1024 · 2049 = 33,570,816 per layer; × 28 = 939,982,848.
-	dec := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 1, "past_len": 2048})
-	wantTotal(t, "decode matmul", dec.Totals.ByCategory["matmul"].FLOPs, ratOf(17_075_011_584))
-	wantTotal(t, "decode attention", dec.Totals.ByCategory["attention"].FLOPs, ratOf(939_982_848))
+	dec := computeStep(t, file, src, decode2048)
+	wantFigure(t, "decode matmul", categoryFLOPs(dec, "matmul"), "17_075_011_584")
+	wantFigure(t, "decode attention", categoryFLOPs(dec, "attention"), "939_982_848")
 }

@@ -22,6 +22,7 @@ func TestPhi3Checkpoints(t *testing.T) {
 // 2048 tokens.
 func TestPhi3MiniFLOPs(t *testing.T) {
 	const file = "phi-3-mini-4k-instruct.json"
+	src := shipped(t, file)
 	// Linear weights per layer: qkv 28,311,552 + o 9,437,184 + gate_up 50,331,648 + down
 	// 25,165,824 = 113,246,208; lm_head 3072·32064 = 98,500,608.
 	// Attention per attended pair and layer: 32 heads · (2·96 QKᵀ + 2·96 AV) = 12,288 FLOPs.
@@ -32,21 +33,21 @@ func TestPhi3MiniFLOPs(t *testing.T) {
 	// pairs per head: Σ_{p=0}^{2047} min(p+1, 2047) = 2047·2048/2 + 2047 = 2,098,175
 	//   (one fewer than the full triangle 2,098,176: only the last query loses a key)
 	// attention: 12,288 · 2,098,175 · 32 = 825,035,980,800
-	pre := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 2048, "past_len": 0})
-	wantTotal(t, "prefill matmul", pre.Totals.ByCategory["matmul"].FLOPs, ratOf(15_246_865_465_344))
-	wantTotal(t, "prefill attention", pre.Totals.ByCategory["attention"].FLOPs, ratOf(825_035_980_800))
+	pre := computeStep(t, file, src, prefill2048)
+	wantFigure(t, "prefill matmul", categoryFLOPs(pre, "matmul"), "15_246_865_465_344")
+	wantFigure(t, "prefill attention", categoryFLOPs(pre, "attention"), "825_035_980_800")
 
 	// Decode: one token after 2048 cached. The query at position 2048 attends 2047 keys, not 2049.
 	// matmul: 2·113,246,208·32 + 2·98,500,608 = 7,247,757,312 + 197,001,216 = 7,444,758,528
 	// attention: 12,288 · 2047 · 32 = 804,913,152
-	dec := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 1, "past_len": 2048})
-	wantTotal(t, "decode matmul", dec.Totals.ByCategory["matmul"].FLOPs, ratOf(7_444_758_528))
-	wantTotal(t, "decode attention", dec.Totals.ByCategory["attention"].FLOPs, ratOf(804_913_152))
+	dec := computeStep(t, file, src, decode2048)
+	wantFigure(t, "decode matmul", categoryFLOPs(dec, "matmul"), "7_444_758_528")
+	wantFigure(t, "decode attention", categoryFLOPs(dec, "attention"), "804_913_152")
 
 	// Prefill of 4096 tokens, where the window halves the triangle's tail:
 	// pairs Σ_{p=0}^{4095} min(p+1, 2047) = 2047·2048/2 + 2047·(4096 − 2047) = 2,096,128 +
 	// 4,194,303 = 6,290,431 (full causal would be 4096·4097/2 = 8,390,656);
 	// attention: 12,288 · 6,290,431 · 32 = 2,473,498,116,096
-	long := shippedFigures(t, file, map[string]int64{"batch_size": 1, "seq_len": 4096, "past_len": 0})
-	wantTotal(t, "prefill 4096 attention", long.Totals.ByCategory["attention"].FLOPs, ratOf(2_473_498_116_096))
+	long := computeStep(t, file, src, step{1, 4096, 0})
+	wantFigure(t, "prefill 4096 attention", categoryFLOPs(long, "attention"), "2_473_498_116_096")
 }

@@ -31,53 +31,53 @@ func TestQwen3MoeFLOPs(t *testing.T) {
 
 	// Prefill of 2048: 2·2048·3,041,656,832 = 12,458,626,383,872; pairs 2,098,176:
 	// 786,432·2,098,176 = 1,650,072,748,032.
-	res := compute(t, "qwen3-moe prefill", src, prefill2048)
-	equal(t, "prefill matmul", categoryTotal(t, res, "matmul"), "12_458_626_383_872")
-	equal(t, "prefill attention", categoryTotal(t, res, "attention"), "1_650_072_748_032")
+	res := computeStep(t, "qwen3-moe prefill", src, prefill2048)
+	wantFigure(t, "prefill matmul", categoryFLOPs(res, "matmul"), "12_458_626_383_872")
+	wantFigure(t, "prefill attention", categoryFLOPs(res, "attention"), "1_650_072_748_032")
 	// One expert's gate_proj sees 2048·8/128 = 128 tokens: 2·128·2048·768 = 402,653,184
 	// FLOPs, in 48·128 = 6144 instances.
 	r := row(t, res, gate)
-	equal(t, "prefill gate_proj FLOPs per expert", r.Figures.FLOPs.Rat(), "402_653_184")
+	wantFigure(t, "prefill gate_proj FLOPs per expert", r.Figures.FLOPs.Rat(), "402_653_184")
 	if r.Count.Int64() != 6144 {
 		t.Errorf("gate_proj count = %s, want 6144", r.Count)
 	}
 
 	// Decode after 2048: 2·3,041,656,832 = 6,083,313,664; 2049 pairs: 786,432·2049 =
 	// 1,611,399,168.
-	res = compute(t, "qwen3-moe decode", src, decode2048)
-	equal(t, "decode matmul", categoryTotal(t, res, "matmul"), "6_083_313_664")
-	equal(t, "decode attention", categoryTotal(t, res, "attention"), "1_611_399_168")
+	res = computeStep(t, "qwen3-moe decode", src, decode2048)
+	wantFigure(t, "decode matmul", categoryFLOPs(res, "matmul"), "6_083_313_664")
+	wantFigure(t, "decode attention", categoryFLOPs(res, "attention"), "1_611_399_168")
 	// One token, 8 of 128 experts: each gets 1/16 token: 2·(1/16)·2048·768 = 196,608 FLOPs.
-	equal(t, "decode gate_proj FLOPs per expert", row(t, res, gate).Figures.FLOPs.Rat(), "196_608")
+	wantFigure(t, "decode gate_proj FLOPs per expert", row(t, res, gate).Figures.FLOPs.Rat(), "196_608")
 
 	// q_norm and k_norm normalise each head: 2048·32 and 2048·4 rows of 128, 4 FLOPs an
 	// element: 4·2048·32·128 = 33,554,432 and 4·2048·4·128 = 4,194,304.
-	res = compute(t, "qwen3-moe prefill", src, prefill2048)
-	equal(t, "q_norm FLOPs", row(t, res, "model.decoder_layer.self_attn.q_norm").Figures.FLOPs.Rat(), "33_554_432")
-	equal(t, "k_norm FLOPs", row(t, res, "model.decoder_layer.self_attn.k_norm").Figures.FLOPs.Rat(), "4_194_304")
+	res = computeStep(t, "qwen3-moe prefill", src, prefill2048)
+	wantFigure(t, "q_norm FLOPs", row(t, res, "model.decoder_layer.self_attn.q_norm").Figures.FLOPs.Rat(), "33_554_432")
+	wantFigure(t, "k_norm FLOPs", row(t, res, "model.decoder_layer.self_attn.k_norm").Figures.FLOPs.Rat(), "4_194_304")
 }
 
 func TestQwen3MoeConfigKeys(t *testing.T) {
 	const cfg = "models/qwen3-30b-a3b.config.json"
 	// The renormalisation runs only with norm_topk_prob.
 	const div = "model.decoder_layer.mlp.router_renorm_div"
-	if !hasLayer(compute(t, "qwen3-moe", shipped(t, "qwen3-30b-a3b.json"), prefill2048), div) {
+	if !hasLayer(computeStep(t, "qwen3-moe", shipped(t, "qwen3-30b-a3b.json"), prefill2048), div) {
 		t.Error("norm_topk_prob true but no renormalisation")
 	}
-	if hasLayer(compute(t, "no norm_topk_prob", variant(t, cfg, map[string]any{"norm_topk_prob": false}), prefill2048), div) {
+	if hasLayer(computeStep(t, "no norm_topk_prob", buildConfig(t, cfg, map[string]any{"norm_topk_prob": false}), prefill2048), div) {
 		t.Error("norm_topk_prob false but a renormalisation")
 	}
 
 	// Without head_dim the attention uses 2048 // 32 = 64: q_proj 2048·(32·64) = 4,194,304
 	// parameters, q_norm 64.
-	res := compute(t, "no head_dim", variant(t, cfg, nil, "head_dim"), prefill2048)
-	equal(t, "q_proj params", row(t, res, "model.decoder_layer.self_attn.q_proj").Figures.Params.Rat(), "4_194_304")
-	equal(t, "q_norm params", row(t, res, "model.decoder_layer.self_attn.q_norm").Figures.Params.Rat(), "64")
+	res := computeStep(t, "no head_dim", buildConfig(t, cfg, nil, "head_dim"), prefill2048)
+	wantFigure(t, "q_proj params", row(t, res, "model.decoder_layer.self_attn.q_proj").Figures.Params.Rat(), "4_194_304")
+	wantFigure(t, "q_norm params", row(t, res, "model.decoder_layer.self_attn.q_norm").Figures.Params.Rat(), "64")
 
 	// use_sliding_window makes every layer slide (max_window_layers is not read).
-	res = compute(t, "sliding", variant(t, cfg, map[string]any{"use_sliding_window": true, "sliding_window": 4096}), step{1, 1, 8192})
+	res = computeStep(t, "sliding", buildConfig(t, cfg, map[string]any{"use_sliding_window": true, "sliding_window": 4096}), step{1, 1, 8192})
 	// 786,432 FLOPs per pair, 4096 keys: 3,221,225,472.
-	equal(t, "sliding decode attention", categoryTotal(t, res, "attention"), "3_221_225_472")
+	wantFigure(t, "sliding decode attention", categoryFLOPs(res, "attention"), "3_221_225_472")
 
 	// Dense layers among the MoE ones are rejected, not silently counted as MoE.
 	for _, set := range []map[string]any{
@@ -85,7 +85,7 @@ func TestQwen3MoeConfigKeys(t *testing.T) {
 		{"mlp_only_layers": []int{0, 1}},
 		{"num_experts": 0},
 	} {
-		err := populateError(t, cfg, set)
+		_, err := configVariant(t, cfg, set)
 		if err == nil || !strings.Contains(err.Error(), "not modelled") {
 			t.Errorf("%v: err = %v, want a requires message", set, err)
 		}
