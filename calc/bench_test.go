@@ -34,10 +34,10 @@ func BenchmarkComputeRepeat(b *testing.B) {
 	}
 }
 
-// BenchmarkComputeUnrolled computes a file of 45,000 distinct basic layers (the Llama-2-7b
-// decoder layer unrolled 2,500 times by testdata/gen/unrolled.go).
+// BenchmarkComputeUnrolled computes a file of 50,014 distinct basic layers (the Llama-2-7b
+// decoder layer unrolled 3,334 times by testdata/gen/unrolled.go).
 func BenchmarkComputeUnrolled(b *testing.B) {
-	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "2500")
+	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "3334")
 	cmd.Dir = ".."
 	out, err := cmd.Output()
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/modeltool/modeltool/validate"
 )
 
-// BenchmarkValidate validates the shipped Llama-2-7b-hf model file and a file of about 50,000
-// basic layers (the same model with its decoder layer unrolled into 2,500 distinct copies,
+// BenchmarkValidate validates the shipped Llama-2-7b-hf model file and a file of 50,014
+// basic layers (the same model with its decoder layer unrolled into 3,334 distinct copies,
 // written by testdata/gen/unrolled.go). Figures: docs/performance.md.
 func BenchmarkValidate(b *testing.B) {
 	llama, err := os.ReadFile("../models/llama-2-7b-hf.json")
@@ -27,7 +27,7 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	})
 	large := filepath.Join(b.TempDir(), "unrolled.json")
-	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "2500")
+	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "3334")
 	cmd.Dir = ".."
 	out, err := cmd.Output()
 	if err != nil {

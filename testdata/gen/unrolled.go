@@ -1,10 +1,10 @@
 //go:build ignore
 
 // unrolled writes a large model file for benchmarks: the shipped Llama-2-7b-hf model with its
-// decoder layer unrolled into N distinct copies (no repeat), so the file has about 20·N basic
+// decoder layer unrolled into N distinct copies (no repeat), so the file has 15·N + 4 basic
 // layers, each with all its parameters. Usage:
 //
-//	go run testdata/gen/unrolled.go -copies 2500 > /tmp/llama-unrolled.json   # 50,000 basic layers
+//	go run testdata/gen/unrolled.go -copies 3334 > /tmp/llama-unrolled.json   # 50,014 basic layers
 package main
 
 import (
@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	copies := flag.Int("copies", 2500, "decoder layers to write")
+	copies := flag.Int("copies", 3334, "decoder layers to write")
 	src := flag.String("model", "models/llama-2-7b-hf.json", "the model whose decoder layer is copied")
 	flag.Parse()
 	if err := run(*src, *copies); err != nil {
