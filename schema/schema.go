@@ -34,6 +34,7 @@ func ModelJSON() []byte { return bytes.Clone(modelSchemaJSON) }
 var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
+	layerSchema *jsonschema.Schema
 	compileErr  error
 	knownKeys   []string
 )
@@ -61,6 +62,9 @@ func Model() (*jsonschema.Schema, error) {
 			return
 		}
 		compiled, compileErr = c.Compile(ModelURL)
+		if compileErr == nil {
+			layerSchema, compileErr = c.Compile(ModelURL + "#/$defs/layer")
+		}
 		knownKeys = collectKeys(doc)
 	})
 	return compiled, compileErr
@@ -110,24 +114,138 @@ type Problem struct {
 }
 
 // Check validates a model-file tree against the schema and returns every problem, one per
-// offending value, in document order of their pointers.
+// offending value.
+//
+// It does not hand the whole tree to the validator at once: the file without its layers, and
+// then each layer without its sub-layers, are checked one by one (a sub-layer is replaced by a
+// placeholder the schema accepts, and checked on its own turn). So memory stays that of one
+// layer, not of a second copy of the file, and layers that differ only by name — the copies of
+// an unrolled model, experts — are checked once.
 func Check(root *jsonpos.Node) ([]Problem, error) {
-	s, err := Model()
-	if err != nil {
+	if _, err := Model(); err != nil {
 		return nil, err
 	}
-	verr := s.Validate(jsonpos.ToAny(root))
+	c := &checker{cache: map[string][]Problem{}}
+	top := root
+	if layers := root.Get("layers"); root.Kind == jsonpos.Object && layers != nil && layers.Kind == jsonpos.Array {
+		top = shallow(root, "layers")
+	}
+	c.out = append(c.out, validate(compiled, top, nil)...)
+	if root.Kind == jsonpos.Object {
+		c.layers(root.Get("layers"), []string{"layers"})
+	}
+	return c.out, nil
+}
+
+type checker struct {
+	out   []Problem
+	cache map[string][]Problem
+}
+
+// layers checks the layer objects of a layers or sub_layers array.
+func (c *checker) layers(arr *jsonpos.Node, tokens []string) {
+	if arr == nil || arr.Kind != jsonpos.Array {
+		return
+	}
+	for i, l := range arr.Items {
+		if l.Kind != jsonpos.Object {
+			continue // its parent's check reported the type
+		}
+		lt := append(append([]string(nil), tokens...), strconv.Itoa(i))
+		c.layer(l, lt)
+		c.layers(l.Get("sub_layers"), append(lt, "sub_layers"))
+	}
+}
+
+// layer checks one layer without its sub-layers; a layer with a plain name is checked once per
+// distinct content.
+func (c *checker) layer(l *jsonpos.Node, tokens []string) {
+	one := l
+	if subs := l.Get("sub_layers"); subs != nil && subs.Kind == jsonpos.Array {
+		one = shallow(l, "sub_layers")
+	}
+	var key string
+	if name := l.Get("name"); name != nil && plainName(name) && len(l.Members) < 64 {
+		if one == l {
+			one = l.Clone()
+		}
+		one.Set("name", jsonpos.NewString("n"))
+		key = string(jsonpos.Marshal(one))
+	}
+	problems, cached := c.cache[key]
+	if key == "" || !cached {
+		problems = validate(layerSchema, one, nil)
+		if key != "" {
+			c.cache[key] = problems
+		}
+	}
+	for _, p := range problems {
+		p.Tokens = append(append([]string(nil), tokens...), p.Tokens...)
+		c.out = append(c.out, p)
+	}
+}
+
+// placeholderLayer stands for a sub-layer while its parent is checked: the schema accepts it.
+var placeholderLayer = func() *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Set("name", jsonpos.NewString("n"))
+	o.Set("class", jsonpos.NewString("c"))
+	return o
+}()
+
+// shallow copies obj with the objects of its array member key replaced by placeholders.
+func shallow(obj *jsonpos.Node, key string) *jsonpos.Node {
+	c := *obj
+	c.Members = append([]jsonpos.Member(nil), obj.Members...)
+	for i, m := range c.Members {
+		if m.Key != key || m.Value.Kind != jsonpos.Array {
+			continue
+		}
+		arr := *m.Value
+		arr.Items = make([]*jsonpos.Node, len(m.Value.Items))
+		for j, it := range m.Value.Items {
+			if it.Kind == jsonpos.Object {
+				arr.Items[j] = placeholderLayer
+			} else {
+				arr.Items[j] = it
+			}
+		}
+		c.Members[i].Value = &arr
+	}
+	return &c
+}
+
+// plainName reports whether a name node certainly passes the schema's name rules (a string of
+// 1 to 256 characters without dots, whitespace or control characters), so it can be left out
+// of the cache key.
+func plainName(n *jsonpos.Node) bool {
+	if n.Kind != jsonpos.String || n.Text == "" || utf8.RuneCountInString(n.Text) > 256 || !utf8.ValidString(n.Text) {
+		return false
+	}
+	for _, r := range n.Text {
+		switch {
+		case r == '.', r == ' ', r == '\t', r == '\n', r == '\f', r == '\r', r < 0x20, r == 0x7f:
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks one value against a schema and describes every problem, tokens relative to
+// the value.
+func validate(s *jsonschema.Schema, n *jsonpos.Node, prefix []string) []Problem {
+	verr := s.Validate(jsonpos.ToAny(n))
 	if verr == nil {
-		return nil, nil
+		return nil
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(verr, &ve) {
-		return nil, verr
+		return []Problem{{Tokens: prefix, Code: "schema", Message: verr.Error()}}
 	}
 	var out []Problem
 	seen := map[string]bool{}
 	for _, leaf := range leaves(ve) {
-		for _, p := range describe(root, leaf) {
+		for _, p := range describe(n, leaf, s == layerSchema) {
 			key := strings.Join(p.Tokens, "\x00") + "\x01" + p.Message
 			if !seen[key] {
 				seen[key] = true
@@ -135,12 +253,9 @@ func Check(root *jsonpos.Node) ([]Problem, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
-// leaves returns the innermost errors below e, which say what is wrong with one value. A
-// propertyNames error stops the descent: its causes are about the key as a string of its own,
-// with no location, and only the propertyNames error knows which key of which object it is.
 func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok || len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
@@ -203,7 +318,9 @@ func article(t string) string {
 	return "a " + t
 }
 
-func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
+// describe turns one violation into problems; root is the value that was validated (a whole
+// file without its layers, or one layer when layer is true).
+func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []Problem {
 	tokens := e.InstanceLocation
 	p := Problem{Tokens: tokens}
 	switch k := e.ErrorKind.(type) {
@@ -225,7 +342,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 		// object. Find the key's objects ourselves: every object whose keys must be
 		// identifiers.
 		var out []Problem
-		for _, loc := range identifierKeyObjects(root) {
+		for _, loc := range identifierKeyObjects(root, layer) {
 			if loc.node.Member(k.Property) == nil {
 				continue
 			}
@@ -236,7 +353,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 		}
 		return out
 	case *kind.Required:
-		inLayer := len(tokens) >= 2 && (tokens[len(tokens)-2] == "layers" || tokens[len(tokens)-2] == "sub_layers")
+		inLayer := layer && len(tokens) == 0 || len(tokens) >= 2 && (tokens[len(tokens)-2] == "layers" || tokens[len(tokens)-2] == "sub_layers")
 		var out []Problem
 		for _, key := range k.Missing {
 			msg := fmt.Sprintf("missing key %q", key)
@@ -245,7 +362,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError) []Problem {
 				msg = `layer has no "name" (the module's attribute name, as print(model) shows it)`
 			case inLayer && key == "class":
 				msg = `layer has no "class" (the module's Python class path, such as torch.nn.modules.linear.Linear)`
-			case len(tokens) == 0 && key == "layers":
+			case !layer && len(tokens) == 0 && key == "layers":
 				msg = `missing key "layers": a model file lists its top-level modules under "layers"`
 			}
 			out = append(out, Problem{Tokens: tokens, Code: "required", Message: msg})
@@ -334,32 +451,22 @@ type keyObject struct {
 }
 
 // identifierKeyObjects returns the objects whose keys must be identifiers (the schema's
-// propertyNames): variables, template.config, and every layer's parameters.
-func identifierKeyObjects(root *jsonpos.Node) []keyObject {
+// propertyNames) in the value that was validated: a layer's parameters, or a file's variables
+// and template.config.
+func identifierKeyObjects(root *jsonpos.Node, layer bool) []keyObject {
 	var out []keyObject
+	if layer {
+		if p := root.Get("parameters"); p != nil && p.Kind == jsonpos.Object {
+			out = append(out, keyObject{[]string{"parameters"}, p, "parameter name"})
+		}
+		return out
+	}
 	if v := root.Get("variables"); v != nil && v.Kind == jsonpos.Object {
 		out = append(out, keyObject{[]string{"variables"}, v, "variable name"})
 	}
 	if c := root.Get("template").Get("config"); c != nil && c.Kind == jsonpos.Object {
 		out = append(out, keyObject{[]string{"template", "config"}, c, "config key"})
 	}
-	var walk func(arr *jsonpos.Node, tokens []string)
-	walk = func(arr *jsonpos.Node, tokens []string) {
-		if arr == nil || arr.Kind != jsonpos.Array {
-			return
-		}
-		for i, l := range arr.Items {
-			if l.Kind != jsonpos.Object {
-				continue
-			}
-			lt := append(append([]string(nil), tokens...), strconv.Itoa(i))
-			if p := l.Get("parameters"); p != nil && p.Kind == jsonpos.Object {
-				out = append(out, keyObject{append(lt[:len(lt):len(lt)], "parameters"), p, "parameter name"})
-			}
-			walk(l.Get("sub_layers"), append(lt, "sub_layers"))
-		}
-	}
-	walk(root.Get("layers"), []string{"layers"})
 	return out
 }
 
