@@ -160,3 +160,30 @@ func TestCatalogErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRotaryEmbeddingFigures: the cos/sin tables of P positions with rotary_dim R take 4.5·P·R
+// FLOPs, read P position ids and the R/2 fp32 inverse frequencies, and write cos and sin. A
+// module the forward pass never calls (num_positions 0, the per-attention rotary_emb of older
+// transformers layouts that populate fills) costs nothing at all: it reads no inverse
+// frequencies either.
+func TestRotaryEmbeddingFigures(t *testing.T) {
+	cl := layers.Builtin().Lookup("transformers.models.llama.modeling_llama.LlamaRotaryEmbedding")
+	for _, c := range []struct {
+		positions                    int
+		flops, read, written, weight int64
+	}{
+		// 4.5·10·128; 10·8 + 64·4; 2·10·128·2.
+		{10, 5760, 336, 5120, 0},
+		{0, 0, 0, 0, 0},
+	} {
+		fig, err := cl.Evaluate(ints("num_positions", c.positions, "rotary_dim", 128, "dtype_bytes", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]int64{"params": 0, "weight_bytes": c.weight, "flops": c.flops, "bytes_read": c.read, "bytes_written": c.written} {
+			if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+				t.Errorf("num_positions %d: %s = %s, want %d", c.positions, name, got, want)
+			}
+		}
+	}
+}
