@@ -605,7 +605,30 @@ func shortClass(name string) string {
 	return name
 }
 
+// tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
+// nil when it ends at a layer that owns its weight (or at a target reported otherwise). calc
+// leaves every tied layer's parameters out, so on a cycle they would be counted nowhere.
+func tieCycle(f *model.File, l *model.Layer) []*model.Layer {
+	chain := []*model.Layer{l}
+	for cur := l; cur.TiedTo != ""; {
+		next := f.FindLayer(cur.TiedTo)
+		if next == nil || next.Composite || next == cur {
+			return nil
+		}
+		if next == l {
+			return chain
+		}
+		if slices.Contains(chain, next) {
+			return nil // a cycle further on, reported from one of its own layers
+		}
+		chain = append(chain, next)
+		cur = next
+	}
+	return nil
+}
+
 func (c *checker) tiedTo() {
+	reported := map[*model.Layer]bool{} // layers of a cycle already reported
 	model.Walk(c.f.Layers, func(l *model.Layer) bool {
 		if l.TiedTo == "" {
 			return true
@@ -634,6 +657,20 @@ func (c *checker) tiedTo() {
 		case target.Composite:
 			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
 		default:
+			if cycle := tieCycle(c.f, l); cycle != nil {
+				if !reported[l] {
+					for _, m := range cycle {
+						reported[m] = true
+					}
+					names := make([]string, 0, len(cycle)+1)
+					for _, m := range cycle {
+						names = append(names, clip(m.Path))
+					}
+					names = append(names, clip(l.Path))
+					c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
+				}
+				return true
+			}
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {

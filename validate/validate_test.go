@@ -150,6 +150,19 @@ func TestRules(t *testing.T) {
 			`6:26 error tied-to [k] tied_to names m, a composite layer…`,
 			`7:26 error tied-to [s] a layer cannot be tied to itself`,
 		}},
+		// Layers tied to each other in a circle: calc leaves tied layers' parameters out, so
+		// nothing would count the weight. One finding per circle, at its first layer; a layer
+		// tied into it (c) and a chain that ends at an owner (y → x ← z) are fine.
+		{"tied_to in a circle", `{"layers": [
+{"name": "a", "tied_to": "b", ` + linear + `},
+{"name": "b", "tied_to": "a", ` + linear + `},
+{"name": "c", "tied_to": "b", ` + linear + `},
+{"name": "x", ` + linear + `},
+{"name": "y", "tied_to": "x", ` + linear + `},
+{"name": "z", "tied_to": "y", ` + linear + `}
+]}`, []finding{
+			`2:26 error tied-to [a] tied_to goes round in a circle (a → b → a): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to`,
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
