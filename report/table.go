@@ -182,8 +182,12 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		Grouped(tot.Params), Grouped(tot.WeightBytes), Grouped(tot.FLOPs), Grouped(tot.BytesRead), Grouped(tot.BytesWritten), Grouped(tot.KVCacheBytes))
 	if opts.Roofline != nil {
 		total := opts.Roofline.Total(res)
-		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s (%s-bound)\n",
-			opts.Roofline.Device.Name, Seconds(total.Seconds), Seconds(maxRat(total.ComputeSeconds, total.MemorySeconds)), total.Limit)
+		whole := Seconds(maxRat(total.ComputeSeconds, total.MemorySeconds))
+		if total.Limit != "" { // no work, no roof
+			whole += " (" + total.Limit + "-bound)"
+		}
+		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s\n",
+			opts.Roofline.Device.Name, Seconds(total.Seconds), whole)
 	}
 
 	for _, group := range []struct {
