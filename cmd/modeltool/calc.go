@@ -15,6 +15,7 @@ import (
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/fsutil"
 	"github.com/modeltool/modeltool/hardware"
+	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/report"
 	"github.com/modeltool/modeltool/validate"
 )
@@ -136,14 +137,23 @@ func constant(s string) (expr.Value, error) {
 	return e.Eval(expr.MapEnv{})
 }
 
-func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+// parseSets reads the --set NAME=VALUE flags; a later one wins.
+func parseSets(sets []string) (map[string]expr.Value, error) {
 	set := map[string]expr.Value{}
-	for _, a := range o.sets {
+	for _, a := range sets {
 		name, v, err := parseSet(a)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		set[name] = v
+	}
+	return set, nil
+}
+
+func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+	set, err := parseSets(o.sets)
+	if err != nil {
+		return nil, "", err
 	}
 	for _, fl := range []struct{ flag, value, variable string }{
 		{"--batch-size", o.batchSize, "batch_size"},
@@ -214,16 +224,9 @@ func runCalc(s *Streams, opts *calcOptions) error {
 			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n)}
 		}
 	}
-	if res.File.Template != nil {
-		return usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", name, name)
-	}
-	result, err := calc.Compute(res.File, calc.Options{Catalog: cat, Set: set})
+	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set})
 	if err != nil {
-		var ve *calc.VariableError
-		if errors.As(err, &ve) {
-			return usagef("variable %s", err)
-		}
-		return &findingsError{msg: err.Error()}
+		return err
 	}
 	var roof *calc.Roofline
 	if device != nil {
@@ -236,6 +239,24 @@ func runCalc(s *Streams, opts *calcOptions) error {
 		}
 	}
 	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored})
+}
+
+// compute runs the calculator on a validated file for calc and tree --calc: a template is
+// refused (it needs a config first), a bad variable is a usage error (exit 2) and anything
+// else that stops the calculation is a finding (exit 1).
+func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error) {
+	if f.Template != nil {
+		return nil, usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", name, name)
+	}
+	res, err := calc.Compute(f, opts)
+	if err != nil {
+		var ve *calc.VariableError
+		if errors.As(err, &ve) {
+			return nil, usagef("variable %s", err)
+		}
+		return nil, &findingsError{msg: err.Error()}
+	}
+	return res, nil
 }
 
 // defaultComputeDType picks the dtype whose peak applies when --dtype is not given, from the
