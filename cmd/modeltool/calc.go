@@ -288,23 +288,21 @@ func (o *calcOptions) device() (*hardware.Device, error) {
 		if err != nil {
 			return nil, err
 		}
-		if o.hardware == "" {
-			if len(devs) != 1 {
-				names := make([]string, len(devs))
-				for i, d := range devs {
-					names[i] = d.Name
-				}
-				sort.Strings(names)
-				return nil, usagef("%s describes %d devices; choose one with --hardware (%s)", o.hardwareFile, len(devs), strings.Join(names, ", "))
-			}
+		if o.hardware == "" && len(devs) == 1 {
 			return &devs[0], nil
 		}
-		for i := range devs {
-			if strings.EqualFold(devs[i].Name, o.hardware) {
-				return &devs[i], nil
-			}
+		names := make([]string, len(devs))
+		for i, d := range devs {
+			names[i] = d.Name
 		}
-		return nil, usagef("%s has no device named %q", o.hardwareFile, o.hardware)
+		sort.Strings(names)
+		if o.hardware == "" {
+			return nil, usagef("%s describes %d devices; choose one with --hardware (%s)", o.hardwareFile, len(devs), strings.Join(names, ", "))
+		}
+		if d, ok := hardware.Find(devs, o.hardware); ok {
+			return &d, nil
+		}
+		return nil, usagef("%s has no device named %q (it has %s)", o.hardwareFile, o.hardware, strings.Join(names, ", "))
 	}
 	if o.hardware == "" {
 		return nil, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,26 @@ func TestTreeCalcVariablesAndTemplates(t *testing.T) {
 	// Without --calc a template is a tree like any other.
 	if code, out, _ := run(t, "tree", tpl); code != 0 || !strings.Contains(out, "decoder_layer ×{num_hidden_layers}") {
 		t.Errorf("tree of a template: exit %d\n%s", code, out)
+	}
+}
+
+// TestCalcHardwareFile: --hardware picks a device of --hardware-file by any of its names, as
+// it picks a preset.
+func TestCalcHardwareFile(t *testing.T) {
+	hw := t.TempDir() + "/hw.json"
+	if err := os.WriteFile(hw, []byte(`[
+		{"name": "My-GPU", "aliases": ["mine"], "memory_bandwidth": 1e12, "peak_flops": {"bf16": 1e14}},
+		{"name": "Other", "memory_bandwidth": 1e12, "peak_flops": {"bf16": 1e14}}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"My-GPU", "my gpu", "mine"} {
+		code, out, stderr := run(t, "calc", "--hardware-file", hw, "--hardware", name, "../../models/llama-2-7b-hf.json")
+		if code != 0 || !strings.Contains(out, "on My-GPU: 100.00 T FLOP/s bf16") {
+			t.Errorf("--hardware %q: exit %d, %s%s", name, code, stderr, out)
+		}
+	}
+	code, _, stderr := run(t, "calc", "--hardware-file", hw, "--hardware", "theirs", "../../models/llama-2-7b-hf.json")
+	if want := `modeltool: ` + hw + ` has no device named "theirs" (it has My-GPU, Other)`; code != 2 || !strings.HasPrefix(stderr, want) {
+		t.Errorf("unknown device: exit %d, %q; want 2, %q", code, stderr, want)
 	}
 }
