@@ -152,6 +152,16 @@ type Result struct {
 	Totals    Totals
 }
 
+// Variable returns the value the variable name was bound to, or the invalid Value.
+func (r *Result) Variable(name string) expr.Value {
+	for _, v := range r.Variables {
+		if v.Name == name {
+			return v.Value
+		}
+	}
+	return expr.Value{}
+}
+
 // LayerError is a failure to compute one layer.
 type LayerError struct {
 	Path string

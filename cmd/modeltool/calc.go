@@ -230,10 +230,14 @@ func runCalc(s *Streams, opts *calcOptions) error {
 	}
 	var roof *calc.Roofline
 	if device != nil {
-		if computeDType == "" {
-			computeDType = defaultComputeDType(result)
+		chosen := computeDType != ""
+		if !chosen {
+			computeDType = calc.DefaultComputeDType(result)
 		}
 		roof, err = calc.NewRoofline(*device, computeDType)
+		if err != nil && !chosen {
+			return usagef("--hardware %s: %v; %s is the dtype of dtype_bytes %s: choose the compute dtype with --dtype", device.Name, err, computeDType, result.Variable("dtype_bytes"))
+		}
 		if err != nil {
 			return usagef("--hardware %s: %v", device.Name, err)
 		}
@@ -257,25 +261,6 @@ func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error
 		return nil, &findingsError{msg: err.Error()}
 	}
 	return res, nil
-}
-
-// defaultComputeDType picks the dtype whose peak applies when --dtype is not given, from the
-// bytes per activation element.
-func defaultComputeDType(res *calc.Result) string {
-	for _, v := range res.Variables {
-		if v.Name != "dtype_bytes" {
-			continue
-		}
-		switch v.Value.String() {
-		case "4":
-			return "fp32"
-		case "1":
-			return "fp8"
-		case "0.5":
-			return "int4"
-		}
-	}
-	return "bf16"
 }
 
 func (o *calcOptions) device() (*hardware.Device, error) {

@@ -65,3 +65,20 @@ func TestCalcHardwareFile(t *testing.T) {
 		t.Errorf("unknown device: exit %d, %q; want 2, %q", code, stderr, want)
 	}
 }
+
+// TestCalcHardwareWithoutTheDType: a device without a peak for the dtype calc took from
+// dtype_bytes says where that dtype came from and how to choose another.
+func TestCalcHardwareWithoutTheDType(t *testing.T) {
+	hw := t.TempDir() + "/hw.json"
+	if err := os.WriteFile(hw, []byte(`{"name": "Half", "memory_bandwidth": 1e12, "peak_flops": {"fp16": 1e14}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "calc", "--hardware-file", hw, "../../models/llama-2-7b-hf.json")
+	want := "modeltool: --hardware Half: Half has no peak figure for bf16 (it has: fp16); bf16 is the dtype of dtype_bytes 2: choose the compute dtype with --dtype\n"
+	if code != 2 || !strings.HasPrefix(stderr, want) {
+		t.Errorf("exit %d, %q; want 2, %q", code, stderr, want)
+	}
+	if code, out, stderr := run(t, "calc", "--hardware-file", hw, "--dtype", "fp16", "../../models/llama-2-7b-hf.json"); code != 0 || !strings.Contains(out, "on Half: 100.00 T FLOP/s fp16") {
+		t.Errorf("--dtype fp16: exit %d %s", code, stderr)
+	}
+}
