@@ -153,6 +153,10 @@ func TestCatalogErrors(t *testing.T) {
 		{`{"classes": [`, "not closed"},
 		{`{"klasses": []}`, `unknown key "klasses"`},
 		{`[]`, "not a array"},
+		// A default may use only parameters: the finding is at the placeholder, with a near miss.
+		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "dtype_bytes", "type": "bytes", "meaning": "m"},
+{"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},
+		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "w", "type": "bytes", "meaning": "m", "default": "{flops}"}], "formulas": {"flops": "1"}}]}`, "1:122: the default of a.B.w uses {flops}, which is not a parameter of the class"},
 	} {
 		_, err := layers.Parse("c.json", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -30,6 +30,8 @@ type catalogParser struct {
 	// base, when set, is the catalog this file extends: an entry for one of its classes may
 	// give only what it changes and may use the base class's names.
 	base *Catalog
+	// defaults holds the JSON value of each parameter's default, to position findings in it.
+	defaults map[*ParamSpec]*jsonpos.Node
 }
 
 func (p *catalogParser) errorf(offset int, format string, args ...any) {
@@ -76,7 +78,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 		}
 		return nil, err
 	}
-	p := &catalogParser{doc: doc, base: base}
+	p := &catalogParser{doc: doc, base: base, defaults: map[*ParamSpec]*jsonpos.Node{}}
 	c := &Catalog{byName: map[string]*Class{}}
 	root := doc.Root
 	if root.Kind != jsonpos.Object {
@@ -259,14 +261,26 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 		}
 	}
 	// Defaults may refer to other parameters only.
+	var params []string
+	for k, what := range names {
+		if what == "parameter" || what == "inherited" {
+			params = append(params, k)
+		}
+	}
 	for _, ps := range cl.Params {
 		if ps.Default == nil {
 			continue
 		}
-		for _, v := range ps.Default.VarNames() {
-			if names[v] != "parameter" && names[v] != "inherited" {
-				p.errorf(paramsNode.Offset, "the default of %s.%s uses {%s}, which is not a parameter of the class", cl.Name, ps.Name, v)
+		for _, ref := range ps.Default.Vars() {
+			if names[ref.Name] == "parameter" || names[ref.Name] == "inherited" {
+				continue
 			}
+			msg := fmt.Sprintf("the default of %s.%s uses {%s}, which is not a parameter of the class", cl.Name, ps.Name, ref.Name)
+			if s := suggest.Nearest(ref.Name, params); s != "" {
+				msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+			}
+			pos := p.doc.StringPosition(p.defaults[ps], ref.Col-1)
+			p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
 		}
 	}
 	return cl
@@ -291,6 +305,7 @@ func (p *catalogParser) param(cl *Class, n *jsonpos.Node) *ParamSpec {
 			ps.Meaning = p.str(m.Value, "a parameter meaning")
 		case "default":
 			ps.Default = p.expression(m.Value, "default")
+			p.defaults[ps] = m.Value
 		default:
 			if !strings.HasPrefix(m.Key, "x-") {
 				p.errorf(m.KeyOffset, "unknown key %q in a parameter (expected name, type, meaning, default)", m.Key)
