@@ -191,3 +191,16 @@ func TestRotaryEmbeddingFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateUnknownParameters: arguments the class does not have are all named, in order,
+// whatever the order of the map they come in.
+func TestEvaluateUnknownParameters(t *testing.T) {
+	cl := layers.Builtin().Lookup("torch.nn.modules.activation.SiLU")
+	args := ints("num_elements", 8, "dtype_bytes", 2, "zeta", 1, "alpha", 2, "mu", 3)
+	want := "torch.nn.modules.activation.SiLU has no parameters alpha, mu, zeta"
+	for range 50 {
+		if _, err := cl.Evaluate(args); err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/modeltool/modeltool/expr"
 )
@@ -119,10 +120,19 @@ func (cl *Class) Scope(args map[string]expr.Value) *expr.Scope {
 // checks every parameter's type (defaults included) and the class's checks first.
 func (cl *Class) Evaluate(args map[string]expr.Value) (Figures, error) {
 	var fig Figures
+	var unknown []string
 	for name := range args {
 		if cl.Param(name) == nil {
-			return fig, fmt.Errorf("%s has no parameter %s", cl.Name, name)
+			unknown = append(unknown, name)
 		}
+	}
+	switch len(unknown) {
+	case 0:
+	case 1:
+		return fig, fmt.Errorf("%s has no parameter %s", cl.Name, unknown[0])
+	default:
+		sort.Strings(unknown) // not the map's order: messages are deterministic
+		return fig, fmt.Errorf("%s has no parameters %s", cl.Name, strings.Join(unknown, ", "))
 	}
 	s := cl.Scope(args)
 	for _, ps := range cl.Params {
