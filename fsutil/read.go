@@ -203,6 +203,3 @@ func ExpandPaths(paths []string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// IsNotExist reports whether err says a file does not exist.
-func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

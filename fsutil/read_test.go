@@ -119,7 +119,7 @@ func TestPathErrors(t *testing.T) {
 		t.Errorf("ReadFile: %v", err)
 	}
 	_, err = ExpandPaths([]string{missing})
-	if err == nil || err.Error() != missing+": no such file or directory" || !IsNotExist(err) {
+	if err == nil || err.Error() != missing+": no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ExpandPaths: %v", err)
 	}
 	if _, err := ReadFile(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
