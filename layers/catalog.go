@@ -126,10 +126,10 @@ func (c *Catalog) Suggest(class string) string {
 		return "" // no class path is that long; and edit distance is quadratic
 	}
 	best, bestScore := "", 0
-	short := lastSegment(class)
+	short := ShortName(class)
 	for name := range c.byName {
 		var score int
-		if lastSegment(name) == short {
+		if ShortName(name) == short {
 			score = 1000
 		} else {
 			score = similarity(strings.ToLower(class), strings.ToLower(name))
@@ -175,11 +175,12 @@ func (cl *Class) Formula(name string) *expr.Expr {
 	return nil
 }
 
-func lastSegment(s string) string {
-	if i := strings.LastIndexByte(s, '.'); i >= 0 {
-		return s[i+1:]
+// ShortName is the last segment of a class path: "Linear" for torch.nn.modules.linear.Linear.
+func ShortName(class string) string {
+	if i := strings.LastIndexByte(class, '.'); i >= 0 {
+		return class[i+1:]
 	}
-	return s
+	return class
 }
 
 // similarity scores two strings from 0 to 100 by their edit distance relative to length.

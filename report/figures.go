@@ -185,11 +185,3 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	cw.Flush()
 	return cw.Error()
 }
-
-// ShortClass is the last segment of a class path.
-func ShortClass(class string) string {
-	if i := strings.LastIndexByte(class, '.'); i >= 0 {
-		return class[i+1:]
-	}
-	return class
-}

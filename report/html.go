@@ -14,6 +14,7 @@ import (
 
 	"github.com/modeltool/modeltool/calc"
 	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/layers"
 )
 
 // The page is one template with its style sheet and script inserted inline, so that the
@@ -244,7 +245,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error)
 		}
 		row := htmlRow{
 			Index: i + 1, Path: r.Path, Parent: parent, Leaf: leaf,
-			Class: r.Class, Short: ShortClass(r.Class),
+			Class: r.Class, Short: layers.ShortName(r.Class),
 			Category: r.Category, CatCSS: cats[r.Category],
 			TiedTo: r.TiedTo, Count: r.Count.String(),
 		}
@@ -482,7 +483,7 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 	})
 	shortCount := map[string]int{}
 	for _, e := range es {
-		shortCount[ShortClass(e.class)]++
+		shortCount[layers.ShortName(e.class)]++
 	}
 
 	ch := &barChart{Width: 600, LabelX: 168}
@@ -504,7 +505,7 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 	ch.Top = top - 8
 	y := top
 	for _, e := range es {
-		label := ShortClass(e.class)
+		label := layers.ShortName(e.class)
 		if shortCount[label] > 1 {
 			label = e.class
 		}
@@ -662,7 +663,7 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 		flops := times(r.Figures.FLOPs, r.Count)
 		perf := new(big.Rat).Quo(flops, b.Seconds)
 		tip := fmt.Sprintf("%s\n%s × %s · %s\n%s FLOP/B · %s · %s-bound\ntime bound %s (%s of the total)",
-			r.Path, r.Count.String(), ShortClass(r.Class), r.Category,
+			r.Path, r.Count.String(), layers.ShortName(r.Class), r.Category,
 			fixed(b.Intensity, 1), Human(perf, "FLOP/s"), b.Limit,
 			Seconds(b.Seconds), pct(b.Seconds, totTime))
 		ch.Points = append(ch.Points, rooflinePoint{

@@ -10,6 +10,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/layers"
 )
 
 type column struct {
@@ -157,7 +158,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 			params = "tied"
 		}
 		cells := []string{
-			r.Path, ShortClass(r.Class), r.Count.String(), params,
+			r.Path, layers.ShortName(r.Class), r.Count.String(), params,
 			f.flops(times(r.Figures.FLOPs, r.Count)),
 			f.bytes(times(r.Figures.BytesRead, r.Count)),
 			f.bytes(times(r.Figures.BytesWritten, r.Count)),
@@ -200,7 +201,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 			s := group.m[k]
 			name := k
 			if group.title == "BY CLASS" {
-				name = ShortClass(k)
+				name = layers.ShortName(k)
 			}
 			gt.add(name, f.count(s.Params), f.flops(s.FLOPs), percent(s.FLOPs, tot.FLOPs), f.bytes(s.BytesRead), f.bytes(s.BytesWritten), f.bytes(s.KVCacheBytes))
 		}

@@ -440,11 +440,7 @@ func (c *checker) repeat(l *model.Layer) {
 // attentionCore warns about an attention module without the attention-core layer, whose
 // QKᵀ and AV FLOPs every module-tree tool silently drops.
 func (c *checker) attentionCore(l *model.Layer) {
-	short := l.Class
-	if i := strings.LastIndexByte(short, '.'); i >= 0 {
-		short = short[i+1:]
-	}
-	if !strings.Contains(short, "Attention") {
+	if !strings.Contains(layers.ShortName(l.Class), "Attention") {
 		return
 	}
 	found := false
@@ -494,7 +490,7 @@ func (c *checker) basic(l *model.Layer) {
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", shortClass(cl.Name), quote(p.Name))
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", layers.ShortName(cl.Name), quote(p.Name))
 			if s := suggest.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
@@ -523,7 +519,7 @@ func (c *checker) basic(l *model.Layer) {
 		if !layers.FitsType(spec.Type, v) {
 			usable = false
 			c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value",
-				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, shortClass(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
+				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, layers.ShortName(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
 			continue
 		}
 		args[p.Name] = v
@@ -537,7 +533,7 @@ func (c *checker) basic(l *model.Layer) {
 				at, ptr = m.KeyOffset, l.Pointer+"/parameters"
 			}
 			c.add(at, ptr, l, Error, "missing-parameter",
-				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, shortClass(cl.Name), ps.Meaning))
+				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, layers.ShortName(cl.Name), ps.Meaning))
 		}
 	}
 	if c.template || missing || !usable {
@@ -596,13 +592,6 @@ func clipNumber(s string) string {
 		return s
 	}
 	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
-}
-
-func shortClass(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i+1:]
-	}
-	return name
 }
 
 // tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
