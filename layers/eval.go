@@ -298,5 +298,3 @@ func mergeDefs(base, over []Definition) []Definition {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -299,7 +300,7 @@ func (p *catalogParser) param(cl *Class, n *jsonpos.Node) *ParamSpec {
 		case "type":
 			ps.Type = p.str(m.Value, "a parameter type")
 			if _, ok := ParamTypes[ps.Type]; ps.Type != "" && !ok {
-				p.errorf(m.Value.Offset, "unknown parameter type %q (known: %s)", ps.Type, strings.Join(sortedKeys(ParamTypes), ", "))
+				p.errorf(m.Value.Offset, "unknown parameter type %q (known: %s)", ps.Type, strings.Join(slices.Sorted(maps.Keys(ParamTypes)), ", "))
 			}
 		case "meaning":
 			ps.Meaning = p.str(m.Value, "a parameter meaning")
@@ -378,20 +379,4 @@ func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names
 	}
 }
 
-func isFormulaName(s string) bool {
-	for _, f := range FormulaNames {
-		if f == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
-}
+func isFormulaName(s string) bool { return slices.Contains(FormulaNames, s) }

@@ -4,8 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/modeltool/modeltool/calc"
@@ -138,19 +139,10 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 
 func groupNode(m map[string]*calc.Sum) *jsonpos.Node {
 	o := jsonpos.NewObject()
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		o.Set(k, sumNode(m[k]))
 	}
 	return o
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,7 +284,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error)
 		p.Foot[len(p.Foot)-3].Tip = "sum of the per-layer bounds (layers run one after another)"
 	}
 
-	for _, c := range sortedKeys(cats) {
+	for _, c := range slices.Sorted(maps.Keys(cats)) {
 		p.Legend = append(p.Legend, htmlLegend{c, cats[c]})
 	}
 	p.Classes = classChart(res, roof, bounds)
@@ -678,7 +680,7 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 			seen[c] = true
 		}
 	}
-	for _, c := range sortedKeys(seen) {
+	for _, c := range slices.Sorted(maps.Keys(seen)) {
 		ch.Legend = append(ch.Legend, htmlLegend{c, cats[c]})
 	}
 

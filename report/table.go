@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -197,7 +199,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	}{{"BY CLASS", res.Totals.ByClass}, {"BY CATEGORY", res.Totals.ByCategory}} {
 		b.WriteByte('\n')
 		gt := &table{cols: []column{{group.title, true}, {"PARAMS", false}, {"FLOPS", false}, {"%FLOPS", false}, {"READ", false}, {"WRITTEN", false}, {"KV CACHE", false}}, rules: map[int]bool{}}
-		for _, k := range sortedKeys(group.m) {
+		for _, k := range slices.Sorted(maps.Keys(group.m)) {
 			s := group.m[k]
 			name := k
 			if group.title == "BY CLASS" {

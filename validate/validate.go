@@ -3,9 +3,9 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -225,7 +225,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		}
 		ok = false
 		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
-		if s := suggest.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
+		if s := suggest.Nearest(ref.Name, slices.Sorted(maps.Keys(c.declared))); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
 			msg += " (declare it under template.config or variables)"
@@ -235,15 +235,6 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, Error, "undeclared-variable", msg)
 	}
 	return ok
-}
-
-func sortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (c *checker) variables() {
