@@ -53,7 +53,8 @@ func valueNode(v expr.Value) *jsonpos.Node {
 	return num(ratOrZero(v))
 }
 
-func ratOrZero(v expr.Value) *big.Rat {
+// ratOrZero is the number v (an expr.Value), or 0 when it is not one.
+func ratOrZero(v interface{ Rat() *big.Rat }) *big.Rat {
 	if r := v.Rat(); r != nil {
 		return r
 	}

@@ -313,16 +313,9 @@ func countCell(v interface{ Rat() *big.Rat }, count *big.Int, human func(*big.Ra
 	total := times(v, count)
 	c := sumCell(total, human(total), unit)
 	if count.Cmp(big.NewInt(1)) != 0 && total.Sign() != 0 {
-		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(ratOrZeroV(v)))
+		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(ratOrZero(v)))
 	}
 	return c
-}
-
-func ratOrZeroV(v interface{ Rat() *big.Rat }) *big.Rat {
-	if r := v.Rat(); r != nil {
-		return r
-	}
-	return new(big.Rat)
 }
 
 func sumCell(r *big.Rat, human, unit string) htmlCell {

@@ -111,10 +111,7 @@ func (f formatter) bytes(r *big.Rat) string {
 }
 
 func times(v interface{ Rat() *big.Rat }, n *big.Int) *big.Rat {
-	r := v.Rat()
-	if r == nil {
-		return new(big.Rat)
-	}
+	r := ratOrZero(v)
 	return r.Mul(r, new(big.Rat).SetInt(n))
 }
 
