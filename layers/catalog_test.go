@@ -152,7 +152,9 @@ func TestCatalogErrors(t *testing.T) {
 		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "1 +"}}]}`, "1:74: formula flops of a.B: unexpected end of expression"},
 		{`{"classes": [`, "not closed"},
 		{`{"klasses": []}`, `unknown key "klasses"`},
-		{`[]`, "not a array"},
+		{`[]`, `a catalog is an object with a "classes" array, not an array`},
+		{`{"classes": [[]]}`, "a class entry must be an object, not an array"},
+		{`{"classes": [{"class": {}}]}`, "class must be a string, not an object"},
 		// A default may use only parameters: the finding is at the placeholder, with a near miss.
 		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "dtype_bytes", "type": "bytes", "meaning": "m"},
 {"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},

@@ -83,7 +83,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	c := &Catalog{byName: map[string]*Class{}}
 	root := doc.Root
 	if root.Kind != jsonpos.Object {
-		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not a %s", root.Kind)
+		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not %s", root.Kind.WithArticle())
 		return nil, p.joined()
 	}
 	for _, m := range root.Members {
@@ -126,7 +126,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 
 func (p *catalogParser) str(n *jsonpos.Node, what string) string {
 	if n.Kind != jsonpos.String {
-		p.errorf(n.Offset, "%s must be a string, not a %s", what, n.Kind)
+		p.errorf(n.Offset, "%s must be a string, not %s", what, n.Kind.WithArticle())
 		return ""
 	}
 	return n.Text
@@ -157,13 +157,13 @@ func (p *catalogParser) expression(n *jsonpos.Node, what string) *expr.Expr {
 		}
 		return e
 	}
-	p.errorf(n.Offset, "%s must be an expression string or a number, not a %s", what, n.Kind)
+	p.errorf(n.Offset, "%s must be an expression string or a number, not %s", what, n.Kind.WithArticle())
 	return nil
 }
 
 func (p *catalogParser) class(n *jsonpos.Node) *Class {
 	if n.Kind != jsonpos.Object {
-		p.errorf(n.Offset, "a class entry must be an object, not a %s", n.Kind)
+		p.errorf(n.Offset, "a class entry must be an object, not %s", n.Kind.WithArticle())
 		return nil
 	}
 	cl := &Class{}

@@ -83,7 +83,7 @@ func (b *builder) value(n *jsonpos.Node) Value {
 		b.exprs[n.Text] = c
 		return Value{Node: n, Expr: c.Expr, Err: c.Err}
 	}
-	return Value{Node: n, Err: fmt.Errorf("a %s cannot be a value: use a number, a boolean or a placeholder expression string", n.Kind)}
+	return Value{Node: n, Err: fmt.Errorf("%s cannot be a value: use a number, a boolean or a placeholder expression string", n.Kind.WithArticle())}
 }
 
 // isAnnotation reports whether a key is the user's own (x-…), which modeltool ignores.

@@ -47,7 +47,7 @@ func ReadConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	if doc.Root.Kind != jsonpos.Object {
-		return nil, &ConfigError{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("a config.json is an object, not a %s", doc.Root.Kind)}
+		return nil, &ConfigError{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("a config.json is an object, not %s", doc.Root.Kind.WithArticle())}
 	}
 	c := &Config{Doc: doc, Name: name}
 	if mt := doc.Root.Get("model_type"); mt != nil {

@@ -170,6 +170,19 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestConfigNotAnObject: a config that is not an object says what it is, grammatically.
+func TestConfigNotAnObject(t *testing.T) {
+	for src, want := range map[string]string{
+		`[]`:   "config.json:1:1: error: a config.json is an object, not an array",
+		`"x"`:  "config.json:1:1: error: a config.json is an object, not a string",
+		`null`: "config.json:1:1: error: a config.json is an object, not null",
+	} {
+		if _, err := populate.ReadConfig("config.json", []byte(src)); err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", src, err, want)
+		}
+	}
+}
+
 func TestModelIDFromFileName(t *testing.T) {
 	for name, want := range map[string]string{
 		"models/mistralai__Mistral-7B-v0.1.json":              "mistralai/Mistral-7B-v0.1",

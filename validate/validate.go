@@ -328,7 +328,7 @@ func (c *checker) templateHeader() {
 func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
 	n := k.Default.Node
 	if n.Kind != jsonpos.String {
-		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not a %s", k.Name, n.Kind))
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not %s", k.Name, n.Kind.WithArticle()))
 		return
 	}
 	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
