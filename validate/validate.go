@@ -34,18 +34,24 @@ type Result struct {
 func Source(name string, src []byte, opts Options) Result {
 	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
 	if err != nil {
-		var se *jsonpos.SyntaxError
-		if !errors.As(err, &se) {
-			se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
-		}
-		d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
-		if se.Limit {
-			d.Code, d.Message = "too-deep", se.Msg
-		}
-		return Result{Diagnostics: []Diagnostic{d}}
+		return Result{Diagnostics: []Diagnostic{Syntax(name, err)}}
 	}
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
+}
+
+// Syntax is the finding for a file named name that jsonpos.Parse (or model.Parse) refused
+// with err: the one finding Source reports for it.
+func Syntax(name string, err error) Diagnostic {
+	var se *jsonpos.SyntaxError
+	if !errors.As(err, &se) {
+		se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
+	}
+	d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
+	if se.Limit {
+		d.Code, d.Message = "too-deep", se.Msg
+	}
+	return d
 }
 
 // File validates a parsed model file and returns its findings, sorted.

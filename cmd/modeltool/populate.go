@@ -179,7 +179,7 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		original = data
 		existing, err := model.Parse(name, data)
 		if err != nil {
-			return &findingsError{msg: fmt.Sprintf("%s:%v (fix the JSON before populate fills it)", name, err), raw: true}
+			return &findingsError{msg: report.Text(validate.Syntax(name, err)) + " (fix the JSON before populate fills it)", raw: true}
 		}
 		req.Existing = existing
 	}

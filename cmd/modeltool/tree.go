@@ -49,7 +49,7 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 	}
 	f, err := model.Parse(name, data)
 	if err != nil {
-		return &findingsError{msg: fmt.Sprintf("%s: %v", name, err)}
+		return &findingsError{msg: report.Text(validate.Syntax(name, err)), raw: true}
 	}
 	var sums map[string]*calc.Sum
 	if opts.calc {

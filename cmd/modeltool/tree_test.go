@@ -82,3 +82,25 @@ func TestCalcHardwareWithoutTheDType(t *testing.T) {
 		t.Errorf("--dtype fp16: exit %d %s", code, stderr)
 	}
 }
+
+// TestMalformedJSONIsAFinding: tree and populate report a file that is not JSON as validate
+// does, FILE:LINE:COL: error: invalid JSON: …, and exit 1.
+func TestMalformedJSONIsAFinding(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/bad.json"
+	if err := os.WriteFile(bad, []byte("{\n  \"layers\": [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := bad + ":3:1: error: invalid JSON: unexpected end of file: the array opened at 2:13 is not closed"
+	for _, args := range [][]string{
+		{"validate", bad},
+		{"tree", bad},
+		{"tree", "--calc", bad},
+		{"populate", "--config", "../../models/llama-2-7b-hf.config.json", bad},
+	} {
+		code, out, stderr := run(t, args...)
+		if got := strings.TrimSpace(out + stderr); code != 1 || !strings.HasPrefix(got, want) {
+			t.Errorf("%s: exit %d\n%s\nwant exit 1 and\n%s", strings.Join(args, " "), code, got, want)
+		}
+	}
+}
