@@ -167,6 +167,17 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 	}
 	tpl, err := populate.LoadTemplate(tplName, tplData, cat)
 	if err != nil {
+		var te *populate.TemplateError
+		if errors.As(err, &te) {
+			// Like a broken --catalog: exit 2, its problems as validate prints findings.
+			var lines []string
+			for _, d := range te.Diagnostics {
+				if d.Severity == validate.Error {
+					lines = append(lines, report.Text(d))
+				}
+			}
+			return fmt.Errorf("template %s is not valid:\n%s", tplName, strings.Join(lines, "\n"))
+		}
 		return err
 	}
 	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}

@@ -104,3 +104,22 @@ func TestMalformedJSONIsAFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestPopulateBadTemplateFile: the problems of a --template FILE are listed as validate lists
+// findings (FILE:LINE:COL: error: LAYER: MESSAGE), like those of a --catalog file; exit 2.
+func TestPopulateBadTemplateFile(t *testing.T) {
+	src, err := os.ReadFile("../../models/templates/llama.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := t.TempDir() + "/tpl.json"
+	if err := os.WriteFile(tpl, bytes.Replace(src, []byte(`"repeat": "{num_hidden_layers}"`), []byte(`"repeat": "{num_hidden_layer}"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "populate", "--config", "../../models/llama-2-7b-hf.config.json", "--template", tpl)
+	want := "modeltool: template " + tpl + " is not valid:\n" +
+		tpl + ":53:22: error: model.decoder_layer: repeat: {num_hidden_layer} is not a declared variable (did you mean {num_hidden_layers}?)\n"
+	if code != 2 || stderr != want {
+		t.Errorf("exit %d\n%s\nwant exit 2 and\n%s", code, stderr, want)
+	}
+}
