@@ -206,3 +206,23 @@ func TestEvaluateUnknownParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendThroughAnAlias: an overlay entry that names a builtin class among its aliases
+// changes that class, and its own name becomes one more name of it; aliases add up.
+func TestExtendThroughAnAlias(t *testing.T) {
+	cat, err := layers.Builtin().Extend("mine.json", []byte(`{"classes": [
+		{"class": "my.models.MyLinear", "aliases": ["torch.nn.modules.linear.Linear", "my.models.OtherLinear"], "formulas": {"flops": "{num_tokens} * {in_features} * {out_features}"}}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin := cat.Lookup("torch.nn.modules.linear.Linear")
+	for _, name := range []string{"my.models.MyLinear", "my.models.OtherLinear", "transformers.models.falcon.modeling_falcon.FalconLinear"} {
+		if cat.Lookup(name) != lin {
+			t.Errorf("%s is not the changed Linear", name)
+		}
+	}
+	if got := lin.Formula("flops").String(); got != "{num_tokens} * {in_features} * {out_features}" {
+		t.Errorf("flops %s", got)
+	}
+}

@@ -210,7 +210,7 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 	names := map[string]string{} // name -> what defines it
 	var inherited *Class
 	if p.base != nil {
-		inherited = p.base.Lookup(cl.Name)
+		inherited = p.base.changed(cl)
 	}
 	if inherited != nil {
 		for _, ps := range inherited.Params {
