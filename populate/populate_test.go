@@ -206,3 +206,19 @@ func TestShippedConfigsStillRead(t *testing.T) {
 		t.Errorf("%+v %v", cfg, err)
 	}
 }
+
+// TestLoadTemplateRefusesModelFiles: a model file is not a template, however many findings it
+// has as one; a file that is no object at all, or not JSON, gets its findings.
+func TestLoadTemplateRefusesModelFiles(t *testing.T) {
+	for src, notTemplate := range map[string]bool{
+		`{"layers": [{"name": "a", "class": "torch.nn.modules.activation.SiLU"}]}`: true,
+		`{"layers": []}`: true,
+		`[]`:             false,
+		`{"layers": [`:   false,
+	} {
+		_, err := populate.LoadTemplate("t.json", []byte(src), nil)
+		if err == nil || errors.Is(err, populate.ErrNotATemplate) != notTemplate {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}

@@ -178,6 +178,9 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 			}
 			return fmt.Errorf("template %s is not valid:\n%s", tplName, strings.Join(lines, "\n"))
 		}
+		if errors.Is(err, populate.ErrNotATemplate) {
+			return fmt.Errorf("%w; to fill it: modeltool populate --config %s %s", err, config, tplName)
+		}
 		return err
 	}
 	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}

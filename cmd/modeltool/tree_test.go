@@ -123,3 +123,16 @@ func TestPopulateBadTemplateFile(t *testing.T) {
 		t.Errorf("exit %d\n%s\nwant exit 2 and\n%s", code, stderr, want)
 	}
 }
+
+// TestPopulateTemplateIsAModelFile: --template naming a model file (unfilled, so full of
+// findings, or complete) says so in one line and shows the command that fills it.
+func TestPopulateTemplateIsAModelFile(t *testing.T) {
+	const config = "../../models/llama-2-7b-hf.config.json"
+	for _, file := range []string{"../../testdata/skeleton/llama-2-7b-hf.json", "../../models/llama-2-7b-hf.json"} {
+		code, _, stderr := run(t, "populate", "--config", config, "--template", file)
+		want := "modeltool: " + file + ` is a model file, not a template (it has no "template" section); to fill it: modeltool populate --config ` + config + " " + file + "\n"
+		if code != 2 || stderr != want {
+			t.Errorf("exit %d\n%s\nwant exit 2 and\n%s", code, stderr, want)
+		}
+	}
+}
