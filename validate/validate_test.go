@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/schema"
 )
 
 // finding is what a test expects of one diagnostic: "LINE:COL SEVERITY CODE [LAYER] MESSAGE",
@@ -264,4 +267,20 @@ func TestLongNamesAreCutAndCheap(t *testing.T) {
 			t.Errorf("%s: no finding %q in %+v", c.name, c.want, res.Diagnostics)
 		}
 	}
+}
+
+// TestSchemaCheckPanicReachesTheCaller: the schema check runs on a goroutine of its own; a bug
+// that panics there is raised again on the caller's goroutine (where modeltool reports an
+// internal error, exit 2, and a fuzzer sees a crash), not turned into a finding (exit 1) nor
+// left to kill the process.
+func TestSchemaCheckPanicReachesTheCaller(t *testing.T) {
+	defer func(f func(*jsonpos.Node) ([]schema.Problem, error)) { checkSchema = f }(checkSchema)
+	checkSchema = func(*jsonpos.Node) ([]schema.Problem, error) { panic("boom") }
+	defer func() {
+		if r := recover(); fmt.Sprint(r) != "the schema check of t.json: boom" {
+			t.Errorf("recovered %v", r)
+		}
+	}()
+	res := Source("t.json", []byte(`{"layers": [`+silu+`]}`), Options{})
+	t.Errorf("no panic; findings %+v", res.Diagnostics)
 }
