@@ -86,7 +86,7 @@ func findClass(cat *layers.Catalog, name string) (*layers.Class, error) {
 		if s := cat.Suggest(name); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
-		return nil, &findingsError{msg: msg + "; modeltool layers lists them"}
+		return nil, usagef("%s; modeltool layers lists them", msg)
 	}
 	var names []string
 	for _, m := range matches {
