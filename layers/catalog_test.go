@@ -226,3 +226,21 @@ func TestExtendThroughAnAlias(t *testing.T) {
 		t.Errorf("flops %s", got)
 	}
 }
+
+// TestSuggest: a near miss of a full path or of a short name finds the class.
+func TestSuggest(t *testing.T) {
+	cat := layers.Builtin()
+	for in, want := range map[string]string{
+		"torch.nn.modules.linear.Lnear": "torch.nn.modules.linear.Linear",
+		"Linear":                        "torch.nn.modules.linear.Linear",
+		"Lnear":                         "torch.nn.modules.linear.Linear",
+		"LlamaRMSNrom":                  "transformers.models.llama.modeling_llama.LlamaRMSNorm",
+		"scaled_dot_product_atention":   "torch.nn.functional.scaled_dot_product_attention",
+		"zzz.Qqq":                       "",
+		"Qqq":                           "",
+	} {
+		if got := cat.Suggest(in); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -141,7 +141,7 @@ func TestPopulateTemplateIsAModelFile(t *testing.T) {
 // command line, like an unknown --hardware or --template: exit 2, with the near miss.
 func TestLayersUnknownClass(t *testing.T) {
 	code, _, stderr := run(t, "layers", "Lnear")
-	if want := `modeltool: no basic class "Lnear" in the catalog`; code != 2 || !strings.HasPrefix(stderr, want) {
+	if want := `modeltool: no basic class "Lnear" in the catalog (did you mean torch.nn.modules.linear.Linear?)`; code != 2 || !strings.HasPrefix(stderr, want) {
 		t.Errorf("exit %d, %q; want exit 2 and %q…", code, stderr, want)
 	}
 	if code, out, _ := run(t, "layers", "linear"); code != 0 || !strings.HasPrefix(out, "torch.nn.modules.linear.Linear\n") {
