@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/jsonpos"
 )
@@ -106,7 +107,11 @@ func describe(n *jsonpos.Node) string {
 	case jsonpos.String:
 		s := n.Text
 		if len(s) > 40 {
-			s = s[:37] + "..."
+			cut := 37
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut-- // at a character boundary: half a character would print as \xNN
+			}
+			s = s[:cut] + "..."
 		}
 		return fmt.Sprintf("the string %q", s)
 	case jsonpos.Number:

@@ -222,3 +222,13 @@ func TestLoadTemplateRefusesModelFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigLongStringIsCutWhole: a long string in the wrong place is cut in the message at a
+// character boundary, never inside a UTF-8 sequence.
+func TestConfigLongStringIsCutWhole(t *testing.T) {
+	_, err := run(t, strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": "`+strings.Repeat("é", 30)+`"`, 1), "", false)
+	want := `hidden_size must be an integer, not the string "` + strings.Repeat("é", 18) + `..."`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v\nwant %q", err, want)
+	}
+}
