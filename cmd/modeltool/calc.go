@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +14,7 @@ import (
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/fsutil"
 	"github.com/modeltool/modeltool/hardware"
+	"github.com/modeltool/modeltool/layers"
 	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/report"
 	"github.com/modeltool/modeltool/validate"
@@ -163,11 +163,12 @@ func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
 		if fl.value == "" {
 			continue
 		}
-		n, err := strconv.ParseInt(fl.value, 10, 64)
-		if err != nil || n < 0 || (n == 0 && fl.variable != "past_len") {
-			return nil, "", usagef("%s must be a positive integer, not %q", fl.flag, fl.value)
+		typ := model.StandardVariableType(fl.variable)
+		n, err := expr.ParseNumber(strings.TrimSpace(fl.value))
+		if err != nil || !n.IsInt() || !layers.FitsType(typ, n) {
+			return nil, "", usagef("%s must be %s, not %q", fl.flag, layers.ParamTypes[typ], fl.value)
 		}
-		set[fl.variable] = expr.Int(n)
+		set[fl.variable] = n
 	}
 	computeDType := ""
 	for _, fl := range []struct{ flag, value, variable string }{

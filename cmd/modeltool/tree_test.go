@@ -148,3 +148,26 @@ func TestLayersUnknownClass(t *testing.T) {
 		t.Errorf("layers linear: exit %d\n%s", code, out)
 	}
 }
+
+// TestCalcLengthFlags: --batch-size, --seq-len and --past-len take any integer of their
+// variable's type (exact, like --set), and say which that is.
+func TestCalcLengthFlags(t *testing.T) {
+	const llama = "../../models/llama-2-7b-hf.json"
+	for _, c := range []struct {
+		args   []string
+		code   int
+		output string
+	}{
+		{[]string{"--past-len", "0"}, 0, "past_len=0 "},
+		{[]string{"--seq-len", "99999999999999999999"}, 0, "seq_len=99999999999999999999 "},
+		{[]string{"--past-len", "-1"}, 2, `modeltool: --past-len must be a non-negative integer, not "-1"`},
+		{[]string{"--past-len", "x"}, 2, `modeltool: --past-len must be a non-negative integer, not "x"`},
+		{[]string{"--seq-len", "0"}, 2, `modeltool: --seq-len must be a positive integer, not "0"`},
+		{[]string{"--batch-size", "1.5"}, 2, `modeltool: --batch-size must be a positive integer, not "1.5"`},
+	} {
+		code, out, stderr := run(t, append(append([]string{"calc"}, c.args...), llama)...)
+		if code != c.code || !strings.Contains(out+stderr, c.output) {
+			t.Errorf("%s: exit %d, %s; want exit %d and %q", strings.Join(c.args, " "), code, stderr, c.code, c.output)
+		}
+	}
+}
