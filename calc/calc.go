@@ -8,7 +8,9 @@ package calc
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -152,6 +154,16 @@ type Result struct {
 	Totals    Totals
 }
 
+// Variable returns the value the variable name was bound to, or the invalid Value.
+func (r *Result) Variable(name string) expr.Value {
+	for _, v := range r.Variables {
+		if v.Name == name {
+			return v.Value
+		}
+	}
+	return expr.Value{}
+}
+
 // LayerError is a failure to compute one layer.
 type LayerError struct {
 	Path string
@@ -182,11 +194,7 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		names := make([]string, 0, len(declared))
-		for n := range declared {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(declared))
 		msg := fmt.Sprintf("not a variable of this model (variables: %s)", strings.Join(names, ", "))
 		if s := suggest.Nearest(unknown[0], names); s != "" {
 			msg = fmt.Sprintf("not a variable of this model (did you mean %s?)", s)

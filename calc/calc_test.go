@@ -169,3 +169,18 @@ func TestBadVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultComputeDType: without --dtype the roofline takes the peak of the activation bytes.
+func TestDefaultComputeDType(t *testing.T) {
+	f := load(t, llamaPath, nil)
+	for _, c := range []struct {
+		bytes expr.Value
+		want  string
+	}{
+		{expr.Int(2), "bf16"}, {expr.Int(4), "fp32"}, {expr.Int(1), "fp8"}, {expr.Rat(big.NewRat(1, 2)), "int4"}, {expr.Int(8), "bf16"},
+	} {
+		if got := calc.DefaultComputeDType(compute(t, f, map[string]expr.Value{"dtype_bytes": c.bytes})); got != c.want {
+			t.Errorf("dtype_bytes %s: %s, want %s", c.bytes, got, c.want)
+		}
+	}
+}

@@ -38,6 +38,21 @@ func NewRoofline(dev hardware.Device, dtype string) (*Roofline, error) {
 	return &Roofline{Device: dev, DType: dtype, Peak: peak, Bandwidth: dev.MemoryBandwidth}, nil
 }
 
+// DefaultComputeDType is the dtype whose peak bounds a result's compute when none is chosen:
+// that of its activation bytes (dtype_bytes 4 is fp32, 2 bf16, 1 fp8, 0.5 int4), bf16 for
+// anything else.
+func DefaultComputeDType(res *Result) string {
+	switch res.Variable("dtype_bytes").String() {
+	case "4":
+		return "fp32"
+	case "1":
+		return "fp8"
+	case "0.5":
+		return "int4"
+	}
+	return "bf16"
+}
+
 // Of bounds work of the given FLOPs and bytes moved.
 func (r *Roofline) Of(flops, bytes *big.Rat) Bound {
 	b := Bound{

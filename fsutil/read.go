@@ -157,12 +157,22 @@ func IsHuggingFaceConfig(name string) bool {
 
 // ExpandPaths turns command-line paths into file names: files stay as given, "-" stays as it
 // is (standard input), directories become the *.json files below them (sorted, HuggingFace
-// configs and hidden directories skipped).
+// configs and hidden directories skipped). A file named more than once (or also found in a
+// directory given) is listed once, where it first comes.
 func ExpandPaths(paths []string) ([]string, error) {
 	var out []string
+	seen := map[string]bool{}
+	add := func(names ...string) {
+		for _, n := range names {
+			if key := filepath.Clean(n); !seen[key] {
+				seen[key] = true
+				out = append(out, n)
+			}
+		}
+	}
 	for _, p := range paths {
 		if p == "-" {
-			out = append(out, p)
+			add(p)
 			continue
 		}
 		if IsURL(p) {
@@ -173,7 +183,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 			return nil, pathError(err)
 		}
 		if !st.IsDir() {
-			out = append(out, p)
+			add(p)
 			continue
 		}
 		var found []string
@@ -199,10 +209,7 @@ func ExpandPaths(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("%s holds no *.json model files", p)
 		}
 		sort.Strings(found)
-		out = append(out, found...)
+		add(found...)
 	}
 	return out, nil
 }
-
-// IsNotExist reports whether err says a file does not exist.
-func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -119,7 +119,7 @@ func TestPathErrors(t *testing.T) {
 		t.Errorf("ReadFile: %v", err)
 	}
 	_, err = ExpandPaths([]string{missing})
-	if err == nil || err.Error() != missing+": no such file or directory" || !IsNotExist(err) {
+	if err == nil || err.Error() != missing+": no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ExpandPaths: %v", err)
 	}
 	if _, err := ReadFile(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
@@ -152,5 +152,25 @@ func TestExpandPaths(t *testing.T) {
 	}
 	if _, err := ExpandPaths([]string{empty}); err == nil || !strings.Contains(err.Error(), "holds no *.json model files") {
 		t.Errorf("empty directory: %v", err)
+	}
+}
+
+// TestExpandPathsOnce: a file named twice, or named and also inside a directory given, is
+// validated once (its findings would otherwise be printed twice and counted twice).
+func TestExpandPathsOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.json", "b.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := filepath.Join(dir, "a.json")
+	got, err := ExpandPaths([]string{a, dir, "-", filepath.Join(dir, ".", "b.json"), "-", a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{a, filepath.Join(dir, "b.json"), "-"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

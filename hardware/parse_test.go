@@ -187,3 +187,29 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// TestFindInFile: a user's file names its devices as the presets do: --hardware matches a
+// device's name or one of its aliases, ignoring case, '-', '_' and spaces, with its vendor's
+// name in front or not.
+func TestFindInFile(t *testing.T) {
+	devs, err := ParseFile([]byte(`[
+		{"name": "My-GPU", "vendor": "Acme", "aliases": ["mine"], "memory_bandwidth": 1e12, "peak_flops": {"fp16": 1e14}},
+		{"name": "Other", "memory_bandwidth": 1e12, "peak_flops": {"fp8": 1e14}}]`), "hw.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"My-GPU": "My-GPU", "my_gpu": "My-GPU", "MY GPU": "My-GPU", "mine": "My-GPU", "Acme My GPU": "My-GPU", "acme-mine": "My-GPU",
+		"other": "Other", "nope": "", "Acme Other": "", "": "",
+	} {
+		d, ok := Find(devs, in)
+		if d.Name != want || ok != (want != "") {
+			t.Errorf("Find(%q) = %q, %v; want %q", in, d.Name, ok, want)
+		}
+	}
+	d, _ := Find(devs, "mine")
+	d.PeakFLOPS["fp16"].SetInt64(1)
+	if devs[0].PeakFLOPS["fp16"].Cmp(big.NewRat(1, 1)) == 0 {
+		t.Error("Find returned the caller's device, not a copy")
+	}
+}

@@ -76,6 +76,25 @@ func Lookup(name string) (Device, error) {
 	return Device{}, fmt.Errorf("unknown hardware %q (known: %s)", name, strings.Join(names, ", "))
 }
 
+// Find returns a copy of the device of devs (a user's hardware file) called name or one of
+// its aliases, matched as Lookup matches presets: ignoring case, '-', '_' and spaces, with the
+// device's vendor name in front or not.
+func Find(devs []Device, name string) (Device, bool) {
+	key := normalize(name)
+	if key == "" {
+		return Device{}, false
+	}
+	for _, d := range devs {
+		vendor := normalize(d.Vendor)
+		for _, n := range append([]string{d.Name}, d.Aliases...) {
+			if c := normalize(n); key == c || vendor != "" && key == vendor+c {
+				return d.clone(), true
+			}
+		}
+	}
+	return Device{}, false
+}
+
 // vendorPrefixes returns the normalized vendor names of the presets.
 func vendorPrefixes() []string {
 	seen := map[string]bool{}

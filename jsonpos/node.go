@@ -43,6 +43,18 @@ func (k Kind) String() string {
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// WithArticle names the kind for a message, with its article: "an object", "an array", "a
+// string", "a number", "a boolean", "null".
+func (k Kind) WithArticle() string {
+	switch k {
+	case Null:
+		return "null"
+	case Array, Object:
+		return "an " + k.String()
+	}
+	return "a " + k.String()
+}
+
 // Node is one JSON value.
 type Node struct {
 	Kind Kind

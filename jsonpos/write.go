@@ -2,22 +2,12 @@ package jsonpos
 
 import (
 	"bytes"
-	"io"
 	"unicode/utf8"
 )
 
-// Write writes n as canonical JSON: two-space indentation, one member or element per line,
-// members in their stored order, numbers as their literals, and a final newline. Writing the
-// same tree twice gives the same bytes, so rewritten files diff cleanly.
-func Write(w io.Writer, n *Node) error {
-	var buf bytes.Buffer
-	writeNode(&buf, n, 0)
-	buf.WriteByte('\n')
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-// Marshal returns the canonical JSON text of n (see Write).
+// Marshal returns the canonical JSON text of n: two-space indentation, one member or element
+// per line, members in their stored order, numbers as their literals, and a final newline.
+// Marshalling the same tree twice gives the same bytes, so rewritten files diff cleanly.
 func Marshal(n *Node) []byte {
 	var buf bytes.Buffer
 	writeNode(&buf, n, 0)

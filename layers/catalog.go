@@ -121,17 +121,22 @@ func (c *Catalog) Classes() []*Class {
 func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
 
 // Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
+// A short name without dots ("Lnear") is compared with the short names of the classes.
 func (c *Catalog) Suggest(class string) string {
 	if len(class) > suggest.MaxLen*2 {
 		return "" // no class path is that long; and edit distance is quadratic
 	}
 	best, bestScore := "", 0
-	short := lastSegment(class)
+	short := ShortName(class)
+	dotless := short == class
 	for name := range c.byName {
 		var score int
-		if lastSegment(name) == short {
+		switch {
+		case ShortName(name) == short:
 			score = 1000
-		} else {
+		case dotless:
+			score = similarity(strings.ToLower(class), strings.ToLower(ShortName(name)))
+		default:
 			score = similarity(strings.ToLower(class), strings.ToLower(name))
 		}
 		if score > bestScore || score == bestScore && name < best {
@@ -175,11 +180,12 @@ func (cl *Class) Formula(name string) *expr.Expr {
 	return nil
 }
 
-func lastSegment(s string) string {
-	if i := strings.LastIndexByte(s, '.'); i >= 0 {
-		return s[i+1:]
+// ShortName is the last segment of a class path: "Linear" for torch.nn.modules.linear.Linear.
+func ShortName(class string) string {
+	if i := strings.LastIndexByte(class, '.'); i >= 0 {
+		return class[i+1:]
 	}
-	return s
+	return class
 }
 
 // similarity scores two strings from 0 to 100 by their edit distance relative to length.

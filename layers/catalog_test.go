@@ -152,11 +152,95 @@ func TestCatalogErrors(t *testing.T) {
 		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "1 +"}}]}`, "1:74: formula flops of a.B: unexpected end of expression"},
 		{`{"classes": [`, "not closed"},
 		{`{"klasses": []}`, `unknown key "klasses"`},
-		{`[]`, "not a array"},
+		{`[]`, `a catalog is an object with a "classes" array, not an array`},
+		{`{"classes": [[]]}`, "a class entry must be an object, not an array"},
+		{`{"classes": [{"class": {}}]}`, "class must be a string, not an object"},
+		// A default may use only parameters: the finding is at the placeholder, with a near miss.
+		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "dtype_bytes", "type": "bytes", "meaning": "m"},
+{"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},
+		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "w", "type": "bytes", "meaning": "m", "default": "{flops}"}], "formulas": {"flops": "1"}}]}`, "1:122: the default of a.B.w uses {flops}, which is not a parameter of the class"},
 	} {
 		_, err := layers.Parse("c.json", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// TestRotaryEmbeddingFigures: the cos/sin tables of P positions with rotary_dim R take 4.5·P·R
+// FLOPs, read P position ids and the R/2 fp32 inverse frequencies, and write cos and sin. A
+// module the forward pass never calls (num_positions 0, the per-attention rotary_emb of older
+// transformers layouts that populate fills) costs nothing at all: it reads no inverse
+// frequencies either.
+func TestRotaryEmbeddingFigures(t *testing.T) {
+	cl := layers.Builtin().Lookup("transformers.models.llama.modeling_llama.LlamaRotaryEmbedding")
+	for _, c := range []struct {
+		positions                    int
+		flops, read, written, weight int64
+	}{
+		// 4.5·10·128; 10·8 + 64·4; 2·10·128·2.
+		{10, 5760, 336, 5120, 0},
+		{0, 0, 0, 0, 0},
+	} {
+		fig, err := cl.Evaluate(ints("num_positions", c.positions, "rotary_dim", 128, "dtype_bytes", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]int64{"params": 0, "weight_bytes": c.weight, "flops": c.flops, "bytes_read": c.read, "bytes_written": c.written} {
+			if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+				t.Errorf("num_positions %d: %s = %s, want %d", c.positions, name, got, want)
+			}
+		}
+	}
+}
+
+// TestEvaluateUnknownParameters: arguments the class does not have are all named, in order,
+// whatever the order of the map they come in.
+func TestEvaluateUnknownParameters(t *testing.T) {
+	cl := layers.Builtin().Lookup("torch.nn.modules.activation.SiLU")
+	args := ints("num_elements", 8, "dtype_bytes", 2, "zeta", 1, "alpha", 2, "mu", 3)
+	want := "torch.nn.modules.activation.SiLU has no parameters alpha, mu, zeta"
+	for range 50 {
+		if _, err := cl.Evaluate(args); err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	}
+}
+
+// TestExtendThroughAnAlias: an overlay entry that names a builtin class among its aliases
+// changes that class, and its own name becomes one more name of it; aliases add up.
+func TestExtendThroughAnAlias(t *testing.T) {
+	cat, err := layers.Builtin().Extend("mine.json", []byte(`{"classes": [
+		{"class": "my.models.MyLinear", "aliases": ["torch.nn.modules.linear.Linear", "my.models.OtherLinear"], "formulas": {"flops": "{num_tokens} * {in_features} * {out_features}"}}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin := cat.Lookup("torch.nn.modules.linear.Linear")
+	for _, name := range []string{"my.models.MyLinear", "my.models.OtherLinear", "transformers.models.falcon.modeling_falcon.FalconLinear"} {
+		if cat.Lookup(name) != lin {
+			t.Errorf("%s is not the changed Linear", name)
+		}
+	}
+	if got := lin.Formula("flops").String(); got != "{num_tokens} * {in_features} * {out_features}" {
+		t.Errorf("flops %s", got)
+	}
+}
+
+// TestSuggest: a near miss of a full path or of a short name finds the class.
+func TestSuggest(t *testing.T) {
+	cat := layers.Builtin()
+	for in, want := range map[string]string{
+		"torch.nn.modules.linear.Lnear": "torch.nn.modules.linear.Linear",
+		"Linear":                        "torch.nn.modules.linear.Linear",
+		"Lnear":                         "torch.nn.modules.linear.Linear",
+		"LlamaRMSNrom":                  "transformers.models.llama.modeling_llama.LlamaRMSNorm",
+		"scaled_dot_product_atention":   "torch.nn.functional.scaled_dot_product_attention",
+		"zzz.Qqq":                       "",
+		"Qqq":                           "",
+	} {
+		if got := cat.Suggest(in); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

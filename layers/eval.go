@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/modeltool/modeltool/expr"
 )
@@ -119,10 +120,19 @@ func (cl *Class) Scope(args map[string]expr.Value) *expr.Scope {
 // checks every parameter's type (defaults included) and the class's checks first.
 func (cl *Class) Evaluate(args map[string]expr.Value) (Figures, error) {
 	var fig Figures
+	var unknown []string
 	for name := range args {
 		if cl.Param(name) == nil {
-			return fig, fmt.Errorf("%s has no parameter %s", cl.Name, name)
+			unknown = append(unknown, name)
 		}
+	}
+	switch len(unknown) {
+	case 0:
+	case 1:
+		return fig, fmt.Errorf("%s has no parameter %s", cl.Name, unknown[0])
+	default:
+		sort.Strings(unknown) // not the map's order: messages are deterministic
+		return fig, fmt.Errorf("%s has no parameters %s", cl.Name, strings.Join(unknown, ", "))
 	}
 	s := cl.Scope(args)
 	for _, ps := range cl.Params {
@@ -171,20 +181,15 @@ func (e *CheckError) Error() string { return e.Check.Message }
 
 // With returns a catalog in which overlay's classes are added to c. A class that c already has
 // (by name or alias) is changed field by field: parameters, derived values and formulas given
-// in the overlay replace those of the same name; description, notes, category and aliases
-// replace c's when given. So a user who counts differently replaces one formula, nothing else.
+// in the overlay replace those of the same name; description, notes and category replace c's
+// when given, checks replace c's when the overlay has any, and aliases add to c's (an overlay
+// may name the class it changes by an alias, and its own name becomes one more). So a user
+// who counts differently replaces one formula, nothing else.
 func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 	out := &Catalog{byName: map[string]*Class{}}
 	replaced := map[*Class]*Class{}
 	for _, oc := range overlay.classes {
-		base := c.byName[oc.Name]
-		if base == nil {
-			for _, a := range oc.Aliases {
-				if base = c.byName[a]; base != nil {
-					break
-				}
-			}
-		}
+		base := c.changed(oc)
 		if base == nil {
 			continue
 		}
@@ -212,7 +217,7 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 		}
 	}
 	for _, oc := range overlay.classes {
-		if c.byName[oc.Name] != nil || anyAlias(c, oc) {
+		if c.changed(oc) != nil {
 			continue
 		}
 		if err := add(oc); err != nil {
@@ -222,13 +227,18 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 	return out, nil
 }
 
-func anyAlias(c *Catalog, oc *Class) bool {
+// changed returns the class of c that an overlay entry changes: the one it names, or else the
+// first it names among its aliases; nil for a new class.
+func (c *Catalog) changed(oc *Class) *Class {
+	if base := c.byName[oc.Name]; base != nil {
+		return base
+	}
 	for _, a := range oc.Aliases {
-		if c.byName[a] != nil {
-			return true
+		if base := c.byName[a]; base != nil {
+			return base
 		}
 	}
-	return false
+	return nil
 }
 
 func merge(base, over *Class) *Class {
@@ -245,7 +255,8 @@ func merge(base, over *Class) *Class {
 	}
 	seen := map[string]bool{m.Name: true}
 	m.Aliases = nil
-	for _, a := range append(append([]string(nil), base.Aliases...), over.Aliases...) {
+	// The overlay's own name, when it changed the class through an alias, is one more name of it.
+	for _, a := range append(append(append([]string(nil), base.Aliases...), over.Name), over.Aliases...) {
 		if !seen[a] {
 			seen[a] = true
 			m.Aliases = append(m.Aliases, a)
@@ -288,5 +299,3 @@ func mergeDefs(base, over []Definition) []Definition {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

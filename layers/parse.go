@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,6 +31,8 @@ type catalogParser struct {
 	// base, when set, is the catalog this file extends: an entry for one of its classes may
 	// give only what it changes and may use the base class's names.
 	base *Catalog
+	// defaults holds the JSON value of each parameter's default, to position findings in it.
+	defaults map[*ParamSpec]*jsonpos.Node
 }
 
 func (p *catalogParser) errorf(offset int, format string, args ...any) {
@@ -76,11 +79,11 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 		}
 		return nil, err
 	}
-	p := &catalogParser{doc: doc, base: base}
+	p := &catalogParser{doc: doc, base: base, defaults: map[*ParamSpec]*jsonpos.Node{}}
 	c := &Catalog{byName: map[string]*Class{}}
 	root := doc.Root
 	if root.Kind != jsonpos.Object {
-		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not a %s", root.Kind)
+		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not %s", root.Kind.WithArticle())
 		return nil, p.joined()
 	}
 	for _, m := range root.Members {
@@ -123,7 +126,7 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 
 func (p *catalogParser) str(n *jsonpos.Node, what string) string {
 	if n.Kind != jsonpos.String {
-		p.errorf(n.Offset, "%s must be a string, not a %s", what, n.Kind)
+		p.errorf(n.Offset, "%s must be a string, not %s", what, n.Kind.WithArticle())
 		return ""
 	}
 	return n.Text
@@ -154,13 +157,13 @@ func (p *catalogParser) expression(n *jsonpos.Node, what string) *expr.Expr {
 		}
 		return e
 	}
-	p.errorf(n.Offset, "%s must be an expression string or a number, not a %s", what, n.Kind)
+	p.errorf(n.Offset, "%s must be an expression string or a number, not %s", what, n.Kind.WithArticle())
 	return nil
 }
 
 func (p *catalogParser) class(n *jsonpos.Node) *Class {
 	if n.Kind != jsonpos.Object {
-		p.errorf(n.Offset, "a class entry must be an object, not a %s", n.Kind)
+		p.errorf(n.Offset, "a class entry must be an object, not %s", n.Kind.WithArticle())
 		return nil
 	}
 	cl := &Class{}
@@ -207,7 +210,7 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 	names := map[string]string{} // name -> what defines it
 	var inherited *Class
 	if p.base != nil {
-		inherited = p.base.Lookup(cl.Name)
+		inherited = p.base.changed(cl)
 	}
 	if inherited != nil {
 		for _, ps := range inherited.Params {
@@ -259,14 +262,26 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 		}
 	}
 	// Defaults may refer to other parameters only.
+	var params []string
+	for k, what := range names {
+		if what == "parameter" || what == "inherited" {
+			params = append(params, k)
+		}
+	}
 	for _, ps := range cl.Params {
 		if ps.Default == nil {
 			continue
 		}
-		for _, v := range ps.Default.VarNames() {
-			if names[v] != "parameter" && names[v] != "inherited" {
-				p.errorf(paramsNode.Offset, "the default of %s.%s uses {%s}, which is not a parameter of the class", cl.Name, ps.Name, v)
+		for _, ref := range ps.Default.Vars() {
+			if names[ref.Name] == "parameter" || names[ref.Name] == "inherited" {
+				continue
 			}
+			msg := fmt.Sprintf("the default of %s.%s uses {%s}, which is not a parameter of the class", cl.Name, ps.Name, ref.Name)
+			if s := suggest.Nearest(ref.Name, params); s != "" {
+				msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+			}
+			pos := p.doc.StringPosition(p.defaults[ps], ref.Col-1)
+			p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
 		}
 	}
 	return cl
@@ -285,12 +300,13 @@ func (p *catalogParser) param(cl *Class, n *jsonpos.Node) *ParamSpec {
 		case "type":
 			ps.Type = p.str(m.Value, "a parameter type")
 			if _, ok := ParamTypes[ps.Type]; ps.Type != "" && !ok {
-				p.errorf(m.Value.Offset, "unknown parameter type %q (known: %s)", ps.Type, strings.Join(sortedKeys(ParamTypes), ", "))
+				p.errorf(m.Value.Offset, "unknown parameter type %q (known: %s)", ps.Type, strings.Join(slices.Sorted(maps.Keys(ParamTypes)), ", "))
 			}
 		case "meaning":
 			ps.Meaning = p.str(m.Value, "a parameter meaning")
 		case "default":
 			ps.Default = p.expression(m.Value, "default")
+			p.defaults[ps] = m.Value
 		default:
 			if !strings.HasPrefix(m.Key, "x-") {
 				p.errorf(m.KeyOffset, "unknown key %q in a parameter (expected name, type, meaning, default)", m.Key)
@@ -363,20 +379,4 @@ func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names
 	}
 }
 
-func isFormulaName(s string) bool {
-	for _, f := range FormulaNames {
-		if f == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
-}
+func isFormulaName(s string) bool { return slices.Contains(FormulaNames, s) }

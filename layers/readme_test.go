@@ -19,10 +19,10 @@ func conventionsTable(cat *layers.Catalog) string {
 	cell := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
 	for _, cl := range cat.Classes() {
 		name := "`" + cl.Name + "`"
-		seen := map[string]bool{shortName(cl.Name): true}
+		seen := map[string]bool{layers.ShortName(cl.Name): true}
 		var short []string
 		for _, a := range cl.Aliases {
-			if s := shortName(a); !seen[s] {
+			if s := layers.ShortName(a); !seen[s] {
 				seen[s] = true
 				short = append(short, s)
 			}
@@ -61,8 +61,6 @@ func conventionsTable(cat *layers.Catalog) string {
 	}
 	return b.String()
 }
-
-func shortName(class string) string { return class[strings.LastIndexByte(class, '.')+1:] }
 
 func TestReadmeConventions(t *testing.T) {
 	const begin, end = "<!-- BEGIN CONVENTIONS -->\n", "<!-- END CONVENTIONS -->"

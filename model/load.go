@@ -83,14 +83,14 @@ func (b *builder) value(n *jsonpos.Node) Value {
 		b.exprs[n.Text] = c
 		return Value{Node: n, Expr: c.Expr, Err: c.Err}
 	}
-	return Value{Node: n, Err: fmt.Errorf("a %s cannot be a value: use a number, a boolean or a placeholder expression string", n.Kind)}
+	return Value{Node: n, Err: fmt.Errorf("%s cannot be a value: use a number, a boolean or a placeholder expression string", n.Kind.WithArticle())}
 }
 
-// lastOfEach returns the members without those whose key occurs again later: of a duplicated
-// key the last value wins, as in every JSON reader (the validator reports the duplicate).
 // isAnnotation reports whether a key is the user's own (x-…), which modeltool ignores.
 func isAnnotation(key string) bool { return strings.HasPrefix(key, "x-") }
 
+// lastOfEach returns the members without those whose key occurs again later: of a duplicated
+// key the last value wins, as in every JSON reader (the validator reports the duplicate).
 func lastOfEach(ms []jsonpos.Member) []jsonpos.Member {
 	if len(ms) < 2 {
 		return ms

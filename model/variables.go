@@ -43,12 +43,6 @@ func StandardVariableType(name string) string {
 	return ""
 }
 
-// IsStandardVariable reports whether name is one of StandardVariables.
-func IsStandardVariable(name string) bool {
-	_, ok := standardExprs[name]
-	return ok
-}
-
 // DeclaredVariables returns every variable name a placeholder in f may use: the standard set,
 // the file's own variables and, for a template, its config keys.
 func (f *File) DeclaredVariables() map[string]bool {

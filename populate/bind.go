@@ -3,6 +3,7 @@ package populate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -226,11 +227,7 @@ func (b *binding) torchDType() (expr.Value, error) {
 		}
 		lit, ok := dtypeBytes[n.Text]
 		if !ok {
-			known := make([]string, 0, len(dtypeBytes))
-			for k := range dtypeBytes {
-				known = append(known, k)
-			}
-			sort.Strings(known)
+			known := slices.Sorted(maps.Keys(dtypeBytes))
 			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s %q is not a dtype modeltool knows (%s)", key, n.Text, strings.Join(known, ", "))
 		}
 		v, _ := expr.ParseNumber(lit)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/jsonpos"
 )
@@ -47,7 +48,7 @@ func ReadConfig(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	if doc.Root.Kind != jsonpos.Object {
-		return nil, &ConfigError{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("a config.json is an object, not a %s", doc.Root.Kind)}
+		return nil, &ConfigError{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("a config.json is an object, not %s", doc.Root.Kind.WithArticle())}
 	}
 	c := &Config{Doc: doc, Name: name}
 	if mt := doc.Root.Get("model_type"); mt != nil {
@@ -106,7 +107,11 @@ func describe(n *jsonpos.Node) string {
 	case jsonpos.String:
 		s := n.Text
 		if len(s) > 40 {
-			s = s[:37] + "..."
+			cut := 37
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut-- // at a character boundary: half a character would print as \xNN
+			}
+			s = s[:cut] + "..."
 		}
 		return fmt.Sprintf("the string %q", s)
 	case jsonpos.Number:

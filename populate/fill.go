@@ -31,11 +31,6 @@ type Change struct {
 	Keys []string
 }
 
-// Empty reports whether the fill changed nothing and found nothing to say.
-func (r *Report) Empty() bool {
-	return len(r.Filled) == 0 && len(r.Added) == 0 && len(r.Kept) == 0 && len(r.Unmatched) == 0 && len(r.Missing) == 0 && len(r.Notes) == 0
-}
-
 // keyOrder is the order populate gives the keys of a layer it writes.
 var keyOrder = []string{"name", "class", "repeat", "tied_to", "parameters", "sub_layers"}
 

@@ -28,14 +28,19 @@ func (e *TemplateError) Error() string {
 	return b.String()
 }
 
-// LoadTemplate parses and validates a template.
+// ErrNotATemplate is returned (wrapped) by LoadTemplate for a file without a "template"
+// section: a model file given where a template belongs.
+var ErrNotATemplate = errors.New(`it has no "template" section`)
+
+// LoadTemplate parses and validates a template. A model file is refused before its findings
+// (an unfilled one has many) with an error wrapping ErrNotATemplate.
 func LoadTemplate(name string, data []byte, cat *layers.Catalog) (*model.File, error) {
 	res := validate.Source(name, data, validate.Options{Catalog: cat})
+	if res.File != nil && res.File.Doc.Root.Kind == jsonpos.Object && res.File.Doc.Root.Get("template") == nil {
+		return nil, fmt.Errorf("%s is a model file, not a template (%w)", name, ErrNotATemplate)
+	}
 	if n, _ := validate.Count(res.Diagnostics); n > 0 {
 		return nil, &TemplateError{Name: name, Diagnostics: res.Diagnostics}
-	}
-	if res.File.Template == nil {
-		return nil, fmt.Errorf("%s is a model file, not a template (it has no \"template\" section)", name)
 	}
 	return res.File, nil
 }

@@ -170,6 +170,19 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// TestConfigNotAnObject: a config that is not an object says what it is, grammatically.
+func TestConfigNotAnObject(t *testing.T) {
+	for src, want := range map[string]string{
+		`[]`:   "config.json:1:1: error: a config.json is an object, not an array",
+		`"x"`:  "config.json:1:1: error: a config.json is an object, not a string",
+		`null`: "config.json:1:1: error: a config.json is an object, not null",
+	} {
+		if _, err := populate.ReadConfig("config.json", []byte(src)); err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", src, err, want)
+		}
+	}
+}
+
 func TestModelIDFromFileName(t *testing.T) {
 	for name, want := range map[string]string{
 		"models/mistralai__Mistral-7B-v0.1.json":              "mistralai/Mistral-7B-v0.1",
@@ -191,5 +204,31 @@ func TestShippedConfigsStillRead(t *testing.T) {
 	cfg, err := populate.ReadConfig("c.json", data)
 	if err != nil || cfg.ModelType != "llama" || cfg.ModelID != "meta-llama/Llama-2-7b-hf" {
 		t.Errorf("%+v %v", cfg, err)
+	}
+}
+
+// TestLoadTemplateRefusesModelFiles: a model file is not a template, however many findings it
+// has as one; a file that is no object at all, or not JSON, gets its findings.
+func TestLoadTemplateRefusesModelFiles(t *testing.T) {
+	for src, notTemplate := range map[string]bool{
+		`{"layers": [{"name": "a", "class": "torch.nn.modules.activation.SiLU"}]}`: true,
+		`{"layers": []}`: true,
+		`[]`:             false,
+		`{"layers": [`:   false,
+	} {
+		_, err := populate.LoadTemplate("t.json", []byte(src), nil)
+		if err == nil || errors.Is(err, populate.ErrNotATemplate) != notTemplate {
+			t.Errorf("%s: %v", src, err)
+		}
+	}
+}
+
+// TestConfigLongStringIsCutWhole: a long string in the wrong place is cut in the message at a
+// character boundary, never inside a UTF-8 sequence.
+func TestConfigLongStringIsCutWhole(t *testing.T) {
+	_, err := run(t, strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": "`+strings.Repeat("é", 30)+`"`, 1), "", false)
+	want := `hidden_size must be an integer, not the string "` + strings.Repeat("é", 18) + `..."`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v\nwant %q", err, want)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/modeltool/modeltool/calc"
@@ -52,7 +53,8 @@ func valueNode(v expr.Value) *jsonpos.Node {
 	return num(ratOrZero(v))
 }
 
-func ratOrZero(v expr.Value) *big.Rat {
+// ratOrZero is the number v (an expr.Value), or 0 when it is not one.
+func ratOrZero(v interface{ Rat() *big.Rat }) *big.Rat {
 	if r := v.Rat(); r != nil {
 		return r
 	}
@@ -138,19 +140,10 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 
 func groupNode(m map[string]*calc.Sum) *jsonpos.Node {
 	o := jsonpos.NewObject()
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		o.Set(k, sumNode(m[k]))
 	}
 	return o
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
@@ -184,12 +177,4 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// ShortClass is the last segment of a class path.
-func ShortClass(class string) string {
-	if i := strings.LastIndexByte(class, '.'); i >= 0 {
-		return class[i+1:]
-	}
-	return class
 }

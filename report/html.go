@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/modeltool/modeltool/calc"
 	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/layers"
 )
 
 // The page is one template with its style sheet and script inserted inline, so that the
@@ -244,7 +247,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error)
 		}
 		row := htmlRow{
 			Index: i + 1, Path: r.Path, Parent: parent, Leaf: leaf,
-			Class: r.Class, Short: ShortClass(r.Class),
+			Class: r.Class, Short: layers.ShortName(r.Class),
 			Category: r.Category, CatCSS: cats[r.Category],
 			TiedTo: r.TiedTo, Count: r.Count.String(),
 		}
@@ -281,7 +284,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error)
 		p.Foot[len(p.Foot)-3].Tip = "sum of the per-layer bounds (layers run one after another)"
 	}
 
-	for _, c := range sortedKeys(cats) {
+	for _, c := range slices.Sorted(maps.Keys(cats)) {
 		p.Legend = append(p.Legend, htmlLegend{c, cats[c]})
 	}
 	p.Classes = classChart(res, roof, bounds)
@@ -310,16 +313,9 @@ func countCell(v interface{ Rat() *big.Rat }, count *big.Int, human func(*big.Ra
 	total := times(v, count)
 	c := sumCell(total, human(total), unit)
 	if count.Cmp(big.NewInt(1)) != 0 && total.Sign() != 0 {
-		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(ratOrZeroV(v)))
+		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(ratOrZero(v)))
 	}
 	return c
-}
-
-func ratOrZeroV(v interface{ Rat() *big.Rat }) *big.Rat {
-	if r := v.Rat(); r != nil {
-		return r
-	}
-	return new(big.Rat)
 }
 
 func sumCell(r *big.Rat, human, unit string) htmlCell {
@@ -482,7 +478,7 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 	})
 	shortCount := map[string]int{}
 	for _, e := range es {
-		shortCount[ShortClass(e.class)]++
+		shortCount[layers.ShortName(e.class)]++
 	}
 
 	ch := &barChart{Width: 600, LabelX: 168}
@@ -504,7 +500,7 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 	ch.Top = top - 8
 	y := top
 	for _, e := range es {
-		label := ShortClass(e.class)
+		label := layers.ShortName(e.class)
 		if shortCount[label] > 1 {
 			label = e.class
 		}
@@ -662,7 +658,7 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 		flops := times(r.Figures.FLOPs, r.Count)
 		perf := new(big.Rat).Quo(flops, b.Seconds)
 		tip := fmt.Sprintf("%s\n%s × %s · %s\n%s FLOP/B · %s · %s-bound\ntime bound %s (%s of the total)",
-			r.Path, r.Count.String(), ShortClass(r.Class), r.Category,
+			r.Path, r.Count.String(), layers.ShortName(r.Class), r.Category,
 			fixed(b.Intensity, 1), Human(perf, "FLOP/s"), b.Limit,
 			Seconds(b.Seconds), pct(b.Seconds, totTime))
 		ch.Points = append(ch.Points, rooflinePoint{
@@ -677,7 +673,7 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 			seen[c] = true
 		}
 	}
-	for _, c := range sortedKeys(seen) {
+	for _, c := range slices.Sorted(maps.Keys(seen)) {
 		ch.Legend = append(ch.Legend, htmlLegend{c, cats[c]})
 	}
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
@@ -76,9 +77,9 @@ func human(r *big.Rat, unit string, prefixes []prefix) string {
 		return "0"
 	}
 	f, _ := r.Float64()
-	abs := f
-	if abs < 0 {
-		abs = -abs
+	abs := math.Abs(f)
+	if abs >= 1000*prefixes[0].scale {
+		return scientific(r, unit)
 	}
 	for _, p := range prefixes {
 		if abs >= p.scale {
@@ -98,6 +99,8 @@ func Seconds(r *big.Rat) string {
 	}
 	f, _ := r.Float64()
 	switch {
+	case math.Abs(f) >= 1e6:
+		return scientific(r, "s")
 	case f >= 1:
 		return fmt.Sprintf("%.2f s", f)
 	case f >= 1e-3:
@@ -106,4 +109,11 @@ func Seconds(r *big.Rat) string {
 		return fmt.Sprintf("%.2f µs", f*1e6)
 	}
 	return fmt.Sprintf("%.2f ns", f*1e9)
+}
+
+// scientific prints r with three significant digits in e-notation ("1.60e+401 B"), for
+// figures beyond 1000 of the largest prefix; exact figures may exceed float64 (a layer repeated
+// 10^400 times), so it rounds through big.Float.
+func scientific(r *big.Rat, unit string) string {
+	return strings.TrimSpace(new(big.Float).SetRat(r).Text('e', 2) + " " + unit)
 }

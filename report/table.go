@@ -3,13 +3,16 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
 
 	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/layers"
 )
 
 type column struct {
@@ -108,10 +111,7 @@ func (f formatter) bytes(r *big.Rat) string {
 }
 
 func times(v interface{ Rat() *big.Rat }, n *big.Int) *big.Rat {
-	r := v.Rat()
-	if r == nil {
-		return new(big.Rat)
-	}
+	r := ratOrZero(v)
 	return r.Mul(r, new(big.Rat).SetInt(n))
 }
 
@@ -157,7 +157,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 			params = "tied"
 		}
 		cells := []string{
-			r.Path, ShortClass(r.Class), r.Count.String(), params,
+			r.Path, layers.ShortName(r.Class), r.Count.String(), params,
 			f.flops(times(r.Figures.FLOPs, r.Count)),
 			f.bytes(times(r.Figures.BytesRead, r.Count)),
 			f.bytes(times(r.Figures.BytesWritten, r.Count)),
@@ -182,8 +182,12 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		Grouped(tot.Params), Grouped(tot.WeightBytes), Grouped(tot.FLOPs), Grouped(tot.BytesRead), Grouped(tot.BytesWritten), Grouped(tot.KVCacheBytes))
 	if opts.Roofline != nil {
 		total := opts.Roofline.Total(res)
-		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s (%s-bound)\n",
-			opts.Roofline.Device.Name, Seconds(total.Seconds), Seconds(maxRat(total.ComputeSeconds, total.MemorySeconds)), total.Limit)
+		whole := Seconds(maxRat(total.ComputeSeconds, total.MemorySeconds))
+		if total.Limit != "" { // no work, no roof
+			whole += " (" + total.Limit + "-bound)"
+		}
+		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s\n",
+			opts.Roofline.Device.Name, Seconds(total.Seconds), whole)
 	}
 
 	for _, group := range []struct {
@@ -192,11 +196,11 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	}{{"BY CLASS", res.Totals.ByClass}, {"BY CATEGORY", res.Totals.ByCategory}} {
 		b.WriteByte('\n')
 		gt := &table{cols: []column{{group.title, true}, {"PARAMS", false}, {"FLOPS", false}, {"%FLOPS", false}, {"READ", false}, {"WRITTEN", false}, {"KV CACHE", false}}, rules: map[int]bool{}}
-		for _, k := range sortedKeys(group.m) {
+		for _, k := range slices.Sorted(maps.Keys(group.m)) {
 			s := group.m[k]
 			name := k
 			if group.title == "BY CLASS" {
-				name = ShortClass(k)
+				name = layers.ShortName(k)
 			}
 			gt.add(name, f.count(s.Params), f.flops(s.FLOPs), percent(s.FLOPs, tot.FLOPs), f.bytes(s.BytesRead), f.bytes(s.BytesWritten), f.bytes(s.KVCacheBytes))
 		}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/layers"
 	"github.com/modeltool/modeltool/model"
 )
 
@@ -28,7 +29,7 @@ func WriteTree(w io.Writer, f *model.File, sums map[string]*calc.Sum) error {
 			if l.Repeat != nil && l.Repeat.Node != nil {
 				label += " ×" + strings.Trim(l.Repeat.Node.Text, `"`)
 			}
-			label += "  " + ShortClass(l.Class)
+			label += "  " + layers.ShortName(l.Class)
 			if l.TiedTo != "" {
 				label += " (tied to " + l.TiedTo + ")"
 			}

@@ -3,9 +3,9 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -34,18 +34,24 @@ type Result struct {
 func Source(name string, src []byte, opts Options) Result {
 	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
 	if err != nil {
-		var se *jsonpos.SyntaxError
-		if !errors.As(err, &se) {
-			se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
-		}
-		d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
-		if se.Limit {
-			d.Code, d.Message = "too-deep", se.Msg
-		}
-		return Result{Diagnostics: []Diagnostic{d}}
+		return Result{Diagnostics: []Diagnostic{Syntax(name, err)}}
 	}
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
+}
+
+// Syntax is the finding for a file named name that jsonpos.Parse (or model.Parse) refused
+// with err: the one finding Source reports for it.
+func Syntax(name string, err error) Diagnostic {
+	var se *jsonpos.SyntaxError
+	if !errors.As(err, &se) {
+		se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
+	}
+	d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
+	if se.Limit {
+		d.Code, d.Message = "too-deep", se.Msg
+	}
+	return d
 }
 
 // File validates a parsed model file and returns its findings, sorted.
@@ -109,21 +115,24 @@ func (c *checker) run() {
 	c.duplicateKeys()
 	// The schema check and the semantic checks read the same tree and share nothing else: run
 	// the schema check beside them (it is about half the work on a large file).
+	// A panic there (a bug) is raised again here, on the caller's goroutine, where the command
+	// reports it as an internal error (exit 2) and a fuzzer sees it; unrecovered it would kill
+	// the process with a stack trace.
 	var schemaDiags []Diagnostic
+	var schemaPanic any
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() { schemaPanic = recover() }()
 		sc := &checker{f: c.f, doc: c.doc, cat: c.cat, template: c.template, layerAt: c.layerAt}
-		defer func() {
-			if r := recover(); r != nil {
-				sc.add(0, "", nil, Error, "internal", fmt.Sprintf("internal error in the schema check: %v", r))
-			}
-			schemaDiags = sc.diags
-		}()
 		sc.schema()
+		schemaDiags = sc.diags
 	}()
 	defer func() {
 		<-done
+		if schemaPanic != nil {
+			panic(fmt.Sprintf("the schema check of %s: %v", c.doc.Name, schemaPanic))
+		}
 		c.diags = append(c.diags, schemaDiags...)
 	}()
 	c.declared = c.f.DeclaredVariables()
@@ -181,8 +190,11 @@ func splitPointer(p string) []string {
 	return toks
 }
 
+// checkSchema is schema.Check; tests replace it.
+var checkSchema = schema.Check
+
 func (c *checker) schema() {
-	problems, err := schema.Check(c.doc.Root)
+	problems, err := checkSchema(c.doc.Root)
 	if err != nil {
 		c.add(0, "", nil, Error, "schema", "cannot check the schema: "+err.Error())
 		return
@@ -225,7 +237,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		}
 		ok = false
 		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
-		if s := suggest.Nearest(ref.Name, sortedNames(c.declared)); s != "" {
+		if s := suggest.Nearest(ref.Name, slices.Sorted(maps.Keys(c.declared))); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
 			msg += " (declare it under template.config or variables)"
@@ -235,15 +247,6 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, Error, "undeclared-variable", msg)
 	}
 	return ok
-}
-
-func sortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (c *checker) variables() {
@@ -337,7 +340,7 @@ func (c *checker) templateHeader() {
 func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
 	n := k.Default.Node
 	if n.Kind != jsonpos.String {
-		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not a %s", k.Name, n.Kind))
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not %s", k.Name, n.Kind.WithArticle()))
 		return
 	}
 	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
@@ -440,11 +443,7 @@ func (c *checker) repeat(l *model.Layer) {
 // attentionCore warns about an attention module without the attention-core layer, whose
 // QKᵀ and AV FLOPs every module-tree tool silently drops.
 func (c *checker) attentionCore(l *model.Layer) {
-	short := l.Class
-	if i := strings.LastIndexByte(short, '.'); i >= 0 {
-		short = short[i+1:]
-	}
-	if !strings.Contains(short, "Attention") {
+	if !strings.Contains(layers.ShortName(l.Class), "Attention") {
 		return
 	}
 	found := false
@@ -494,7 +493,7 @@ func (c *checker) basic(l *model.Layer) {
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", shortClass(cl.Name), quote(p.Name))
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", layers.ShortName(cl.Name), quote(p.Name))
 			if s := suggest.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
@@ -523,7 +522,7 @@ func (c *checker) basic(l *model.Layer) {
 		if !layers.FitsType(spec.Type, v) {
 			usable = false
 			c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value",
-				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, shortClass(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
+				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, layers.ShortName(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
 			continue
 		}
 		args[p.Name] = v
@@ -537,7 +536,7 @@ func (c *checker) basic(l *model.Layer) {
 				at, ptr = m.KeyOffset, l.Pointer+"/parameters"
 			}
 			c.add(at, ptr, l, Error, "missing-parameter",
-				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, shortClass(cl.Name), ps.Meaning))
+				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, layers.ShortName(cl.Name), ps.Meaning))
 		}
 	}
 	if c.template || missing || !usable {
@@ -598,14 +597,30 @@ func clipNumber(s string) string {
 	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
 }
 
-func shortClass(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i+1:]
+// tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
+// nil when it ends at a layer that owns its weight (or at a target reported otherwise). calc
+// leaves every tied layer's parameters out, so on a cycle they would be counted nowhere.
+func tieCycle(f *model.File, l *model.Layer) []*model.Layer {
+	chain := []*model.Layer{l}
+	for cur := l; cur.TiedTo != ""; {
+		next := f.FindLayer(cur.TiedTo)
+		if next == nil || next.Composite || next == cur {
+			return nil
+		}
+		if next == l {
+			return chain
+		}
+		if slices.Contains(chain, next) {
+			return nil // a cycle further on, reported from one of its own layers
+		}
+		chain = append(chain, next)
+		cur = next
 	}
-	return name
+	return nil
 }
 
 func (c *checker) tiedTo() {
+	reported := map[*model.Layer]bool{} // layers of a cycle already reported
 	model.Walk(c.f.Layers, func(l *model.Layer) bool {
 		if l.TiedTo == "" {
 			return true
@@ -634,6 +649,20 @@ func (c *checker) tiedTo() {
 		case target.Composite:
 			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
 		default:
+			if cycle := tieCycle(c.f, l); cycle != nil {
+				if !reported[l] {
+					for _, m := range cycle {
+						reported[m] = true
+					}
+					names := make([]string, 0, len(cycle)+1)
+					for _, m := range cycle {
+						names = append(names, clip(m.Path))
+					}
+					names = append(names, clip(l.Path))
+					c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
+				}
+				return true
+			}
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {

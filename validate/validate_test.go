@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/schema"
 )
 
 // finding is what a test expects of one diagnostic: "LINE:COL SEVERITY CODE [LAYER] MESSAGE",
@@ -150,6 +153,19 @@ func TestRules(t *testing.T) {
 			`6:26 error tied-to [k] tied_to names m, a composite layer…`,
 			`7:26 error tied-to [s] a layer cannot be tied to itself`,
 		}},
+		// Layers tied to each other in a circle: calc leaves tied layers' parameters out, so
+		// nothing would count the weight. One finding per circle, at its first layer; a layer
+		// tied into it (c) and a chain that ends at an owner (y → x ← z) are fine.
+		{"tied_to in a circle", `{"layers": [
+{"name": "a", "tied_to": "b", ` + linear + `},
+{"name": "b", "tied_to": "a", ` + linear + `},
+{"name": "c", "tied_to": "b", ` + linear + `},
+{"name": "x", ` + linear + `},
+{"name": "y", "tied_to": "x", ` + linear + `},
+{"name": "z", "tied_to": "y", ` + linear + `}
+]}`, []finding{
+			`2:26 error tied-to [a] tied_to goes round in a circle (a → b → a): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to`,
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -251,4 +267,20 @@ func TestLongNamesAreCutAndCheap(t *testing.T) {
 			t.Errorf("%s: no finding %q in %+v", c.name, c.want, res.Diagnostics)
 		}
 	}
+}
+
+// TestSchemaCheckPanicReachesTheCaller: the schema check runs on a goroutine of its own; a bug
+// that panics there is raised again on the caller's goroutine (where modeltool reports an
+// internal error, exit 2, and a fuzzer sees a crash), not turned into a finding (exit 1) nor
+// left to kill the process.
+func TestSchemaCheckPanicReachesTheCaller(t *testing.T) {
+	defer func(f func(*jsonpos.Node) ([]schema.Problem, error)) { checkSchema = f }(checkSchema)
+	checkSchema = func(*jsonpos.Node) ([]schema.Problem, error) { panic("boom") }
+	defer func() {
+		if r := recover(); fmt.Sprint(r) != "the schema check of t.json: boom" {
+			t.Errorf("recovered %v", r)
+		}
+	}()
+	res := Source("t.json", []byte(`{"layers": [`+silu+`]}`), Options{})
+	t.Errorf("no panic; findings %+v", res.Diagnostics)
 }

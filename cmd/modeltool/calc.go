@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +14,8 @@ import (
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/fsutil"
 	"github.com/modeltool/modeltool/hardware"
+	"github.com/modeltool/modeltool/layers"
+	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/report"
 	"github.com/modeltool/modeltool/validate"
 )
@@ -136,14 +137,23 @@ func constant(s string) (expr.Value, error) {
 	return e.Eval(expr.MapEnv{})
 }
 
-func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+// parseSets reads the --set NAME=VALUE flags; a later one wins.
+func parseSets(sets []string) (map[string]expr.Value, error) {
 	set := map[string]expr.Value{}
-	for _, a := range o.sets {
+	for _, a := range sets {
 		name, v, err := parseSet(a)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		set[name] = v
+	}
+	return set, nil
+}
+
+func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+	set, err := parseSets(o.sets)
+	if err != nil {
+		return nil, "", err
 	}
 	for _, fl := range []struct{ flag, value, variable string }{
 		{"--batch-size", o.batchSize, "batch_size"},
@@ -153,11 +163,12 @@ func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
 		if fl.value == "" {
 			continue
 		}
-		n, err := strconv.ParseInt(fl.value, 10, 64)
-		if err != nil || n < 0 || (n == 0 && fl.variable != "past_len") {
-			return nil, "", usagef("%s must be a positive integer, not %q", fl.flag, fl.value)
+		typ := model.StandardVariableType(fl.variable)
+		n, err := expr.ParseNumber(strings.TrimSpace(fl.value))
+		if err != nil || !n.IsInt() || !layers.FitsType(typ, n) {
+			return nil, "", usagef("%s must be %s, not %q", fl.flag, layers.ParamTypes[typ], fl.value)
 		}
-		set[fl.variable] = expr.Int(n)
+		set[fl.variable] = n
 	}
 	computeDType := ""
 	for _, fl := range []struct{ flag, value, variable string }{
@@ -214,23 +225,20 @@ func runCalc(s *Streams, opts *calcOptions) error {
 			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n)}
 		}
 	}
-	if res.File.Template != nil {
-		return usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", name, name)
-	}
-	result, err := calc.Compute(res.File, calc.Options{Catalog: cat, Set: set})
+	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set})
 	if err != nil {
-		var ve *calc.VariableError
-		if errors.As(err, &ve) {
-			return usagef("variable %s", err)
-		}
-		return &findingsError{msg: err.Error()}
+		return err
 	}
 	var roof *calc.Roofline
 	if device != nil {
-		if computeDType == "" {
-			computeDType = defaultComputeDType(result)
+		chosen := computeDType != ""
+		if !chosen {
+			computeDType = calc.DefaultComputeDType(result)
 		}
 		roof, err = calc.NewRoofline(*device, computeDType)
+		if err != nil && !chosen {
+			return usagef("--hardware %s: %v; %s is the dtype of dtype_bytes %s: choose the compute dtype with --dtype", device.Name, err, computeDType, result.Variable("dtype_bytes"))
+		}
 		if err != nil {
 			return usagef("--hardware %s: %v", device.Name, err)
 		}
@@ -238,23 +246,22 @@ func runCalc(s *Streams, opts *calcOptions) error {
 	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored})
 }
 
-// defaultComputeDType picks the dtype whose peak applies when --dtype is not given, from the
-// bytes per activation element.
-func defaultComputeDType(res *calc.Result) string {
-	for _, v := range res.Variables {
-		if v.Name != "dtype_bytes" {
-			continue
-		}
-		switch v.Value.String() {
-		case "4":
-			return "fp32"
-		case "1":
-			return "fp8"
-		case "0.5":
-			return "int4"
-		}
+// compute runs the calculator on a validated file for calc and tree --calc: a template is
+// refused (it needs a config first), a bad variable is a usage error (exit 2) and anything
+// else that stops the calculation is a finding (exit 1).
+func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error) {
+	if f.Template != nil {
+		return nil, usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", name, name)
 	}
-	return "bf16"
+	res, err := calc.Compute(f, opts)
+	if err != nil {
+		var ve *calc.VariableError
+		if errors.As(err, &ve) {
+			return nil, usagef("variable %s", err)
+		}
+		return nil, &findingsError{msg: err.Error()}
+	}
+	return res, nil
 }
 
 func (o *calcOptions) device() (*hardware.Device, error) {
@@ -267,23 +274,21 @@ func (o *calcOptions) device() (*hardware.Device, error) {
 		if err != nil {
 			return nil, err
 		}
-		if o.hardware == "" {
-			if len(devs) != 1 {
-				names := make([]string, len(devs))
-				for i, d := range devs {
-					names[i] = d.Name
-				}
-				sort.Strings(names)
-				return nil, usagef("%s describes %d devices; choose one with --hardware (%s)", o.hardwareFile, len(devs), strings.Join(names, ", "))
-			}
+		if o.hardware == "" && len(devs) == 1 {
 			return &devs[0], nil
 		}
-		for i := range devs {
-			if strings.EqualFold(devs[i].Name, o.hardware) {
-				return &devs[i], nil
-			}
+		names := make([]string, len(devs))
+		for i, d := range devs {
+			names[i] = d.Name
 		}
-		return nil, usagef("%s has no device named %q", o.hardwareFile, o.hardware)
+		sort.Strings(names)
+		if o.hardware == "" {
+			return nil, usagef("%s describes %d devices; choose one with --hardware (%s)", o.hardwareFile, len(devs), strings.Join(names, ", "))
+		}
+		if d, ok := hardware.Find(devs, o.hardware); ok {
+			return &d, nil
+		}
+		return nil, usagef("%s has no device named %q (it has %s)", o.hardwareFile, o.hardware, strings.Join(names, ", "))
 	}
 	if o.hardware == "" {
 		return nil, nil

@@ -32,7 +32,7 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 			var names []string
 			for _, c := range layers.Builtin().Classes() {
 				for _, n := range append([]string{c.Name}, c.Aliases...) {
-					if strings.HasPrefix(n, toComplete) || strings.HasPrefix(report.ShortClass(n), toComplete) {
+					if strings.HasPrefix(n, toComplete) || strings.HasPrefix(layers.ShortName(n), toComplete) {
 						names = append(names, n)
 					}
 				}
@@ -72,7 +72,7 @@ func findClass(cat *layers.Catalog, name string) (*layers.Class, error) {
 	var matches []*layers.Class
 	for _, cl := range cat.Classes() {
 		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
-			if strings.EqualFold(report.ShortClass(n), name) {
+			if strings.EqualFold(layers.ShortName(n), name) {
 				matches = append(matches, cl)
 				break
 			}
@@ -86,7 +86,7 @@ func findClass(cat *layers.Catalog, name string) (*layers.Class, error) {
 		if s := cat.Suggest(name); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
-		return nil, &findingsError{msg: msg + "; modeltool layers lists them"}
+		return nil, usagef("%s; modeltool layers lists them", msg)
 	}
 	var names []string
 	for _, m := range matches {

@@ -167,6 +167,20 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 	}
 	tpl, err := populate.LoadTemplate(tplName, tplData, cat)
 	if err != nil {
+		var te *populate.TemplateError
+		if errors.As(err, &te) {
+			// Like a broken --catalog: exit 2, its problems as validate prints findings.
+			var lines []string
+			for _, d := range te.Diagnostics {
+				if d.Severity == validate.Error {
+					lines = append(lines, report.Text(d))
+				}
+			}
+			return fmt.Errorf("template %s is not valid:\n%s", tplName, strings.Join(lines, "\n"))
+		}
+		if errors.Is(err, populate.ErrNotATemplate) {
+			return fmt.Errorf("%w; to fill it: modeltool populate --config %s %s", err, config, tplName)
+		}
 		return err
 	}
 	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
@@ -179,7 +193,7 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		original = data
 		existing, err := model.Parse(name, data)
 		if err != nil {
-			return &findingsError{msg: fmt.Sprintf("%s:%v (fix the JSON before populate fills it)", name, err), raw: true}
+			return &findingsError{msg: report.Text(validate.Syntax(name, err)) + " (fix the JSON before populate fills it)", raw: true}
 		}
 		req.Existing = existing
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/calc"
-	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/model"
 	"github.com/modeltool/modeltool/report"
 	"github.com/modeltool/modeltool/validate"
@@ -50,7 +49,7 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 	}
 	f, err := model.Parse(name, data)
 	if err != nil {
-		return &findingsError{msg: fmt.Sprintf("%s: %v", name, err)}
+		return &findingsError{msg: report.Text(validate.Syntax(name, err)), raw: true}
 	}
 	var sums map[string]*calc.Sum
 	if opts.calc {
@@ -61,17 +60,13 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 			}
 			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); --calc needs a valid file", name, n)}
 		}
-		set := map[string]expr.Value{}
-		for _, a := range opts.sets {
-			k, v, err := parseSet(a)
-			if err != nil {
-				return err
-			}
-			set[k] = v
-		}
-		out, err := calc.Compute(f, calc.Options{Catalog: cat, Set: set})
+		set, err := parseSets(opts.sets)
 		if err != nil {
-			return &findingsError{msg: err.Error()}
+			return err
+		}
+		out, err := compute(name, f, calc.Options{Catalog: cat, Set: set})
+		if err != nil {
+			return err
 		}
 		sums = out.Subtotals()
 	}
