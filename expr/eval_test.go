@@ -359,7 +359,7 @@ func TestLimits(t *testing.T) {
 				t.Errorf("%s: Parse: %.200v, want col %d, ErrTooLarge, %q", tt.name, err, tt.col, tt.msg)
 			}
 		}
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 10*time.Second { // a guard against hangs (without the limits: minutes), not a speed test
 			t.Errorf("%s: took %v", tt.name, d)
 		}
 	}
@@ -458,7 +458,7 @@ func TestWorkLimit(t *testing.T) {
 		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "too much work") {
 			t.Errorf("%s…: Partial: %v, want too much work", term, err)
 		}
-		if d := time.Since(start); d > 3*time.Second {
+		if d := time.Since(start); d > 10*time.Second { // a guard against hangs (without MaxWork: 40 s), not a speed test
 			t.Errorf("%s…: took %v", term, d)
 		}
 	}
