@@ -214,13 +214,21 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		_, err := s.Out.Write(res.Output)
 		return err
 	case opts.output != "":
-		return fsutil.WriteFileAtomic(opts.output, res.Output)
-	default:
-		if bytes.Equal(original, res.Output) {
-			return nil
+		if err := fsutil.WriteFileAtomic(opts.output, res.Output); err != nil {
+			return err
 		}
-		return fsutil.WriteFileAtomic(modelPath, res.Output)
+	default:
+		if !bytes.Equal(original, res.Output) {
+			if err := fsutil.WriteFileAtomic(modelPath, res.Output); err != nil {
+				return err
+			}
+		}
 	}
+	// The fill is written; errors that remain (the author's own values) still fail the run.
+	if n, _ := validate.Count(res.Diagnostics); n > 0 {
+		return &findingsError{msg: fmt.Sprintf("%s still has %d validation error(s), listed above", modelPath, n)}
+	}
+	return nil
 }
 
 // chooseTemplate finds the template: --template as a file if one exists at that path, else as
