@@ -241,8 +241,25 @@ func Compute(f *model.File, opts Options) (*Result, error) {
 	}
 	res := &Result{ModelID: f.ModelID, Variables: vars}
 	res.Totals = Totals{ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
-	if err := walk(f.Layers, big.NewInt(1), scope, cat, res); err != nil {
-		return nil, err
+	var layerErr error
+	err = model.WalkCounts(f.Layers, scope, func(l *model.Layer, count *big.Int) bool {
+		if l.Composite || layerErr != nil {
+			return layerErr == nil
+		}
+		row, err := evaluate(l, count, scope, cat)
+		if err != nil {
+			layerErr = &LayerError{Path: l.Path, Err: err}
+			return false
+		}
+		res.Rows = append(res.Rows, row)
+		return true
+	})
+	var re *model.RepeatError
+	if errors.As(err, &re) {
+		return nil, &LayerError{Path: re.Layer.Path, Err: fmt.Errorf("repeat: %w", re.Err)}
+	}
+	if layerErr != nil {
+		return nil, layerErr
 	}
 	tmp := new(big.Int)
 	for i := range res.Rows {
@@ -266,46 +283,6 @@ func Compute(f *model.File, opts Options) (*Result, error) {
 		s.finish()
 	}
 	return res, nil
-}
-
-func walk(ls []*model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog, res *Result) error {
-	for _, l := range ls {
-		c := count
-		if l.Repeat != nil {
-			n, err := repeatCount(l, scope)
-			if err != nil {
-				return &LayerError{Path: l.Path, Err: err}
-			}
-			c = new(big.Int).Mul(count, n)
-		}
-		if l.Composite {
-			if err := walk(l.SubLayers, c, scope, cat, res); err != nil {
-				return err
-			}
-			continue
-		}
-		row, err := evaluate(l, c, scope, cat)
-		if err != nil {
-			return &LayerError{Path: l.Path, Err: err}
-		}
-		res.Rows = append(res.Rows, row)
-	}
-	return nil
-}
-
-func repeatCount(l *model.Layer, scope *expr.Scope) (*big.Int, error) {
-	if l.Repeat.Err != nil {
-		return nil, fmt.Errorf("repeat: %w", l.Repeat.Err)
-	}
-	v, err := l.Repeat.Expr.Eval(scope)
-	if err != nil {
-		return nil, fmt.Errorf("repeat: %w", err)
-	}
-	n, ok := v.BigInt()
-	if !ok || n.Sign() <= 0 {
-		return nil, fmt.Errorf("repeat must be a positive integer, got %s", v)
-	}
-	return n, nil
 }
 
 func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog) (Row, error) {

@@ -6,6 +6,8 @@
 package model
 
 import (
+	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/modeltool/modeltool/expr"
@@ -177,6 +179,61 @@ func (t *Template) ConfigKey(name string) *ConfigKey {
 	for _, k := range t.Config {
 		if k.Name == name {
 			return k
+		}
+	}
+	return nil
+}
+
+// RepeatError is a repeat that does not evaluate to a positive integer.
+type RepeatError struct {
+	Layer *Layer
+	Err   error
+}
+
+func (e *RepeatError) Error() string { return e.Layer.Path + ": repeat: " + e.Err.Error() }
+func (e *RepeatError) Unwrap() error { return e.Err }
+
+// Repeats returns how many times the layer occurs in a row: its repeat evaluated in env, or 1.
+func (l *Layer) Repeats(env expr.Env) (*big.Int, error) {
+	if l.Repeat == nil {
+		return big.NewInt(1), nil
+	}
+	if l.Repeat.Err != nil {
+		return nil, &RepeatError{Layer: l, Err: l.Repeat.Err}
+	}
+	v, err := l.Repeat.Expr.Eval(env)
+	if err != nil {
+		return nil, &RepeatError{Layer: l, Err: err}
+	}
+	n, ok := v.BigInt()
+	if !ok || n.Sign() <= 0 {
+		return nil, &RepeatError{Layer: l, Err: fmt.Errorf("must be a positive integer, got %s", v)}
+	}
+	return n, nil
+}
+
+// WalkCounts calls fn for every layer in depth-first order with its count: the product of its
+// own repeat and the repeats of every layer above it, evaluated in env. Repeats are never
+// expanded, so a layer repeated 10^30 times is visited once. When fn returns false the layer's
+// sub-layers are skipped; a repeat that does not evaluate stops the walk with a *RepeatError.
+func WalkCounts(layers []*Layer, env expr.Env, fn func(l *Layer, count *big.Int) bool) error {
+	return walkCounts(layers, big.NewInt(1), env, fn)
+}
+
+func walkCounts(layers []*Layer, above *big.Int, env expr.Env, fn func(*Layer, *big.Int) bool) error {
+	for _, l := range layers {
+		n, err := l.Repeats(env)
+		if err != nil {
+			return err
+		}
+		count := above
+		if l.Repeat != nil {
+			count = new(big.Int).Mul(above, n)
+		}
+		if fn(l, count) {
+			if err := walkCounts(l.SubLayers, count, env, fn); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -96,5 +97,32 @@ func TestTolerantOfWrongShapes(t *testing.T) {
 			continue
 		}
 		model.Walk(f.Layers, func(*model.Layer) bool { return true })
+	}
+}
+
+func TestWalkCounts(t *testing.T) {
+	f, err := model.Parse("m.json", []byte(`{"layers": [
+		{"name": "a", "class": "x.A", "repeat": 1e30, "sub_layers": [
+			{"name": "b", "class": "x.B", "repeat": "{seq_len} // 512", "sub_layers": [{"name": "c", "class": "x.C"}]},
+			{"name": "d", "class": "x.D"}]},
+		{"name": "e", "class": "x.E", "repeat": 3}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = model.WalkCounts(f.Layers, f.Scope(nil), func(l *model.Layer, n *big.Int) bool {
+		got = append(got, l.Path+"="+n.String())
+		return true
+	})
+	// seq_len defaults to 2048, so b repeats 4 times under a's 10^30.
+	want := "a=1" + strings.Repeat("0", 30) + " a.b=4" + strings.Repeat("0", 30) + " a.b.c=4" + strings.Repeat("0", 30) + " a.d=1" + strings.Repeat("0", 30) + " e=3"
+	if err != nil || strings.Join(got, " ") != want {
+		t.Errorf("WalkCounts: %v\n got %s\nwant %s", err, strings.Join(got, " "), want)
+	}
+	bad, _ := model.Parse("m.json", []byte(`{"layers": [{"name": "a", "class": "x.A", "repeat": "{seq_len} - 2048", "sub_layers": [{"name": "b", "class": "x.B"}]}]}`))
+	err = model.WalkCounts(bad.Layers, bad.Scope(nil), func(*model.Layer, *big.Int) bool { return true })
+	var re *model.RepeatError
+	if !errors.As(err, &re) || re.Layer.Path != "a" || !strings.Contains(err.Error(), "must be a positive integer, got 0") {
+		t.Errorf("bad repeat: %v", err)
 	}
 }
