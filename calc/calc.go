@@ -173,6 +173,17 @@ type LayerError struct {
 func (e *LayerError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *LayerError) Unwrap() error { return e.Err }
 
+// paramError is a parameter value that does not fit its type, naming the class.
+type paramError struct {
+	class string
+	pe    *layers.ParamError
+}
+
+func (e *paramError) Error() string {
+	return fmt.Sprintf("parameter %s of %s %s", e.pe.Param, e.class, e.pe.Msg)
+}
+func (e *paramError) Unwrap() error { return e.pe }
+
 // VariableError is a bad variable binding.
 type VariableError struct {
 	Name string
@@ -196,10 +207,12 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 		sort.Strings(unknown)
 		names := slices.Sorted(maps.Keys(declared))
 		msg := fmt.Sprintf("not a variable of this model (variables: %s)", strings.Join(names, ", "))
-		if s := suggest.Nearest(unknown[0], names); s != "" {
+		if len(unknown) > 1 {
+			msg = fmt.Sprintf("not variables of this model (variables: %s)", strings.Join(names, ", "))
+		} else if s := suggest.Nearest(unknown[0], names); s != "" {
 			msg = fmt.Sprintf("not a variable of this model (did you mean %s?)", s)
 		}
-		return nil, nil, &VariableError{Name: unknown[0], Msg: msg}
+		return nil, nil, &VariableError{Name: strings.Join(unknown, ", "), Msg: msg}
 	}
 	scope := f.Scope(set)
 	var order []string
@@ -308,7 +321,7 @@ func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Cat
 	if err != nil {
 		var pe *layers.ParamError
 		if errors.As(err, &pe) {
-			return Row{}, fmt.Errorf("parameter %s of %s %s", pe.Param, cl.Name, pe.Msg)
+			return Row{}, &paramError{class: cl.Name, pe: pe}
 		}
 		return Row{}, err
 	}

@@ -117,6 +117,28 @@ func (c *Catalog) Classes() []*Class {
 	return out
 }
 
+// Find looks a class up by path or alias, else by short name ("Linear", any case). It returns
+// the class when exactly one matches; otherwise nil and the classes whose short name matched
+// (none, or several: ambiguous).
+func (c *Catalog) Find(name string) (*Class, []*Class) {
+	if cl := c.Lookup(name); cl != nil {
+		return cl, nil
+	}
+	var matches []*Class
+	for _, cl := range c.Classes() {
+		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
+			if strings.EqualFold(ShortName(n), name) {
+				matches = append(matches, cl)
+				break
+			}
+		}
+	}
+	if len(matches) == 1 {
+		return matches[0], nil
+	}
+	return nil, matches
+}
+
 // Lookup returns the class with the given path or alias, or nil.
 func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
 

@@ -64,24 +64,14 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 	return cmd
 }
 
-// findClass looks a class up by path, alias or unique short name.
+// findClass looks a class up by path, alias or unique short name; not found or ambiguous is a
+// usage error.
 func findClass(cat *layers.Catalog, name string) (*layers.Class, error) {
-	if cl := cat.Lookup(name); cl != nil {
+	cl, matches := cat.Find(name)
+	switch {
+	case cl != nil:
 		return cl, nil
-	}
-	var matches []*layers.Class
-	for _, cl := range cat.Classes() {
-		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
-			if strings.EqualFold(layers.ShortName(n), name) {
-				matches = append(matches, cl)
-				break
-			}
-		}
-	}
-	switch len(matches) {
-	case 1:
-		return matches[0], nil
-	case 0:
+	case len(matches) == 0:
 		msg := fmt.Sprintf("no basic class %q in the catalog", name)
 		if s := cat.Suggest(name); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,7 +201,9 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		return &findingsError{msg: err.Error(), raw: true}
 	}
 	if !opts.check || !bytes.Equal(original, res.Output) {
-		writeReport(s.Err, res)
+		if err := report.WritePopulate(s.Err, res); err != nil {
+			return err
+		}
 	}
 	switch {
 	case opts.check:
@@ -252,40 +253,4 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 		return "", nil, &findingsError{msg: fmt.Sprintf("%s: error: model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.Name, cfg.ModelType, strings.Join(models.TemplateNames(), ", ")), raw: true}
 	}
 	return cfg.ModelType, data, nil
-}
-
-// writeReport tells on standard error what a fill did.
-func writeReport(w io.Writer, res *populate.Result) {
-	r := &res.Report
-	var b strings.Builder
-	for _, c := range r.Filled {
-		path := c.Path
-		if path == "" {
-			path = "(file)"
-		}
-		fmt.Fprintf(&b, "filled %s: %s\n", path, strings.Join(c.Keys, ", "))
-	}
-	for _, p := range r.Added {
-		fmt.Fprintf(&b, "added %s\n", p)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
-	}
-	for _, k := range r.Kept {
-		fmt.Fprintf(&b, "kept %s\n", k)
-	}
-	for _, p := range r.Unmatched {
-		fmt.Fprintf(&b, "not filled: %s has no counterpart in the template\n", p)
-	}
-	for _, p := range r.Missing {
-		fmt.Fprintf(&b, "missing: %s (the template has it; --add-missing inserts it)\n", p)
-	}
-	errs, _ := validate.Count(res.Diagnostics)
-	if errs > 0 {
-		fmt.Fprintf(&b, "the result still has %d validation error(s):\n", errs)
-		for _, d := range res.Diagnostics {
-			fmt.Fprintf(&b, "  %s\n", report.Text(d))
-		}
-	}
-	io.WriteString(w, b.String())
 }
