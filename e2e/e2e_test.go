@@ -107,7 +107,6 @@ func touchSources(root string) error {
 func setup(env *testscript.Env) error {
 	env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
 	env.Setenv("REPO", repoRoot)
-	env.Setenv("SHARED", filepath.Join(repoRoot, "..", "shared"))
 	env.Setenv("NO_COLOR", "")
 	return nil
 }
