@@ -51,7 +51,7 @@ type Sum struct {
 	BytesWritten *big.Rat
 	KVCacheBytes *big.Rat
 
-	// acc accumulates the figures in the order of layers.FormulaNames until finish: integers
+	// acc accumulates the figures, indexed like layers.FormulaNames, until finish: integers
 	// (nearly every figure) in big.Int, fractions apart, so summing 50,000 rows does not
 	// normalise a fraction 300,000 times.
 	acc [6]accumulator
@@ -95,42 +95,52 @@ func newSum() *Sum {
 	return &Sum{}
 }
 
-// Get returns the total named by one of layers.FormulaNames.
+// Get returns the total named by one of layers.FormulaNames (nil for another name).
 func (s *Sum) Get(name string) *big.Rat {
-	switch name {
-	case layers.FormulaParams:
-		return s.Params
-	case layers.FormulaWeightBytes:
-		return s.WeightBytes
-	case layers.FormulaFLOPs:
-		return s.FLOPs
-	case layers.FormulaBytesRead:
-		return s.BytesRead
-	case layers.FormulaBytesWritten:
-		return s.BytesWritten
-	case layers.FormulaKVCacheBytes:
-		return s.KVCacheBytes
+	if p := s.field(name); p != nil {
+		return *p
 	}
 	return nil
 }
 
-// add adds count instances of a row; weights are added only when counted.
-func (s *Sum) add(r *Row, countWeights bool, tmp *big.Int) {
-	f := &r.Figures
-	if countWeights {
-		s.acc[0].add(f.Params, r.Count, tmp)
-		s.acc[1].add(f.WeightBytes, r.Count, tmp)
+// field is the one place that maps a formula name to its total.
+func (s *Sum) field(name string) **big.Rat {
+	switch name {
+	case layers.FormulaParams:
+		return &s.Params
+	case layers.FormulaWeightBytes:
+		return &s.WeightBytes
+	case layers.FormulaFLOPs:
+		return &s.FLOPs
+	case layers.FormulaBytesRead:
+		return &s.BytesRead
+	case layers.FormulaBytesWritten:
+		return &s.BytesWritten
+	case layers.FormulaKVCacheBytes:
+		return &s.KVCacheBytes
 	}
-	s.acc[2].add(f.FLOPs, r.Count, tmp)
-	s.acc[3].add(f.BytesRead, r.Count, tmp)
-	s.acc[4].add(f.BytesWritten, r.Count, tmp)
-	s.acc[5].add(f.KVCacheBytes, r.Count, tmp)
+	return nil
+}
+
+// isWeight reports whether a figure counts the weights themselves, which a tied layer shares.
+func isWeight(name string) bool {
+	return name == layers.FormulaParams || name == layers.FormulaWeightBytes
+}
+
+// add adds count instances of a row; its weights only when countWeights.
+func (s *Sum) add(r *Row, countWeights bool, tmp *big.Int) {
+	for i, name := range layers.FormulaNames {
+		if countWeights || !isWeight(name) {
+			s.acc[i].add(r.Figures.Get(name), r.Count, tmp)
+		}
+	}
 }
 
 // finish fixes the totals from the accumulators.
 func (s *Sum) finish() {
-	s.Params, s.WeightBytes, s.FLOPs = s.acc[0].total(), s.acc[1].total(), s.acc[2].total()
-	s.BytesRead, s.BytesWritten, s.KVCacheBytes = s.acc[3].total(), s.acc[4].total(), s.acc[5].total()
+	for i, name := range layers.FormulaNames {
+		*s.field(name) = s.acc[i].total()
+	}
 }
 
 // Totals are the sums over all rows, and the same sums grouped by class and by category.

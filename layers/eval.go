@@ -19,40 +19,37 @@ type Figures struct {
 	KVCacheBytes expr.Value
 }
 
-// Get returns the figure named by one of FormulaNames.
+// Get returns the figure named by one of FormulaNames (invalid for another name).
 func (f *Figures) Get(name string) expr.Value {
-	switch name {
-	case FormulaParams:
-		return f.Params
-	case FormulaWeightBytes:
-		return f.WeightBytes
-	case FormulaFLOPs:
-		return f.FLOPs
-	case FormulaBytesRead:
-		return f.BytesRead
-	case FormulaBytesWritten:
-		return f.BytesWritten
-	case FormulaKVCacheBytes:
-		return f.KVCacheBytes
+	if p := f.field(name); p != nil {
+		return *p
 	}
 	return expr.Value{}
 }
 
 func (f *Figures) set(name string, v expr.Value) {
+	if p := f.field(name); p != nil {
+		*p = v
+	}
+}
+
+// field is the one place that maps a formula name to its field.
+func (f *Figures) field(name string) *expr.Value {
 	switch name {
 	case FormulaParams:
-		f.Params = v
+		return &f.Params
 	case FormulaWeightBytes:
-		f.WeightBytes = v
+		return &f.WeightBytes
 	case FormulaFLOPs:
-		f.FLOPs = v
+		return &f.FLOPs
 	case FormulaBytesRead:
-		f.BytesRead = v
+		return &f.BytesRead
 	case FormulaBytesWritten:
-		f.BytesWritten = v
+		return &f.BytesWritten
 	case FormulaKVCacheBytes:
-		f.KVCacheBytes = v
+		return &f.KVCacheBytes
 	}
+	return nil
 }
 
 // ParamError is a parameter value that does not fit its type.
