@@ -1,6 +1,7 @@
 package calc
 
 import (
+	"github.com/modeltool/modeltool/dtype"
 	"math/big"
 
 	"github.com/modeltool/modeltool/hardware"
@@ -39,18 +40,9 @@ func NewRoofline(dev hardware.Device, dtype string) (*Roofline, error) {
 }
 
 // DefaultComputeDType is the dtype whose peak bounds a result's compute when none is chosen:
-// that of its activation bytes (dtype_bytes 4 is fp32, 2 bf16, 1 fp8, 0.5 int4), bf16 for
-// anything else.
+// that of its activation bytes (dtype.ComputeFor).
 func DefaultComputeDType(res *Result) string {
-	switch res.Variable("dtype_bytes").String() {
-	case "4":
-		return "fp32"
-	case "1":
-		return "fp8"
-	case "0.5":
-		return "int4"
-	}
-	return "bf16"
+	return dtype.ComputeFor(res.Variable("dtype_bytes").Rat())
 }
 
 // Of bounds work of the given FLOPs and bytes moved.

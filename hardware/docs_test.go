@@ -62,17 +62,17 @@ func renderDocs(ps []Device) string {
 	b.WriteString(beginMark + "\n\n")
 	b.WriteString("Dense peaks in TFLOP/s (int8 and int4 in TOP/s); bandwidth in TB/s (10^12 bytes/s); memory in GiB (2^30 bytes). A dash means the preset has no figure for that dtype (see its notes).\n\n")
 	b.WriteString("| Name | Vendor |")
-	for _, dt := range dtypes {
+	for _, dt := range DTypes() {
 		b.WriteString(" " + dt + " |")
 	}
 	b.WriteString(" Bandwidth TB/s | Memory GiB |\n|---|---|")
-	for range dtypes {
+	for range DTypes() {
 		b.WriteString("---:|")
 	}
 	b.WriteString("---:|---:|\n")
 	for _, d := range ps {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s |", d.Name, strings.ToLower(d.Name), d.Vendor)
-		for _, dt := range dtypes {
+		for _, dt := range DTypes() {
 			if p, ok := d.PeakFLOPS[dt]; ok {
 				b.WriteString(" " + scaled(p, teraFactor) + " |")
 			} else {

@@ -10,6 +10,7 @@ package hardware
 
 import (
 	"fmt"
+	"github.com/modeltool/modeltool/dtype"
 	"math/big"
 	"sort"
 	"strings"
@@ -40,33 +41,18 @@ type Device struct {
 	Notes string
 }
 
-// dtypes lists the data types a device may give a peak for, in the order
-// they are shown.
-var dtypes = []string{"fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4"}
-
 // DTypes returns the names of the data types a device may have a peak
 // figure for: fp32 (non-tensor FP32), tf32, fp16, bf16, fp8, int8 and int4.
-func DTypes() []string {
-	return append([]string(nil), dtypes...)
-}
-
-func knownDType(name string) bool {
-	for _, d := range dtypes {
-		if d == name {
-			return true
-		}
-	}
-	return false
-}
+func DTypes() []string { return dtype.ComputeNames() }
 
 // Peak returns the dense peak throughput of the device for dtype (matched
 // case-insensitively), in operations per second. It is an error if dtype is
 // not a known data type or the device has no figure for it; the error names
 // the data types it has.
-func (d Device) Peak(dtype string) (*big.Rat, error) {
-	key := strings.ToLower(strings.TrimSpace(dtype))
-	if !knownDType(key) {
-		return nil, fmt.Errorf("unknown dtype %q (known: %s)", dtype, strings.Join(dtypes, ", "))
+func (d Device) Peak(name string) (*big.Rat, error) {
+	key := strings.ToLower(strings.TrimSpace(name))
+	if !dtype.IsCompute(key) {
+		return nil, fmt.Errorf("unknown dtype %q (known: %s)", name, strings.Join(DTypes(), ", "))
 	}
 	if r, ok := d.PeakFLOPS[key]; ok && r != nil {
 		return new(big.Rat).Set(r), nil
@@ -82,7 +68,7 @@ func (d Device) Peak(dtype string) (*big.Rat, error) {
 // order of the package-level DTypes.
 func (d Device) DTypes() []string {
 	var have []string
-	for _, k := range dtypes {
+	for _, k := range DTypes() {
 		if r, ok := d.PeakFLOPS[k]; ok && r != nil {
 			have = append(have, k)
 		}

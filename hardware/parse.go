@@ -3,6 +3,7 @@ package hardware
 import (
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/dtype"
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
 	"math/big"
@@ -171,11 +172,11 @@ func (d *decoder) device(v *jsonpos.Node, label string) (Device, bool) {
 			}
 			dev.PeakFLOPS = map[string]*big.Rat{}
 			if len(val.Members) == 0 {
-				d.fail(val.Offset, "%s: peak_flops has no entries (known dtypes: %s)", label, strings.Join(dtypes, ", "))
+				d.fail(val.Offset, "%s: peak_flops has no entries (known dtypes: %s)", label, strings.Join(DTypes(), ", "))
 			}
 			for _, pm := range val.Members {
-				if !knownDType(pm.Key) {
-					d.fail(pm.KeyOffset, "%s: peak_flops: unknown dtype %q (known: %s)", label, pm.Key, strings.Join(dtypes, ", "))
+				if !dtype.IsCompute(pm.Key) {
+					d.fail(pm.KeyOffset, "%s: peak_flops: unknown dtype %q (known: %s)", label, pm.Key, strings.Join(DTypes(), ", "))
 					continue
 				}
 				if r, ok := d.positive(pm.Value, label, "peak_flops."+pm.Key, "FLOP/s"); ok {

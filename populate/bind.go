@@ -3,11 +3,11 @@ package populate
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/modeltool/modeltool/dtype"
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/jsonpos"
 	"github.com/modeltool/modeltool/model"
@@ -225,13 +225,12 @@ func (b *binding) torchDType() (expr.Value, error) {
 		if n.Kind != jsonpos.String {
 			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s must be a string such as \"bfloat16\", not %s", key, describe(n))
 		}
-		lit, ok := dtypeBytes[n.Text]
+		d, ok := dtype.FromTorch(n.Text)
 		if !ok {
-			known := slices.Sorted(maps.Keys(dtypeBytes))
+			known := slices.Sorted(slices.Values(dtype.TorchNames()))
 			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s %q is not a dtype modeltool knows (%s)", key, n.Text, strings.Join(known, ", "))
 		}
-		v, _ := expr.ParseNumber(lit)
-		return v, nil
+		return expr.Rat(d.Bytes), nil
 	}
 	return expr.Value{}, nil
 }

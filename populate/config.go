@@ -123,12 +123,3 @@ func describe(n *jsonpos.Node) string {
 	}
 	return "an " + n.Kind.String()
 }
-
-// dtypeBytes maps torch_dtype names to bytes per element.
-var dtypeBytes = map[string]string{
-	"float32": "4", "float": "4", "fp32": "4",
-	"float16": "2", "half": "2", "fp16": "2",
-	"bfloat16": "2", "bf16": "2",
-	"float64": "8", "double": "8",
-	"float8_e4m3fn": "1", "float8_e5m2": "1", "int8": "1", "uint8": "1",
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/dtype"
 	"github.com/modeltool/modeltool/expr"
 	"github.com/modeltool/modeltool/fsutil"
 	"github.com/modeltool/modeltool/hardware"
@@ -19,18 +19,6 @@ import (
 	"github.com/modeltool/modeltool/report"
 	"github.com/modeltool/modeltool/validate"
 )
-
-// dtypeBytes maps the --dtype names to bytes per element.
-var dtypeBytes = map[string]expr.Value{
-	"fp32": expr.Int(4),
-	"fp16": expr.Int(2),
-	"bf16": expr.Int(2),
-	"fp8":  expr.Int(1),
-	"int8": expr.Int(1),
-	"int4": expr.Rat(big.NewRat(1, 2)),
-}
-
-var dtypeNames = []string{"fp32", "fp16", "bf16", "fp8", "int8", "int4"}
 
 type calcOptions struct {
 	sets         []string
@@ -88,7 +76,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.StringVar(&opts.batchSize, "batch-size", "", "sequences per batch (sets batch_size)")
 	f.StringVar(&opts.seqLen, "seq-len", "", "new tokens per sequence in this step (sets seq_len)")
 	f.StringVar(&opts.pastLen, "past-len", "", "tokens per sequence already in the KV cache (sets past_len)")
-	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtypeNames, ", ")+" (sets dtype_bytes)")
+	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtype.StorageNames(), ", ")+" (sets dtype_bytes)")
 	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes; default: as --dtype)")
 	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes; default: as --dtype)")
 	f.StringVar(&opts.format, "format", "table", "output format: "+strings.Join(report.FigureFormats, ", "))
@@ -98,7 +86,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.BoolVar(&opts.exact, "exact", false, "print every digit in the table instead of readable units")
 	colorFlag(cmd, &opts.color)
 	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
-		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtypeNames, cobra.ShellCompDirectiveNoFileComp))
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
 	}
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.FigureFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("hardware", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -179,13 +167,13 @@ func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
 		if fl.value == "" {
 			continue
 		}
-		v, ok := dtypeBytes[strings.ToLower(fl.value)]
-		if !ok {
-			return nil, "", usagef("%s %q is not a dtype modeltool knows (%s)", fl.flag, fl.value, strings.Join(dtypeNames, ", "))
+		d, ok := dtype.Lookup(fl.value)
+		if !ok || !d.Storage {
+			return nil, "", usagef("%s %q is not a dtype modeltool knows (%s)", fl.flag, fl.value, strings.Join(dtype.StorageNames(), ", "))
 		}
-		set[fl.variable] = v
+		set[fl.variable] = expr.Rat(d.Bytes)
 		if fl.variable == "dtype_bytes" {
-			computeDType = strings.ToLower(fl.value)
+			computeDType = d.Name
 		}
 	}
 	return set, computeDType, nil
