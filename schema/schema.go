@@ -36,6 +36,7 @@ var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
 	layerSchema *jsonschema.Schema
+	nameSchema  *jsonschema.Schema
 	compileErr  error
 	knownKeys   []string
 )
@@ -65,6 +66,9 @@ func Model() (*jsonschema.Schema, error) {
 		compiled, compileErr = c.Compile(ModelURL)
 		if compileErr == nil {
 			layerSchema, compileErr = c.Compile(ModelURL + "#/$defs/layer")
+		}
+		if compileErr == nil {
+			nameSchema, compileErr = c.Compile(ModelURL + "#/$defs/layer/properties/name")
 		}
 		knownKeys = collectKeys(doc)
 	})
@@ -211,20 +215,10 @@ func shallow(obj *jsonpos.Node, key string) *jsonpos.Node {
 	return &c
 }
 
-// plainName reports whether a name node certainly passes the schema's name rules (a string of
-// 1 to 256 characters without dots, whitespace or control characters), so it can be left out
-// of the cache key.
+// plainName reports whether a layer's name passes the schema's own name rules, so it can be
+// left out of the cache key (the layer is then checked with a stand-in name).
 func plainName(n *jsonpos.Node) bool {
-	if n.Kind != jsonpos.String || n.Text == "" || utf8.RuneCountInString(n.Text) > 256 || !utf8.ValidString(n.Text) {
-		return false
-	}
-	for _, r := range n.Text {
-		switch {
-		case r == '.', r == ' ', r == '\t', r == '\n', r == '\f', r == '\r', r < 0x20, r == 0x7f:
-			return false
-		}
-	}
-	return true
+	return n.Kind == jsonpos.String && nameSchema.Validate(n.Text) == nil
 }
 
 // validate checks one value against a schema and describes every problem, tokens relative to
