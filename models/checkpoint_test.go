@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/internal/model"
 )
 
 // TestShippedModelsAreUpToDate rebuilds every shipped model file from the config beside it

@@ -5,7 +5,7 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/modeltool/modeltool/calc"
+	"github.com/modeltool/modeltool/internal/calc"
 )
 
 func TestDeepseekV3Checkpoints(t *testing.T) {

@@ -15,12 +15,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modeltool/modeltool/calc"
-	"github.com/modeltool/modeltool/expr"
-	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/populate"
+	"github.com/modeltool/modeltool/internal/validate"
 	"github.com/modeltool/modeltool/models"
-	"github.com/modeltool/modeltool/populate"
-	"github.com/modeltool/modeltool/validate"
 )
 
 // checkpoint is a real config.json and the parameter count of the released checkpoint,

@@ -9,15 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/calc"
-	"github.com/modeltool/modeltool/dtype"
-	"github.com/modeltool/modeltool/expr"
-	"github.com/modeltool/modeltool/fsutil"
-	"github.com/modeltool/modeltool/hardware"
-	"github.com/modeltool/modeltool/layers"
-	"github.com/modeltool/modeltool/model"
-	"github.com/modeltool/modeltool/report"
-	"github.com/modeltool/modeltool/validate"
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/dtype"
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/hardware"
+	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/validate"
 )
 
 type calcOptions struct {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/fsutil"
-	"github.com/modeltool/modeltool/layers"
+	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/layers"
 )
 
 // colorFlag registers --color on cmd.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modeltool/modeltool/expr"
+	"github.com/modeltool/modeltool/internal/expr"
 )
 
 // runWithStdin calls Main in-process with captured streams and the given standard input.

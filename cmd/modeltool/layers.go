@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/layers"
-	"github.com/modeltool/modeltool/report"
+	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/report"
 )
 
 type layersOptions struct {

@@ -11,13 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/fsutil"
-	"github.com/modeltool/modeltool/layers"
-	"github.com/modeltool/modeltool/model"
+	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/populate"
+	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/validate"
 	"github.com/modeltool/modeltool/models"
-	"github.com/modeltool/modeltool/populate"
-	"github.com/modeltool/modeltool/report"
-	"github.com/modeltool/modeltool/validate"
 )
 
 type populateOptions struct {

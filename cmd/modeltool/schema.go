@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/schema"
+	"github.com/modeltool/modeltool/internal/schema"
 )
 
 func newSchemaCmd(s *Streams) *cobra.Command {

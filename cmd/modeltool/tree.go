@@ -5,10 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/calc"
-	"github.com/modeltool/modeltool/model"
-	"github.com/modeltool/modeltool/report"
-	"github.com/modeltool/modeltool/validate"
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/validate"
 )
 
 type treeOptions struct {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modeltool/modeltool/fsutil"
-	"github.com/modeltool/modeltool/report"
-	"github.com/modeltool/modeltool/validate"
+	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/validate"
 )
 
 type validateOptions struct {

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/modeltool/modeltool/jsonpos"
+	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 
 func main() {

@@ -1,0 +1,369 @@
+// Package calc computes the figures of a model file: for every basic layer its parameters,
+// FLOPs, bytes read and written, and KV-cache bytes, from the catalog's formulas and the bound
+// variables; and the totals, by class and by category. Each distinct layer is evaluated once
+// and multiplied by the product of the repeats above it, so the cost of a calculation depends
+// on the size of the file, not on the size of the model.
+package calc
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/suggest"
+)
+
+// Options configure a calculation.
+type Options struct {
+	// Catalog is the layer catalog; nil means the builtin one.
+	Catalog *layers.Catalog
+	// Set overrides variables (from --set, --seq-len, --dtype, …).
+	Set map[string]expr.Value
+}
+
+// Row is one basic layer. Its figures are for one instance; Count says how many instances the
+// model has.
+type Row struct {
+	Path     string
+	Class    string
+	Category string
+	// Count is the product of the repeats of the layer and of every layer above it.
+	Count *big.Int
+	// TiedTo is the path of the layer whose weights this one shares: its params and weight
+	// bytes are left out of the totals.
+	TiedTo  string
+	Figures layers.Figures
+}
+
+// Sum holds totals of each figure.
+type Sum struct {
+	Params       *big.Rat
+	WeightBytes  *big.Rat
+	FLOPs        *big.Rat
+	BytesRead    *big.Rat
+	BytesWritten *big.Rat
+	KVCacheBytes *big.Rat
+
+	// acc accumulates the figures, indexed like layers.FormulaNames, until finish: integers
+	// (nearly every figure) in big.Int, fractions apart, so summing 50,000 rows does not
+	// normalise a fraction 300,000 times.
+	acc [6]accumulator
+}
+
+type accumulator struct {
+	i big.Int
+	r *big.Rat
+}
+
+func (a *accumulator) add(v expr.Value, count *big.Int, tmp *big.Int) {
+	if n, ok := v.Int64(); ok {
+		if n == 0 {
+			return
+		}
+		tmp.SetInt64(n)
+		a.i.Add(&a.i, tmp.Mul(tmp, count))
+		return
+	}
+	if n, ok := v.BigInt(); ok {
+		a.i.Add(&a.i, n.Mul(n, count))
+		return
+	}
+	if r := v.Rat(); r != nil {
+		if a.r == nil {
+			a.r = new(big.Rat)
+		}
+		a.r.Add(a.r, r.Mul(r, new(big.Rat).SetInt(count)))
+	}
+}
+
+func (a *accumulator) total() *big.Rat {
+	t := new(big.Rat).SetInt(&a.i)
+	if a.r != nil {
+		t.Add(t, a.r)
+	}
+	return t
+}
+
+func newSum() *Sum {
+	return &Sum{}
+}
+
+// Get returns the total named by one of layers.FormulaNames (nil for another name).
+func (s *Sum) Get(name string) *big.Rat {
+	if p := s.field(name); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// field is the one place that maps a formula name to its total.
+func (s *Sum) field(name string) **big.Rat {
+	switch name {
+	case layers.FormulaParams:
+		return &s.Params
+	case layers.FormulaWeightBytes:
+		return &s.WeightBytes
+	case layers.FormulaFLOPs:
+		return &s.FLOPs
+	case layers.FormulaBytesRead:
+		return &s.BytesRead
+	case layers.FormulaBytesWritten:
+		return &s.BytesWritten
+	case layers.FormulaKVCacheBytes:
+		return &s.KVCacheBytes
+	}
+	return nil
+}
+
+// isWeight reports whether a figure counts the weights themselves, which a tied layer shares.
+func isWeight(name string) bool {
+	return name == layers.FormulaParams || name == layers.FormulaWeightBytes
+}
+
+// add adds count instances of a row; its weights only when countWeights.
+func (s *Sum) add(r *Row, countWeights bool, tmp *big.Int) {
+	for i, name := range layers.FormulaNames {
+		if countWeights || !isWeight(name) {
+			s.acc[i].add(r.Figures.Get(name), r.Count, tmp)
+		}
+	}
+}
+
+// finish fixes the totals from the accumulators.
+func (s *Sum) finish() {
+	for i, name := range layers.FormulaNames {
+		*s.field(name) = s.acc[i].total()
+	}
+}
+
+// Totals are the sums over all rows, and the same sums grouped by class and by category.
+type Totals struct {
+	Sum
+	ByClass    map[string]*Sum
+	ByCategory map[string]*Sum
+}
+
+// Variable is a bound variable and its value.
+type Variable struct {
+	Name  string
+	Value expr.Value
+}
+
+// Result is a calculation.
+type Result struct {
+	ModelID   string
+	Variables []Variable
+	Rows      []Row
+	Totals    Totals
+}
+
+// Variable returns the value the variable name was bound to, or the invalid Value.
+func (r *Result) Variable(name string) expr.Value {
+	for _, v := range r.Variables {
+		if v.Name == name {
+			return v.Value
+		}
+	}
+	return expr.Value{}
+}
+
+// LayerError is a failure to compute one layer.
+type LayerError struct {
+	Path string
+	Err  error
+}
+
+func (e *LayerError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *LayerError) Unwrap() error { return e.Err }
+
+// paramError is a parameter value that does not fit its type, naming the class.
+type paramError struct {
+	class string
+	pe    *layers.ParamError
+}
+
+func (e *paramError) Error() string {
+	return fmt.Sprintf("parameter %s of %s %s", e.pe.Param, e.class, e.pe.Msg)
+}
+func (e *paramError) Unwrap() error { return e.pe }
+
+// VariableError is a bad variable binding.
+type VariableError struct {
+	Name string
+	Msg  string
+}
+
+func (e *VariableError) Error() string { return e.Name + ": " + e.Msg }
+
+// Bind resolves the variables of f with the overrides in set and returns them in a stable
+// order (standard variables first, then the file's), with the scope to evaluate in. Unknown
+// names in set and values that do not fit a standard variable's type are errors.
+func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, error) {
+	declared := f.DeclaredVariables()
+	var unknown []string
+	for name := range set {
+		if !declared[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		names := slices.Sorted(maps.Keys(declared))
+		msg := fmt.Sprintf("not a variable of this model (variables: %s)", strings.Join(names, ", "))
+		if len(unknown) > 1 {
+			msg = fmt.Sprintf("not variables of this model (variables: %s)", strings.Join(names, ", "))
+		} else if s := suggest.Nearest(unknown[0], names); s != "" {
+			msg = fmt.Sprintf("not a variable of this model (did you mean %s?)", s)
+		}
+		return nil, nil, &VariableError{Name: strings.Join(unknown, ", "), Msg: msg}
+	}
+	scope := f.Scope(set)
+	var order []string
+	seen := map[string]bool{}
+	for _, v := range model.StandardVariables {
+		order = append(order, v.Name)
+		seen[v.Name] = true
+	}
+	for _, v := range f.Variables {
+		if !seen[v.Name] {
+			order = append(order, v.Name)
+			seen[v.Name] = true
+		}
+	}
+	vars := make([]Variable, 0, len(order))
+	for _, name := range order {
+		v, err := scope.Lookup(name)
+		if err != nil {
+			return nil, nil, &VariableError{Name: name, Msg: err.Error()}
+		}
+		if typ := model.StandardVariableType(name); typ != "" && !layers.FitsType(typ, v) {
+			return nil, nil, &VariableError{Name: name, Msg: fmt.Sprintf("must be %s, got %s", layers.ParamTypes[typ], v)}
+		}
+		vars = append(vars, Variable{Name: name, Value: v})
+	}
+	return scope, vars, nil
+}
+
+// Compute calculates the figures of f. The file should have passed validation; problems that
+// remain (or that the chosen variables cause) are returned as errors naming the layer.
+func Compute(f *model.File, opts Options) (*Result, error) {
+	cat := opts.Catalog
+	if cat == nil {
+		cat = layers.Builtin()
+	}
+	scope, vars, err := Bind(f, opts.Set)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{ModelID: f.ModelID, Variables: vars}
+	res.Totals = Totals{ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
+	var layerErr error
+	err = model.WalkCounts(f.Layers, scope, func(l *model.Layer, count *big.Int) bool {
+		if l.Composite || layerErr != nil {
+			return layerErr == nil
+		}
+		row, err := evaluate(l, count, scope, cat)
+		if err != nil {
+			layerErr = &LayerError{Path: l.Path, Err: err}
+			return false
+		}
+		res.Rows = append(res.Rows, row)
+		return true
+	})
+	var re *model.RepeatError
+	if errors.As(err, &re) {
+		return nil, &LayerError{Path: re.Layer.Path, Err: fmt.Errorf("repeat: %w", re.Err)}
+	}
+	if layerErr != nil {
+		return nil, layerErr
+	}
+	tmp := new(big.Int)
+	for i := range res.Rows {
+		r := &res.Rows[i]
+		counted := r.TiedTo == ""
+		res.Totals.add(r, counted, tmp)
+		if res.Totals.ByClass[r.Class] == nil {
+			res.Totals.ByClass[r.Class] = newSum()
+		}
+		res.Totals.ByClass[r.Class].add(r, counted, tmp)
+		if res.Totals.ByCategory[r.Category] == nil {
+			res.Totals.ByCategory[r.Category] = newSum()
+		}
+		res.Totals.ByCategory[r.Category].add(r, counted, tmp)
+	}
+	res.Totals.finish()
+	for _, s := range res.Totals.ByClass {
+		s.finish()
+	}
+	for _, s := range res.Totals.ByCategory {
+		s.finish()
+	}
+	return res, nil
+}
+
+func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog) (Row, error) {
+	cl := cat.Lookup(l.Class)
+	if cl == nil {
+		return Row{}, fmt.Errorf("unknown basic class %s", l.Class)
+	}
+	args := make(map[string]expr.Value, len(l.Parameters))
+	for _, p := range l.Parameters {
+		if cl.Param(p.Name) == nil {
+			continue // an unknown parameter: the validator warns, the formulas cannot use it
+		}
+		if p.Value.Err != nil {
+			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, p.Value.Err)
+		}
+		v, err := p.Value.Expr.Eval(scope)
+		if err != nil {
+			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		args[p.Name] = v
+	}
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		var pe *layers.ParamError
+		if errors.As(err, &pe) {
+			return Row{}, &paramError{class: cl.Name, pe: pe}
+		}
+		return Row{}, err
+	}
+	return Row{Path: l.Path, Class: l.Class, Category: cl.Category, Count: count, TiedTo: l.TiedTo, Figures: fig}, nil
+}
+
+// Subtotals sums the rows under every layer path (a composite's subtree, a basic layer's own
+// row): totals over all instances, shared weights once, keyed by dotted path.
+func (r *Result) Subtotals() map[string]*Sum {
+	out := map[string]*Sum{}
+	tmp := new(big.Int)
+	defer func() {
+		for _, s := range out {
+			s.finish()
+		}
+	}()
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		path := row.Path
+		for {
+			s := out[path]
+			if s == nil {
+				s = newSum()
+				out[path] = s
+			}
+			s.add(row, row.TiedTo == "", tmp)
+			i := strings.LastIndexByte(path, '.')
+			if i < 0 {
+				break
+			}
+			path = path[:i]
+		}
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package calc
+
+import (
+	"github.com/modeltool/modeltool/internal/dtype"
+	"math/big"
+
+	"github.com/modeltool/modeltool/internal/hardware"
+)
+
+// Roofline bounds the time of each layer on one device: a layer takes at least its FLOPs over
+// the device's peak and at least its bytes over the memory bandwidth; the larger bound says
+// whether it is compute- or memory-bound.
+type Roofline struct {
+	Device hardware.Device
+	// DType is the compute dtype whose peak is used.
+	DType     string
+	Peak      *big.Rat // FLOP/s
+	Bandwidth *big.Rat // bytes/s
+}
+
+// Bound is the roofline time bound of some work.
+type Bound struct {
+	// Seconds is max(ComputeSeconds, MemorySeconds) — for a row, over all its instances.
+	Seconds        *big.Rat
+	ComputeSeconds *big.Rat
+	MemorySeconds  *big.Rat
+	// Intensity is FLOPs per byte moved; nil when no bytes move.
+	Intensity *big.Rat
+	// Limit is "compute", "memory", or "" when the work is empty.
+	Limit string
+}
+
+// NewRoofline prepares the roofline of dev for the compute dtype.
+func NewRoofline(dev hardware.Device, dtype string) (*Roofline, error) {
+	peak, err := dev.Peak(dtype)
+	if err != nil {
+		return nil, err
+	}
+	return &Roofline{Device: dev, DType: dtype, Peak: peak, Bandwidth: dev.MemoryBandwidth}, nil
+}
+
+// DefaultComputeDType is the dtype whose peak bounds a result's compute when none is chosen:
+// that of its activation bytes (dtype.ComputeFor).
+func DefaultComputeDType(res *Result) string {
+	return dtype.ComputeFor(res.Variable("dtype_bytes").Rat())
+}
+
+// Of bounds work of the given FLOPs and bytes moved.
+func (r *Roofline) Of(flops, bytes *big.Rat) Bound {
+	b := Bound{
+		ComputeSeconds: new(big.Rat).Quo(flops, r.Peak),
+		MemorySeconds:  new(big.Rat).Quo(bytes, r.Bandwidth),
+	}
+	if bytes.Sign() > 0 {
+		b.Intensity = new(big.Rat).Quo(flops, bytes)
+	}
+	switch {
+	case flops.Sign() == 0 && bytes.Sign() == 0:
+		b.Seconds = new(big.Rat)
+	case b.ComputeSeconds.Cmp(b.MemorySeconds) >= 0:
+		b.Seconds, b.Limit = b.ComputeSeconds, "compute"
+	default:
+		b.Seconds, b.Limit = b.MemorySeconds, "memory"
+	}
+	return b
+}
+
+// Row bounds all instances of a row.
+func (r *Roofline) Row(row Row) Bound {
+	c := new(big.Rat).SetInt(row.Count)
+	flops := ratOf(row.Figures.FLOPs)
+	bytes := new(big.Rat).Add(ratOf(row.Figures.BytesRead), ratOf(row.Figures.BytesWritten))
+	return r.Of(flops.Mul(flops, c), bytes.Mul(bytes, c))
+}
+
+// Total bounds a whole result: Seconds is the sum of the rows' bounds (layers run one after
+// another, each limited by its own roof); ComputeSeconds and MemorySeconds are those of the
+// totals, and Limit says which of them is larger.
+func (r *Roofline) Total(res *Result) Bound {
+	bytes := new(big.Rat).Add(res.Totals.BytesRead, res.Totals.BytesWritten)
+	b := r.Of(res.Totals.FLOPs, bytes)
+	sum := new(big.Rat)
+	for _, row := range res.Rows {
+		sum.Add(sum, r.Row(row).Seconds)
+	}
+	b.Seconds = sum
+	return b
+}
+
+func ratOf(v interface{ Rat() *big.Rat }) *big.Rat {
+	if x := v.Rat(); x != nil {
+		return x
+	}
+	return new(big.Rat)
+}

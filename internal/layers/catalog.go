@@ -1,0 +1,223 @@
+// Package layers is the catalog of basic classes: for every class that does arithmetic (Linear,
+// Embedding, RMSNorm, the attention core, …) the parameters a model file must give it, what each
+// means, and the formulas for its parameters, FLOPs, bytes and KV cache. The validator's
+// "required parameters" and the calculator's arithmetic come from the same entry, so they cannot
+// drift apart. The catalog is data (catalog.json, embedded); users extend or override it with
+// their own file.
+package layers
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/suggest"
+)
+
+//go:embed catalog.json
+var builtinJSON []byte
+
+// BuiltinName is the name the embedded catalog carries in messages.
+const BuiltinName = "builtin catalog"
+
+// Formula names, in the order they are reported.
+const (
+	FormulaParams       = "params"
+	FormulaWeightBytes  = "weight_bytes"
+	FormulaFLOPs        = "flops"
+	FormulaBytesRead    = "bytes_read"
+	FormulaBytesWritten = "bytes_written"
+	FormulaKVCacheBytes = "kv_cache_bytes"
+)
+
+// FormulaNames lists every figure a class may define; a missing formula is zero.
+var FormulaNames = []string{FormulaParams, FormulaWeightBytes, FormulaFLOPs, FormulaBytesRead, FormulaBytesWritten, FormulaKVCacheBytes}
+
+// ParamTypes maps each parameter type to what it accepts, as said in messages.
+var ParamTypes = map[string]string{
+	"size":    "a positive integer",
+	"count":   "a non-negative integer",
+	"amount":  "a non-negative number (fractions allowed)",
+	"bytes":   "a positive number of bytes (fractions allowed, 0.5 for int4)",
+	"boolean": "true or false",
+	"number":  "a number",
+}
+
+// Catalog is a set of basic classes, looked up by class path or alias.
+type Catalog struct {
+	classes []*Class
+	byName  map[string]*Class
+}
+
+// Class is one basic class.
+type Class struct {
+	Name        string
+	Aliases     []string
+	Category    string
+	Description string
+	Notes       string
+	Params      []*ParamSpec
+	// Derived are named intermediate values, evaluated in order of need.
+	Derived []Definition
+	// Formulas holds the class's figures (a subset of FormulaNames).
+	Formulas []Definition
+	Checks   []Check
+	// Source says where the class was defined: the builtin catalog or a user's file.
+	Source string
+}
+
+// ParamSpec is a parameter of a class.
+type ParamSpec struct {
+	Name    string
+	Type    string
+	Meaning string
+	// Default, when set, is used if the layer omits the parameter; it may refer to the class's
+	// other parameters. A parameter without a default is required.
+	Default *expr.Expr
+}
+
+// Definition is a named expression over a class's parameters.
+type Definition struct {
+	Name string
+	Expr *expr.Expr
+}
+
+// Check is a condition a layer's parameters must meet.
+type Check struct {
+	Expr    *expr.Expr
+	Message string
+}
+
+var (
+	builtinOnce sync.Once
+	builtin     *Catalog
+)
+
+// Builtin returns the embedded catalog, parsed once; callers must not change it (Extend and
+// With return new catalogs). It panics only if the embedded data is broken, which the
+// package's tests rule out.
+func Builtin() *Catalog {
+	builtinOnce.Do(func() {
+		c, err := Parse(BuiltinName, builtinJSON)
+		if err != nil {
+			panic("layers: embedded catalog is invalid: " + err.Error())
+		}
+		builtin = c
+	})
+	return builtin
+}
+
+// Classes returns the catalog's classes sorted by name.
+func (c *Catalog) Classes() []*Class {
+	out := append([]*Class(nil), c.classes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Find looks a class up by path or alias, else by short name ("Linear", any case). It returns
+// the class when exactly one matches; otherwise nil and the classes whose short name matched
+// (none, or several: ambiguous).
+func (c *Catalog) Find(name string) (*Class, []*Class) {
+	if cl := c.Lookup(name); cl != nil {
+		return cl, nil
+	}
+	var matches []*Class
+	for _, cl := range c.Classes() {
+		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
+			if strings.EqualFold(ShortName(n), name) {
+				matches = append(matches, cl)
+				break
+			}
+		}
+	}
+	if len(matches) == 1 {
+		return matches[0], nil
+	}
+	return nil, matches
+}
+
+// Lookup returns the class with the given path or alias, or nil.
+func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
+
+// Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
+// A short name without dots ("Lnear") is compared with the short names of the classes.
+func (c *Catalog) Suggest(class string) string {
+	if len(class) > suggest.MaxLen*2 {
+		return "" // no class path is that long; and edit distance is quadratic
+	}
+	best, bestScore := "", 0
+	short := ShortName(class)
+	dotless := short == class
+	for name := range c.byName {
+		var score int
+		switch {
+		case ShortName(name) == short:
+			score = 1000
+		case dotless:
+			score = similarity(strings.ToLower(class), strings.ToLower(ShortName(name)))
+		default:
+			score = similarity(strings.ToLower(class), strings.ToLower(name))
+		}
+		if score > bestScore || score == bestScore && name < best {
+			best, bestScore = name, score
+		}
+	}
+	if bestScore < 40 {
+		return ""
+	}
+	return best
+}
+
+// Param returns the class's parameter named name, or nil.
+func (cl *Class) Param(name string) *ParamSpec {
+	for _, p := range cl.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Required returns the parameters without defaults, in catalog order.
+func (cl *Class) Required() []*ParamSpec {
+	var out []*ParamSpec
+	for _, p := range cl.Params {
+		if p.Default == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Formula returns the expression of a figure, or nil when the class does not define it (zero).
+func (cl *Class) Formula(name string) *expr.Expr {
+	for _, f := range cl.Formulas {
+		if f.Name == name {
+			return f.Expr
+		}
+	}
+	return nil
+}
+
+// ShortName is the last segment of a class path: "Linear" for torch.nn.modules.linear.Linear.
+func ShortName(class string) string {
+	if i := strings.LastIndexByte(class, '.'); i >= 0 {
+		return class[i+1:]
+	}
+	return class
+}
+
+// similarity scores two strings from 0 to 100 by their edit distance relative to length.
+func similarity(a, b string) int {
+	d := suggest.Distance(a, b)
+	n := max(len([]rune(a)), len([]rune(b)))
+	if n == 0 {
+		return 100
+	}
+	return 100 * (n - d) / n
+}
+
+func (cl *Class) String() string { return fmt.Sprintf("%s (%s)", cl.Name, cl.Category) }

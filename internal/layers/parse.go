@@ -1,0 +1,382 @@
+package layers
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/suggest"
+)
+
+// Error is a problem in a catalog file, with its position.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+type catalogParser struct {
+	doc  *jsonpos.Document
+	errs []error
+	// base, when set, is the catalog this file extends: an entry for one of its classes may
+	// give only what it changes and may use the base class's names.
+	base *Catalog
+	// defaults holds the JSON value of each parameter's default, to position findings in it.
+	defaults map[*ParamSpec]*jsonpos.Node
+}
+
+func (p *catalogParser) errorf(offset int, format string, args ...any) {
+	pos := p.doc.Position(offset)
+	p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// joined returns every problem found, in file order, as one error.
+func (p *catalogParser) joined() error {
+	slices.SortStableFunc(p.errs, func(a, b error) int {
+		ea, _ := a.(*Error)
+		eb, _ := b.(*Error)
+		if ea == nil || eb == nil {
+			return 0
+		}
+		return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Col, eb.Col))
+	})
+	return errors.Join(p.errs...)
+}
+
+// Parse reads a catalog file. Every problem is reported (joined with errors.Join), each an
+// *Error with its position.
+func Parse(name string, data []byte) (*Catalog, error) {
+	return parse(name, data, nil)
+}
+
+// Extend reads a user's catalog file and returns c with its classes added or changed (see
+// With). An entry for a class c already has may give only the formulas, derived values or
+// parameters it changes, and may use the names of the class it changes.
+func (c *Catalog) Extend(name string, data []byte) (*Catalog, error) {
+	overlay, err := parse(name, data, c)
+	if err != nil {
+		return nil, err
+	}
+	return c.With(overlay)
+}
+
+func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
+	doc, err := jsonpos.Parse(name, data, jsonpos.Options{})
+	if err != nil {
+		var se *jsonpos.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &Error{File: name, Line: se.Line, Col: se.Col, Msg: se.Msg}
+		}
+		return nil, err
+	}
+	p := &catalogParser{doc: doc, base: base, defaults: map[*ParamSpec]*jsonpos.Node{}}
+	c := &Catalog{byName: map[string]*Class{}}
+	root := doc.Root
+	if root.Kind != jsonpos.Object {
+		p.errorf(root.Offset, "a catalog is an object with a \"classes\" array, not %s", root.Kind.WithArticle())
+		return nil, p.joined()
+	}
+	for _, m := range root.Members {
+		switch m.Key {
+		case "classes", "$schema", "description":
+		default:
+			if !strings.HasPrefix(m.Key, "x-") {
+				p.errorf(m.KeyOffset, "unknown key %q in the catalog (expected \"classes\")", m.Key)
+			}
+		}
+	}
+	for _, d := range doc.Duplicates {
+		p.errorf(d.Again, "duplicate key %q", d.Key)
+	}
+	classes := root.Get("classes")
+	if classes == nil || classes.Kind != jsonpos.Array {
+		p.errorf(root.Offset, "a catalog needs a \"classes\" array")
+		return nil, p.joined()
+	}
+	for _, n := range classes.Items {
+		cl := p.class(n)
+		if cl == nil {
+			continue
+		}
+		cl.Source = name
+		for _, key := range append([]string{cl.Name}, cl.Aliases...) {
+			if prev := c.byName[key]; prev != nil {
+				p.errorf(n.Offset, "class %s is defined twice (as %s here and in %s)", key, cl.Name, prev.Name)
+				continue
+			}
+			c.byName[key] = cl
+		}
+		c.classes = append(c.classes, cl)
+	}
+	if len(p.errs) > 0 {
+		return nil, p.joined()
+	}
+	return c, nil
+}
+
+func (p *catalogParser) str(n *jsonpos.Node, what string) string {
+	if n.Kind != jsonpos.String {
+		p.errorf(n.Offset, "%s must be a string, not %s", what, n.Kind.WithArticle())
+		return ""
+	}
+	return n.Text
+}
+
+func (p *catalogParser) expression(n *jsonpos.Node, what string) *expr.Expr {
+	switch n.Kind {
+	case jsonpos.Number:
+		v, err := expr.ParseNumber(n.Text)
+		if err != nil {
+			p.errorf(n.Offset, "%s: %v", what, err)
+			return nil
+		}
+		return expr.Const(v)
+	case jsonpos.Bool:
+		return expr.Const(expr.Bool(n.BoolValue()))
+	case jsonpos.String:
+		e, err := expr.Parse(n.Text)
+		if err != nil {
+			var ee *expr.Error
+			if errors.As(err, &ee) {
+				pos := p.doc.StringPosition(n, ee.Col-1)
+				p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf("%s: %s", what, ee.Msg)})
+				return nil
+			}
+			p.errorf(n.Offset, "%s: %v", what, err)
+			return nil
+		}
+		return e
+	}
+	p.errorf(n.Offset, "%s must be an expression string or a number, not %s", what, n.Kind.WithArticle())
+	return nil
+}
+
+func (p *catalogParser) class(n *jsonpos.Node) *Class {
+	if n.Kind != jsonpos.Object {
+		p.errorf(n.Offset, "a class entry must be an object, not %s", n.Kind.WithArticle())
+		return nil
+	}
+	cl := &Class{}
+	var derivedNode, formulasNode, paramsNode, checksNode *jsonpos.Node
+	for _, m := range n.Members {
+		v := m.Value
+		switch m.Key {
+		case "class":
+			cl.Name = p.str(v, "class")
+		case "aliases":
+			if v.Kind != jsonpos.Array {
+				p.errorf(v.Offset, "aliases must be an array of class paths")
+				continue
+			}
+			for _, it := range v.Items {
+				if s := p.str(it, "an alias"); s != "" {
+					cl.Aliases = append(cl.Aliases, s)
+				}
+			}
+		case "category":
+			cl.Category = p.str(v, "category")
+		case "description":
+			cl.Description = p.str(v, "description")
+		case "notes":
+			cl.Notes = p.str(v, "notes")
+		case "parameters":
+			paramsNode = v
+		case "derived":
+			derivedNode = v
+		case "formulas":
+			formulasNode = v
+		case "checks":
+			checksNode = v
+		default:
+			if !strings.HasPrefix(m.Key, "x-") {
+				p.errorf(m.KeyOffset, "unknown key %q in a class entry (expected class, aliases, category, description, notes, parameters, derived, formulas, checks)", m.Key)
+			}
+		}
+	}
+	if cl.Name == "" {
+		p.errorf(n.Offset, "a class entry needs a non-empty \"class\"")
+		return nil
+	}
+	names := map[string]string{} // name -> what defines it
+	var inherited *Class
+	if p.base != nil {
+		inherited = p.base.changed(cl)
+	}
+	if inherited != nil {
+		for _, ps := range inherited.Params {
+			names[ps.Name] = "inherited"
+		}
+		for _, d := range inherited.Derived {
+			names[d.Name] = "inherited"
+		}
+		for _, d := range inherited.Formulas {
+			names[d.Name] = "inherited"
+		}
+	} else if cl.Category == "" {
+		p.errorf(n.Offset, "class %s needs a \"category\"", cl.Name)
+	}
+	if paramsNode != nil {
+		if paramsNode.Kind != jsonpos.Array {
+			p.errorf(paramsNode.Offset, "parameters of %s must be an array", cl.Name)
+		} else {
+			for _, it := range paramsNode.Items {
+				if ps := p.param(cl, it); ps != nil {
+					if names[ps.Name] != "" && names[ps.Name] != "inherited" {
+						p.errorf(it.Offset, "parameter %s of %s is declared twice", ps.Name, cl.Name)
+						continue
+					}
+					names[ps.Name] = "parameter"
+					cl.Params = append(cl.Params, ps)
+				}
+			}
+		}
+	}
+	cl.Derived = p.definitions(cl, derivedNode, "derived", names, false)
+	cl.Formulas = p.definitions(cl, formulasNode, "formulas", names, true)
+	if checksNode != nil {
+		if checksNode.Kind != jsonpos.Array {
+			p.errorf(checksNode.Offset, "checks of %s must be an array", cl.Name)
+		} else {
+			for _, it := range checksNode.Items {
+				if it.Kind != jsonpos.Object || it.Get("check") == nil || it.Get("message") == nil {
+					p.errorf(it.Offset, "a check of %s is an object with \"check\" and \"message\"", cl.Name)
+					continue
+				}
+				e := p.expression(it.Get("check"), "check of "+cl.Name)
+				msg := p.str(it.Get("message"), "message")
+				if e != nil {
+					p.usesOnly(cl, it.Get("check"), e, names)
+					cl.Checks = append(cl.Checks, Check{Expr: e, Message: msg})
+				}
+			}
+		}
+	}
+	// Defaults may refer to other parameters only.
+	var params []string
+	for k, what := range names {
+		if what == "parameter" || what == "inherited" {
+			params = append(params, k)
+		}
+	}
+	for _, ps := range cl.Params {
+		if ps.Default == nil {
+			continue
+		}
+		for _, ref := range ps.Default.Vars() {
+			if names[ref.Name] == "parameter" || names[ref.Name] == "inherited" {
+				continue
+			}
+			msg := fmt.Sprintf("the default of %s.%s uses {%s}, which is not a parameter of the class", cl.Name, ps.Name, ref.Name)
+			if s := suggest.Nearest(ref.Name, params); s != "" {
+				msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+			}
+			pos := p.doc.StringPosition(p.defaults[ps], ref.Col-1)
+			p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
+		}
+	}
+	return cl
+}
+
+func (p *catalogParser) param(cl *Class, n *jsonpos.Node) *ParamSpec {
+	if n.Kind != jsonpos.Object {
+		p.errorf(n.Offset, "a parameter of %s must be an object with name, type and meaning", cl.Name)
+		return nil
+	}
+	ps := &ParamSpec{}
+	for _, m := range n.Members {
+		switch m.Key {
+		case "name":
+			ps.Name = p.str(m.Value, "a parameter name")
+		case "type":
+			ps.Type = p.str(m.Value, "a parameter type")
+			if _, ok := ParamTypes[ps.Type]; ps.Type != "" && !ok {
+				p.errorf(m.Value.Offset, "unknown parameter type %q (known: %s)", ps.Type, strings.Join(slices.Sorted(maps.Keys(ParamTypes)), ", "))
+			}
+		case "meaning":
+			ps.Meaning = p.str(m.Value, "a parameter meaning")
+		case "default":
+			ps.Default = p.expression(m.Value, "default")
+			p.defaults[ps] = m.Value
+		default:
+			if !strings.HasPrefix(m.Key, "x-") {
+				p.errorf(m.KeyOffset, "unknown key %q in a parameter (expected name, type, meaning, default)", m.Key)
+			}
+		}
+	}
+	if !identRE.MatchString(ps.Name) {
+		p.errorf(n.Offset, "parameter name %q of %s is not an identifier", ps.Name, cl.Name)
+		return nil
+	}
+	if ps.Type == "" {
+		ps.Type = "number"
+	}
+	if ps.Meaning == "" {
+		p.errorf(n.Offset, "parameter %s of %s needs a one-line \"meaning\"", ps.Name, cl.Name)
+	}
+	return ps
+}
+
+func (p *catalogParser) definitions(cl *Class, n *jsonpos.Node, what string, names map[string]string, formulas bool) []Definition {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != jsonpos.Object {
+		p.errorf(n.Offset, "%s of %s must be an object of name: expression", what, cl.Name)
+		return nil
+	}
+	var defs []Definition
+	for _, m := range n.Members {
+		if formulas && !isFormulaName(m.Key) {
+			p.errorf(m.KeyOffset, "unknown formula %q of %s (known: %s)", m.Key, cl.Name, strings.Join(FormulaNames, ", "))
+			continue
+		}
+		if !identRE.MatchString(m.Key) {
+			p.errorf(m.KeyOffset, "%q is not an identifier", m.Key)
+			continue
+		}
+		if prev := names[m.Key]; prev != "" && prev != "inherited" {
+			p.errorf(m.KeyOffset, "%s of %s: %s is already a %s", what, cl.Name, m.Key, prev)
+			continue
+		}
+		names[m.Key] = strings.TrimSuffix(what, "s")
+		if e := p.expression(m.Value, fmt.Sprintf("%s %s of %s", strings.TrimSuffix(what, "s"), m.Key, cl.Name)); e != nil {
+			defs = append(defs, Definition{Name: m.Key, Expr: e})
+		}
+	}
+	// Check references after all names of this section are known, so order does not matter.
+	for _, d := range defs {
+		p.usesOnly(cl, n.Get(d.Name), d.Expr, names)
+	}
+	return defs
+}
+
+// usesOnly reports placeholders that name neither a parameter, a derived value nor a formula.
+func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names map[string]string) {
+	for _, ref := range e.Vars() {
+		if names[ref.Name] != "" || isFormulaName(ref.Name) {
+			continue
+		}
+		pos := p.doc.StringPosition(n, ref.Col-1)
+		msg := fmt.Sprintf("{%s} is not a parameter, derived value or formula of %s", ref.Name, cl.Name)
+		cands := make([]string, 0, len(names))
+		for k := range names {
+			cands = append(cands, k)
+		}
+		if s := suggest.Nearest(ref.Name, cands); s != "" {
+			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+		}
+		p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
+	}
+}
+
+func isFormulaName(s string) bool { return slices.Contains(FormulaNames, s) }

@@ -1,0 +1,303 @@
+package populate
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/modeltool/modeltool/internal/dtype"
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/model"
+)
+
+// TorchDTypeBytes is the config key populate derives from torch_dtype (or dtype): the bytes
+// per element of the checkpoint's weights, for templates that declare it.
+const TorchDTypeBytes = "torch_dtype_bytes"
+
+// binding is the config seen through a template: every config key the template declares,
+// with its value or default.
+type binding struct {
+	cfg   *Config
+	tpl   *model.File
+	scope *expr.Scope
+	// values are the resolved config keys.
+	values map[string]expr.Value
+}
+
+// usage maps each config key to the template layers whose values need it, directly or
+// through another key's default.
+func usage(tpl *model.File) map[string][]string {
+	direct := map[string]map[string]bool{}
+	note := func(v *model.Value, path string) {
+		if v == nil || v.Expr == nil {
+			return
+		}
+		for _, name := range v.Expr.VarNames() {
+			if direct[name] == nil {
+				direct[name] = map[string]bool{}
+			}
+			direct[name][path] = true
+		}
+	}
+	model.Walk(tpl.Layers, func(l *model.Layer) bool {
+		note(l.Repeat, l.Path)
+		note(l.If, l.Path)
+		for _, p := range l.Parameters {
+			note(&p.Value, l.Path)
+		}
+		return true
+	})
+	for _, v := range tpl.Variables {
+		note(&v.Value, "variables."+v.Name)
+	}
+	// A key used by another key's default is needed wherever that key is.
+	defaults := map[string][]string{}
+	for _, k := range tpl.Template.Config {
+		if k.Default != nil && k.Default.Expr != nil {
+			defaults[k.Name] = k.Default.Expr.VarNames()
+		}
+		if k.Null != nil && k.Null.Expr != nil {
+			defaults[k.Name] = append(defaults[k.Name], k.Null.Expr.VarNames()...)
+		}
+	}
+	out := map[string][]string{}
+	for _, k := range tpl.Template.Config {
+		seen := map[string]bool{}
+		var visit func(name string)
+		visit = func(name string) {
+			for p := range direct[name] {
+				seen[p] = true
+			}
+			for user, deps := range defaults {
+				for _, d := range deps {
+					if d == name && !seen["#"+user] {
+						seen["#"+user] = true
+						visit(user)
+					}
+				}
+			}
+		}
+		visit(k.Name)
+		var paths []string
+		for p := range seen {
+			if !strings.HasPrefix(p, "#") {
+				paths = append(paths, p)
+			}
+		}
+		sort.Strings(paths)
+		out[k.Name] = paths
+	}
+	return out
+}
+
+func listPaths(paths []string) string {
+	if len(paths) == 0 {
+		return "no layer directly"
+	}
+	if len(paths) > 4 {
+		return strings.Join(paths[:4], ", ") + fmt.Sprintf(" and %d more", len(paths)-4)
+	}
+	return strings.Join(paths, ", ")
+}
+
+// bind reads the template's config keys from cfg. Every problem is reported, joined.
+func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
+	b := &binding{cfg: cfg, tpl: tpl, scope: expr.NewScope(nil), values: map[string]expr.Value{}}
+	used := usage(tpl)
+	var errs []error
+	for _, k := range tpl.Template.Config {
+		n := cfg.Get(k.Name)
+		if n == nil && k.Name == TorchDTypeBytes {
+			v, err := b.torchDType()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if v.IsValid() {
+				b.scope.Set(k.Name, v)
+				continue
+			}
+		}
+		if n == nil && k.Null != nil && cfg.IsNull(k.Name) {
+			if k.Null.Expr != nil {
+				b.scope.Define(k.Name, k.Null.Expr)
+			}
+			continue
+		}
+		if n == nil {
+			if k.Default == nil {
+				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
+					k.Name, k.Description, tplName, listPaths(used[k.Name])))
+				continue
+			}
+			if k.Default.Expr != nil {
+				b.scope.Define(k.Name, k.Default.Expr)
+			}
+			continue
+		}
+		v, err := convert(n, k)
+		if err == nil && v.IsValid() {
+			err = checkKey(k, v)
+		}
+		if err != nil {
+			errs = append(errs, cfg.errorAt(n.Offset, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
+			continue
+		}
+		if v.IsValid() {
+			b.scope.Set(k.Name, v)
+			b.values[k.Name] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// Work out the defaults of the keys the config does not give, and check them too.
+	for _, k := range tpl.Template.Config {
+		if _, done := b.values[k.Name]; done || k.Type == "string" {
+			continue
+		}
+		v, err := b.scope.Lookup(k.Name)
+		if err == nil {
+			err = checkKey(k, v)
+		}
+		if err != nil {
+			at := cfg.Doc.Root.Offset
+			def := k.Default
+			what := "is not in the config, and its default"
+			if k.Null != nil && cfg.IsNull(k.Name) {
+				at = cfg.Doc.Root.Get(k.Name).Offset
+				def = k.Null
+				what = "is null in the config, and its value for null"
+			}
+			msg := fmt.Sprintf("%s %s cannot be used: %v", k.Name, what, err)
+			if def != nil && def.Expr != nil {
+				msg = fmt.Sprintf("%s %s %s (%s) %v", k.Name, what, def.Expr, b.show(def.Expr), err)
+			}
+			errs = append(errs, cfg.errorAt(at, "%s", msg))
+			continue
+		}
+		b.values[k.Name] = v
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, r := range tpl.Template.Requires {
+		if r.Check.Expr == nil {
+			continue
+		}
+		v, err := r.Check.Expr.Eval(b.scope)
+		if err != nil {
+			errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("%s: %v", r.Message, err)})
+			continue
+		}
+		if !v.IsBool() || !v.Bool() {
+			errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("%s (%s is false for %s)", r.Message, r.Check.Expr, b.show(r.Check.Expr))})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return b, nil
+}
+
+// show lists the values of the keys an expression uses: "num_attention_heads=71, num_key_value_heads=3".
+func (b *binding) show(e *expr.Expr) string {
+	var parts []string
+	for _, name := range e.VarNames() {
+		if v, ok := b.values[name]; ok {
+			parts = append(parts, name+"="+v.String())
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// torchDType derives torch_dtype_bytes from torch_dtype (or dtype, its newer name). It returns
+// an invalid Value when the config names no dtype.
+func (b *binding) torchDType() (expr.Value, error) {
+	for _, key := range []string{"torch_dtype", "dtype"} {
+		n := b.cfg.Get(key)
+		if n == nil {
+			continue
+		}
+		if n.Kind != jsonpos.String {
+			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s must be a string such as \"bfloat16\", not %s", key, describe(n))
+		}
+		d, ok := dtype.FromTorch(n.Text)
+		if !ok {
+			known := slices.Sorted(slices.Values(dtype.TorchNames()))
+			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s %q is not a dtype modeltool knows (%s)", key, n.Text, strings.Join(known, ", "))
+		}
+		return expr.Rat(d.Bytes), nil
+	}
+	return expr.Value{}, nil
+}
+
+// convert reads a config value as the template's key type says.
+func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, error) {
+	switch k.Type {
+	case "integer", "number":
+		if n.Kind != jsonpos.Number {
+			return expr.Value{}, fmt.Errorf("must be %s, not %s", article(k.Type), describe(n))
+		}
+		v, err := expr.ParseNumber(n.Text)
+		if err != nil {
+			return expr.Value{}, fmt.Errorf("is not a usable number: %v", err)
+		}
+		return v, nil
+	case "boolean":
+		if n.Kind != jsonpos.Bool {
+			return expr.Value{}, fmt.Errorf("must be true or false, not %s", describe(n))
+		}
+		return expr.Bool(n.BoolValue()), nil
+	case "array":
+		if n.Kind != jsonpos.Array {
+			return expr.Value{}, fmt.Errorf("must be an array, not %s", describe(n))
+		}
+		return expr.Int(int64(len(n.Items))), nil
+	case "string":
+		if n.Kind != jsonpos.String {
+			return expr.Value{}, fmt.Errorf("must be a string, not %s", describe(n))
+		}
+		if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
+			return expr.Value{}, fmt.Errorf("is %q, which this template does not support (supported: %s)", n.Text, strings.Join(k.Enum, ", "))
+		}
+		// Strings are checked, never used in arithmetic.
+		return expr.Value{}, nil
+	}
+	return expr.Value{}, fmt.Errorf("has an unknown type %q in the template", k.Type)
+}
+
+func article(t string) string {
+	if t == "integer" {
+		return "an integer"
+	}
+	return "a " + t
+}
+
+// checkKey checks a resolved value against the key's type and minimum.
+func checkKey(k *model.ConfigKey, v expr.Value) error {
+	switch k.Type {
+	case "integer":
+		if !v.IsNumber() || !v.IsInt() {
+			return fmt.Errorf("must be an integer, got %s", v)
+		}
+	case "number", "array":
+		if !v.IsNumber() {
+			return fmt.Errorf("must be a number, got %s", v)
+		}
+	case "boolean":
+		if !v.IsBool() {
+			return fmt.Errorf("must be true or false, got %s", v)
+		}
+	}
+	if k.Minimum != nil && k.Minimum.Expr != nil && v.IsNumber() {
+		min, err := k.Minimum.Expr.Eval(expr.MapEnv{})
+		if err == nil && v.Cmp(min) < 0 {
+			return fmt.Errorf("must be at least %s, got %s", min, v)
+		}
+	}
+	return nil
+}

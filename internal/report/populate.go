@@ -1,0 +1,48 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/modeltool/modeltool/internal/populate"
+	"github.com/modeltool/modeltool/internal/validate"
+)
+
+// WritePopulate says what a populate run did: the keys it filled, the layers it added, the
+// author's values it kept, what it could not match, what the file still lacks, and the
+// validation errors left in the result.
+func WritePopulate(w io.Writer, res *populate.Result) error {
+	r := &res.Report
+	var b strings.Builder
+	for _, c := range r.Filled {
+		path := c.Path
+		if path == "" {
+			path = "(file)"
+		}
+		fmt.Fprintf(&b, "filled %s: %s\n", path, strings.Join(c.Keys, ", "))
+	}
+	for _, p := range r.Added {
+		fmt.Fprintf(&b, "added %s\n", p)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for _, k := range r.Kept {
+		fmt.Fprintf(&b, "kept %s\n", k)
+	}
+	for _, p := range r.Unmatched {
+		fmt.Fprintf(&b, "not filled: %s has no counterpart in the template\n", p)
+	}
+	for _, p := range r.Missing {
+		fmt.Fprintf(&b, "missing: %s (the template has it; --add-missing inserts it)\n", p)
+	}
+	if errs, _ := validate.Count(res.Diagnostics); errs > 0 {
+		fmt.Fprintf(&b, "the result still has %d validation error(s):\n", errs)
+		for _, d := range res.Diagnostics {
+			fmt.Fprintf(&b, "  %s\n", Text(d))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

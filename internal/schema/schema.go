@@ -1,0 +1,483 @@
+// Package schema holds the JSON Schema of the model file (embedded, draft 2020-12) and turns
+// its violations into messages a person can act on.
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/suggest"
+)
+
+//go:embed model.schema.json
+var modelSchemaJSON []byte
+
+// ModelURL is the $id of the model-file schema. Nothing is ever fetched from it.
+const ModelURL = "https://modeltool.dev/schema/model.schema.json"
+
+// ModelJSON returns the text of the model-file schema.
+func ModelJSON() []byte { return bytes.Clone(modelSchemaJSON) }
+
+var (
+	compileOnce sync.Once
+	compiled    *jsonschema.Schema
+	layerSchema *jsonschema.Schema
+	nameSchema  *jsonschema.Schema
+	compileErr  error
+	knownKeys   []string
+)
+
+// noLoader refuses every URL: the schema is self-contained and modeltool never touches the
+// network.
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("refusing to load %s: modeltool never fetches schemas", url)
+}
+
+// Model returns the compiled model-file schema.
+func Model() (*jsonschema.Schema, error) {
+	compileOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(modelSchemaJSON))
+		if err != nil {
+			compileErr = fmt.Errorf("embedded schema: %w", err)
+			return
+		}
+		c := jsonschema.NewCompiler()
+		c.UseLoader(noLoader{})
+		if err := c.AddResource(ModelURL, doc); err != nil {
+			compileErr = fmt.Errorf("embedded schema: %w", err)
+			return
+		}
+		compiled, compileErr = c.Compile(ModelURL)
+		if compileErr == nil {
+			layerSchema, compileErr = c.Compile(ModelURL + "#/$defs/layer")
+		}
+		if compileErr == nil {
+			nameSchema, compileErr = c.Compile(ModelURL + "#/$defs/layer/properties/name")
+		}
+		knownKeys = collectKeys(doc)
+	})
+	return compiled, compileErr
+}
+
+// collectKeys returns every property name the schema defines, for did-you-mean suggestions.
+func collectKeys(doc any) []string {
+	set := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			if props, ok := t["properties"].(map[string]any); ok {
+				for k := range props {
+					set[k] = true
+				}
+			}
+			for _, c := range t {
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	return slices.Sorted(maps.Keys(set))
+}
+
+// Problem is one schema violation.
+type Problem struct {
+	// Tokens locate the offending value (unescaped JSON pointer tokens).
+	Tokens []string
+	// AtKey is set when the problem is a key itself (an unknown key): Tokens then end with the
+	// key, and the position to report is the key's, not its value's.
+	AtKey bool
+	// Code is a short stable identifier of the rule ("unknown-key", "type", "required", …).
+	Code string
+	// Message says what is wrong, in words.
+	Message string
+}
+
+// Check validates a model-file tree against the schema and returns every problem, one per
+// offending value.
+//
+// It does not hand the whole tree to the validator at once: the file without its layers, and
+// then each layer without its sub-layers, are checked one by one (a sub-layer is replaced by a
+// placeholder the schema accepts, and checked on its own turn). So memory stays that of one
+// layer, not of a second copy of the file, and layers that differ only by name — the copies of
+// an unrolled model, experts — are checked once.
+func Check(root *jsonpos.Node) ([]Problem, error) {
+	if _, err := Model(); err != nil {
+		return nil, err
+	}
+	c := &checker{cache: map[string][]Problem{}}
+	top := root
+	if layers := root.Get("layers"); root.Kind == jsonpos.Object && layers != nil && layers.Kind == jsonpos.Array {
+		top = shallow(root, "layers")
+	}
+	c.out = append(c.out, validate(compiled, top, nil)...)
+	if root.Kind == jsonpos.Object {
+		c.layers(root.Get("layers"), []string{"layers"})
+	}
+	return c.out, nil
+}
+
+type checker struct {
+	out   []Problem
+	cache map[string][]Problem
+}
+
+// layers checks the layer objects of a layers or sub_layers array.
+func (c *checker) layers(arr *jsonpos.Node, tokens []string) {
+	if arr == nil || arr.Kind != jsonpos.Array {
+		return
+	}
+	for i, l := range arr.Items {
+		if l.Kind != jsonpos.Object {
+			continue // its parent's check reported the type
+		}
+		lt := append(append([]string(nil), tokens...), strconv.Itoa(i))
+		c.layer(l, lt)
+		c.layers(l.Get("sub_layers"), append(lt, "sub_layers"))
+	}
+}
+
+// layer checks one layer without its sub-layers; a layer with a plain name is checked once per
+// distinct content.
+func (c *checker) layer(l *jsonpos.Node, tokens []string) {
+	one := l
+	if subs := l.Get("sub_layers"); subs != nil && subs.Kind == jsonpos.Array {
+		one = shallow(l, "sub_layers")
+	}
+	var key string
+	if name := l.Get("name"); name != nil && plainName(name) && len(l.Members) < 64 {
+		if one == l {
+			one = l.Clone()
+		}
+		one.Set("name", jsonpos.NewString("n"))
+		key = string(jsonpos.Marshal(one))
+	}
+	problems, cached := c.cache[key]
+	if key == "" || !cached {
+		problems = validate(layerSchema, one, nil)
+		if key != "" {
+			c.cache[key] = problems
+		}
+	}
+	for _, p := range problems {
+		p.Tokens = append(append([]string(nil), tokens...), p.Tokens...)
+		c.out = append(c.out, p)
+	}
+}
+
+// placeholderLayer stands for a sub-layer while its parent is checked: the schema accepts it.
+var placeholderLayer = func() *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Set("name", jsonpos.NewString("n"))
+	o.Set("class", jsonpos.NewString("c"))
+	return o
+}()
+
+// shallow copies obj with the objects of its array member key replaced by placeholders.
+func shallow(obj *jsonpos.Node, key string) *jsonpos.Node {
+	c := *obj
+	c.Members = append([]jsonpos.Member(nil), obj.Members...)
+	for i, m := range c.Members {
+		if m.Key != key || m.Value.Kind != jsonpos.Array {
+			continue
+		}
+		arr := *m.Value
+		arr.Items = make([]*jsonpos.Node, len(m.Value.Items))
+		for j, it := range m.Value.Items {
+			if it.Kind == jsonpos.Object {
+				arr.Items[j] = placeholderLayer
+			} else {
+				arr.Items[j] = it
+			}
+		}
+		c.Members[i].Value = &arr
+	}
+	return &c
+}
+
+// plainName reports whether a layer's name passes the schema's own name rules, so it can be
+// left out of the cache key (the layer is then checked with a stand-in name).
+func plainName(n *jsonpos.Node) bool {
+	return n.Kind == jsonpos.String && nameSchema.Validate(n.Text) == nil
+}
+
+// validate checks one value against a schema and describes every problem, tokens relative to
+// the value.
+func validate(s *jsonschema.Schema, n *jsonpos.Node, prefix []string) []Problem {
+	verr := s.Validate(jsonpos.ToAny(n))
+	if verr == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(verr, &ve) {
+		return []Problem{{Tokens: prefix, Code: "schema", Message: verr.Error()}}
+	}
+	var out []Problem
+	seen := map[string]bool{}
+	for _, leaf := range leaves(ve) {
+		for _, p := range describe(n, leaf, s == layerSchema) {
+			key := strings.Join(p.Tokens, "\x00") + "\x01" + p.Message
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok || len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+var printer = message.NewPrinter(language.English)
+
+// subject names the value at tokens for a message: `"repeat"`, `layer name`, `parameter "bias"`.
+func subject(tokens []string) string {
+	if len(tokens) == 0 {
+		return "the file"
+	}
+	last := tokens[len(tokens)-1]
+	parent := ""
+	if len(tokens) >= 2 {
+		parent = tokens[len(tokens)-2]
+	}
+	switch parent {
+	case "parameters":
+		return fmt.Sprintf("parameter %q", last)
+	case "variables":
+		return fmt.Sprintf("variable %q", last)
+	case "layers", "sub_layers":
+		return "a layer"
+	}
+	return fmt.Sprintf("%q", last)
+}
+
+// nodeType describes a value for a message: "a string", "the number 2.5", "an object".
+func nodeType(n *jsonpos.Node) string {
+	if n == nil {
+		return "nothing"
+	}
+	switch n.Kind {
+	case jsonpos.Null:
+		return "null"
+	case jsonpos.Bool:
+		return "a boolean"
+	case jsonpos.String:
+		return "a string"
+	case jsonpos.Number:
+		return "the number " + n.Text
+	case jsonpos.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+func article(t string) string {
+	switch t {
+	case "integer", "object", "array":
+		return "an " + t
+	}
+	return "a " + t
+}
+
+// describe turns one violation into problems; root is the value that was validated (a whole
+// file without its layers, or one layer when layer is true).
+func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []Problem {
+	tokens := e.InstanceLocation
+	p := Problem{Tokens: tokens}
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		var out []Problem
+		for _, prop := range k.Properties {
+			msg := "unknown key " + quoteShort(prop)
+			if s := nearestKey(prop); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else {
+				msg += " (your own annotations go in keys that begin with x-)"
+			}
+			out = append(out, Problem{Tokens: append(append([]string(nil), tokens...), prop), AtKey: true, Code: "unknown-key", Message: msg})
+		}
+		return out
+	case *kind.PropertyNames:
+		// jsonschema v6.0.3 does not copy the instance location of propertyNames errors (it
+		// keeps a slice the validator goes on appending to), so the location may name another
+		// object. Find the key's objects ourselves: every object whose keys must be
+		// identifiers.
+		var out []Problem
+		for _, loc := range identifierKeyObjects(root, layer) {
+			if loc.node.Member(k.Property) == nil {
+				continue
+			}
+			out = append(out, Problem{
+				Tokens: append(append([]string(nil), loc.tokens...), k.Property), AtKey: true, Code: "pattern",
+				Message: fmt.Sprintf("%s %s is not an identifier (letters, digits and _, not starting with a digit)", loc.what, quoteShort(k.Property)),
+			})
+		}
+		return out
+	case *kind.Required:
+		inLayer := layer && len(tokens) == 0 || len(tokens) >= 2 && (tokens[len(tokens)-2] == "layers" || tokens[len(tokens)-2] == "sub_layers")
+		var out []Problem
+		for _, key := range k.Missing {
+			msg := fmt.Sprintf("missing key %q", key)
+			switch {
+			case inLayer && key == "name":
+				msg = `layer has no "name" (the module's attribute name, as print(model) shows it)`
+			case inLayer && key == "class":
+				msg = `layer has no "class" (the module's Python class path, such as torch.nn.modules.linear.Linear)`
+			case !layer && len(tokens) == 0 && key == "layers":
+				msg = `missing key "layers": a model file lists its top-level modules under "layers"`
+			}
+			out = append(out, Problem{Tokens: tokens, Code: "required", Message: msg})
+		}
+		return out
+	case *kind.Type:
+		p.Code = "type"
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = article(w)
+		}
+		got := nodeType(root.FindTokens(tokens, false))
+		p.Message = fmt.Sprintf("%s must be %s, not %s", subject(tokens), strings.Join(want, " or "), got)
+		if strings.Join(k.Want, " ") == "boolean number string" {
+			p.Message = fmt.Sprintf("%s must be a number, a boolean or a placeholder expression string, not %s", subject(tokens), got)
+		}
+		if len(tokens) > 0 && tokens[len(tokens)-1] == "repeat" {
+			p.Message = fmt.Sprintf("repeat must be an integer ≥ 1 or a placeholder string, not %s", got)
+		}
+	case *kind.Minimum:
+		p.Code = "minimum"
+		p.Message = fmt.Sprintf("%s must be at least %s, got %s", subject(tokens), k.Want.RatString(), k.Got.RatString())
+		if last(tokens) == "repeat" {
+			p.Message = fmt.Sprintf("repeat must be an integer ≥ 1, got %s", k.Got.RatString())
+		}
+	case *kind.MinItems:
+		p.Code = "empty"
+		switch last(tokens) {
+		case "sub_layers":
+			p.Message = "sub_layers is empty: a composite layer needs at least one sub-layer (drop sub_layers to make the layer basic)"
+		case "layers":
+			p.Message = "layers is empty: a model needs at least one layer"
+		default:
+			p.Message = fmt.Sprintf("%s must not be empty", subject(tokens))
+		}
+	case *kind.MinLength:
+		p.Code = "empty"
+		if last(tokens) == "name" {
+			p.Message = "layer name is empty"
+		} else {
+			p.Message = fmt.Sprintf("%s must not be empty", subject(tokens))
+		}
+	case *kind.MaxLength:
+		p.Code = "too-long"
+		what := subject(tokens)
+		switch last(tokens) {
+		case "name":
+			what = "layer name"
+		case "class":
+			what = "class"
+		}
+		p.Message = fmt.Sprintf("%s is %d characters long; at most %d are allowed", what, k.Got, k.Want)
+	case *kind.Pattern:
+		p.Code = "pattern"
+		if k.Got == "" && (last(tokens) == "name" || last(tokens) == "class") {
+			return nil // minLength says it is empty
+		}
+		switch last(tokens) {
+		case "name":
+			p.Message = fmt.Sprintf("layer name %s may not contain dots, whitespace or control characters (names join into dotted paths)", quoteShort(k.Got))
+		case "class":
+			p.Message = fmt.Sprintf("class %s is not a dotted Python path like torch.nn.modules.linear.Linear", quoteShort(k.Got))
+		default:
+			p.Message = fmt.Sprintf("%s is not an identifier (letters, digits and _, not starting with a digit)", quoteShort(k.Got))
+		}
+	case *kind.Enum:
+		p.Code = "enum"
+		want := make([]string, len(k.Want))
+		for i, w := range k.Want {
+			want[i] = fmt.Sprint(w)
+		}
+		p.Message = fmt.Sprintf("%s must be one of %s", subject(tokens), strings.Join(want, ", "))
+	default:
+		p.Code = "schema"
+		p.Message = e.ErrorKind.LocalizedString(printer)
+	}
+	return []Problem{p}
+}
+
+// keyObject is an object whose keys the schema requires to be identifiers.
+type keyObject struct {
+	tokens []string
+	node   *jsonpos.Node
+	// what names its keys in messages.
+	what string
+}
+
+// identifierKeyObjects returns the objects whose keys must be identifiers (the schema's
+// propertyNames) in the value that was validated: a layer's parameters, or a file's variables
+// and template.config.
+func identifierKeyObjects(root *jsonpos.Node, layer bool) []keyObject {
+	var out []keyObject
+	if layer {
+		if p := root.Get("parameters"); p != nil && p.Kind == jsonpos.Object {
+			out = append(out, keyObject{[]string{"parameters"}, p, "parameter name"})
+		}
+		return out
+	}
+	if v := root.Get("variables"); v != nil && v.Kind == jsonpos.Object {
+		out = append(out, keyObject{[]string{"variables"}, v, "variable name"})
+	}
+	if c := root.Get("template").Get("config"); c != nil && c.Kind == jsonpos.Object {
+		out = append(out, keyObject{[]string{"template", "config"}, c, "config key"})
+	}
+	return out
+}
+
+func last(tokens []string) string {
+	if len(tokens) == 0 {
+		return ""
+	}
+	return tokens[len(tokens)-1]
+}
+
+// quoteShort quotes a string from the file for a message, cut (at a character boundary) when
+// long: a message need not repeat what the position points at.
+func quoteShort(s string) string {
+	if len(s) > 60 {
+		cut := 57
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func nearestKey(key string) string { return suggest.Nearest(key, knownKeys) }

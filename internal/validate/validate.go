@@ -1,0 +1,675 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/schema"
+	"github.com/modeltool/modeltool/internal/suggest"
+)
+
+// Options configure a validation.
+type Options struct {
+	// Catalog is the layer catalog; nil means the builtin one.
+	Catalog *layers.Catalog
+}
+
+// Result is what validating one file found.
+type Result struct {
+	// File is the model view of the file, nil when the JSON did not parse.
+	File        *model.File
+	Diagnostics []Diagnostic
+}
+
+// Source validates the model file or template src (named name in messages).
+func Source(name string, src []byte, opts Options) Result {
+	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
+	if err != nil {
+		return Result{Diagnostics: []Diagnostic{Syntax(name, err)}}
+	}
+	f := model.FromDocument(doc)
+	return Result{File: f, Diagnostics: File(f, opts)}
+}
+
+// Syntax is the finding for a file named name that jsonpos.Parse (or model.Parse) refused
+// with err: the one finding Source reports for it.
+func Syntax(name string, err error) Diagnostic {
+	var se *jsonpos.SyntaxError
+	if !errors.As(err, &se) {
+		se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
+	}
+	d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
+	if se.Limit {
+		d.Code, d.Message = "too-deep", se.Msg
+	}
+	return d
+}
+
+// File validates a parsed model file and returns its findings, sorted.
+func File(f *model.File, opts Options) []Diagnostic {
+	cat := opts.Catalog
+	if cat == nil {
+		cat = layers.Builtin()
+	}
+	c := &checker{f: f, doc: f.Doc, cat: cat, template: f.Template != nil, layerAt: map[string]*model.Layer{}}
+	c.run()
+	Sort(c.diags)
+	return c.diags
+}
+
+type checker struct {
+	f        *model.File
+	doc      *jsonpos.Document
+	cat      *layers.Catalog
+	template bool
+	diags    []Diagnostic
+	declared map[string]bool
+	scope    *expr.Scope
+	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
+	layerAt map[string]*model.Layer
+	// params caches evaluated params of basic layers for tied_to checks.
+	params map[*model.Layer]expr.Value
+	// badVars holds the variables already reported as unusable: values that use them are not
+	// reported again (one broken default would otherwise give one error per layer).
+	badVars map[string]bool
+}
+
+func (c *checker) add(offset int, pointer string, l *model.Layer, sev Severity, code, msg string) {
+	pos := c.doc.Position(offset)
+	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+	if l != nil {
+		d.Layer = l.Path
+	}
+	c.diags = append(c.diags, d)
+}
+
+func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, sev Severity, code, msg string) {
+	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+	if l != nil {
+		d.Layer = l.Path
+	}
+	c.diags = append(c.diags, d)
+}
+
+func (c *checker) run() {
+	if root := c.doc.Root; root.Kind == jsonpos.Object && root.Get("layers") == nil && root.Get("template") == nil &&
+		(root.Get("model_type") != nil || root.Get("architectures") != nil) {
+		// Not one finding per config key: say what the file is and what to do with it.
+		c.add(root.Offset, "", nil, Error, "not-a-model-file",
+			"this is a HuggingFace config.json, not a model file: build a model file from it with modeltool populate --config "+c.doc.Name)
+		return
+	}
+	model.Walk(c.f.Layers, func(l *model.Layer) bool {
+		c.layerAt[l.Pointer] = l
+		return true
+	})
+	c.duplicateKeys()
+	// The schema check and the semantic checks read the same tree and share nothing else: run
+	// the schema check beside them (it is about half the work on a large file).
+	// A panic there (a bug) is raised again here, on the caller's goroutine, where the command
+	// reports it as an internal error (exit 2) and a fuzzer sees it; unrecovered it would kill
+	// the process with a stack trace.
+	var schemaDiags []Diagnostic
+	var schemaPanic any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { schemaPanic = recover() }()
+		sc := &checker{f: c.f, doc: c.doc, cat: c.cat, template: c.template, layerAt: c.layerAt}
+		sc.schema()
+		schemaDiags = sc.diags
+	}()
+	defer func() {
+		<-done
+		if schemaPanic != nil {
+			panic(fmt.Sprintf("the schema check of %s: %v", c.doc.Name, schemaPanic))
+		}
+		c.diags = append(c.diags, schemaDiags...)
+	}()
+	c.declared = c.f.DeclaredVariables()
+	c.scope = c.f.Scope(nil)
+	c.params = map[*model.Layer]expr.Value{}
+	c.badVars = map[string]bool{}
+	c.variables()
+	if c.template {
+		c.templateHeader()
+	}
+	c.layers(c.f.Layers, nil)
+	c.tiedTo()
+}
+
+// layerOf returns the innermost layer whose JSON pointer is a prefix of pointer.
+func (c *checker) layerOf(tokens []string) *model.Layer {
+	var best *model.Layer
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(jsonpos.EscapePointerToken(t))
+		if l := c.layerAt[b.String()]; l != nil {
+			best = l
+		}
+	}
+	return best
+}
+
+func pointerOf(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(jsonpos.EscapePointerToken(t))
+	}
+	return b.String()
+}
+
+func (c *checker) duplicateKeys() {
+	for _, d := range c.doc.Duplicates {
+		first := c.doc.Position(d.First)
+		toks := splitPointer(d.Pointer)
+		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), Error, "duplicate-key",
+			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", quote(d.Key), first.Line, first.Col))
+	}
+}
+
+func splitPointer(p string) []string {
+	if p == "" {
+		return nil
+	}
+	toks := strings.Split(p[1:], "/")
+	for i, t := range toks {
+		toks[i] = jsonpos.UnescapePointerToken(t)
+	}
+	return toks
+}
+
+// checkSchema is schema.Check; tests replace it.
+var checkSchema = schema.Check
+
+func (c *checker) schema() {
+	problems, err := checkSchema(c.doc.Root)
+	if err != nil {
+		c.add(0, "", nil, Error, "schema", "cannot check the schema: "+err.Error())
+		return
+	}
+	for _, p := range problems {
+		offset := 0
+		if p.AtKey && len(p.Tokens) > 0 {
+			parent := c.doc.Root.FindTokens(p.Tokens[:len(p.Tokens)-1], false)
+			if m := parent.Member(p.Tokens[len(p.Tokens)-1]); m != nil {
+				offset = m.KeyOffset
+			}
+		} else if n := c.doc.Root.FindTokens(p.Tokens, false); n != nil {
+			offset = n.Offset
+		}
+		c.add(offset, pointerOf(p.Tokens), c.layerOf(p.Tokens), Error, p.Code, p.Message)
+	}
+}
+
+// expression checks a value's syntax and placeholders. It reports and returns false when the
+// value cannot be evaluated.
+func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, what string) bool {
+	if v.Err != nil {
+		var ee *expr.Error
+		if errors.As(v.Err, &ee) {
+			pos, code := c.doc.Position(v.Node.Offset), "bad-number"
+			if v.Node.Kind == jsonpos.String {
+				pos, code = c.doc.StringPosition(v.Node, ee.Col-1), "bad-expression"
+			}
+			c.addAt(pos, pointer, l, Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
+		} else if v.Node.Kind == jsonpos.Number {
+			c.add(v.Node.Offset, pointer, l, Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
+		}
+		// Other kinds (objects, arrays, null) are type errors the schema reports.
+		return false
+	}
+	ok := true
+	for _, ref := range v.Expr.Vars() {
+		if c.declared[ref.Name] {
+			continue
+		}
+		ok = false
+		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
+		if s := suggest.Nearest(ref.Name, slices.Sorted(maps.Keys(c.declared))); s != "" {
+			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
+		} else if c.template {
+			msg += " (declare it under template.config or variables)"
+		} else {
+			msg += " (declare it under variables)"
+		}
+		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, Error, "undeclared-variable", msg)
+	}
+	return ok
+}
+
+func (c *checker) variables() {
+	for _, v := range c.f.Variables {
+		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
+		if !c.expression(&v.Value, ptr, nil, "variable "+clip(v.Name)) {
+			c.badVars[v.Name] = true
+			continue
+		}
+		if c.template {
+			continue
+		}
+		val, err := c.scope.Lookup(v.Name)
+		if err != nil {
+			c.badVars[v.Name] = true
+			if !errors.Is(err, expr.ErrUnbound) {
+				c.evalError(&v.Value, ptr, nil, "variable "+clip(v.Name), err)
+			}
+			continue
+		}
+		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
+			c.badVars[v.Name] = true
+			c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value",
+				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
+		}
+	}
+}
+
+// describeValue says what a value came to, and from what when it used variables.
+func describeValue(v model.Value, val expr.Value) string {
+	if v.Node.Kind == jsonpos.String && v.Expr != nil && len(v.Expr.Vars()) > 0 {
+		return fmt.Sprintf("%s (%s with the default variables)", clipNumber(val.String()), quote(v.Node.Text))
+	}
+	return clipNumber(val.String())
+}
+
+// usesBadVar reports whether v uses a variable that was already reported as unusable.
+func (c *checker) usesBadVar(v *model.Value) bool {
+	if v.Expr == nil || len(c.badVars) == 0 {
+		return false
+	}
+	for _, ref := range v.Expr.Vars() {
+		if c.badVars[ref.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+// evalError reports a value that does not evaluate (division by zero, a number too large, a
+// cyclic variable): at the column inside the string where the expression failed, with the
+// message of the expression error.
+func (c *checker) evalError(v *model.Value, pointer string, l *model.Layer, what string, err error) {
+	pos := c.doc.Position(v.Node.Offset)
+	msg := err.Error()
+	var ee *expr.Error
+	if errors.As(err, &ee) {
+		msg = ee.Msg
+		if v.Node.Kind == jsonpos.String {
+			pos = c.doc.StringPosition(v.Node, ee.Col-1)
+		}
+	}
+	c.addAt(pos, pointer, l, Error, "bad-value", what+": "+msg)
+}
+
+func (c *checker) templateHeader() {
+	t := c.f.Template
+	for _, k := range t.Config {
+		ptr := "/template/config/" + jsonpos.EscapePointerToken(k.Name)
+		if k.Default != nil && k.Type == "string" {
+			c.stringDefault(k, ptr+"/default")
+		} else if k.Default != nil {
+			c.expression(k.Default, ptr+"/default", nil, "default of config key "+k.Name)
+		}
+		if k.Null != nil {
+			c.expression(k.Null, ptr+"/null", nil, "null value of config key "+k.Name)
+		}
+		if k.Enum != nil && k.Type != "string" {
+			c.add(k.KeyOffset, ptr, nil, Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
+		}
+	}
+	for i, r := range t.Requires {
+		if r.Check.Node != nil {
+			c.expression(&r.Check, fmt.Sprintf("/template/requires/%d/check", i), nil, "requirement")
+		}
+	}
+}
+
+// stringDefault checks the default of a string config key: a literal string, one of the enum
+// when there is one.
+func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
+	n := k.Default.Node
+	if n.Kind != jsonpos.String {
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not %s", k.Name, n.Kind.WithArticle()))
+		return
+	}
+	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
+		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("the default %q of config key %s is not one of its enum (%s)", n.Text, k.Name, strings.Join(k.Enum, ", ")))
+	}
+}
+
+func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
+	type seen struct {
+		l      *model.Layer
+		offset int
+	}
+	names := map[string]seen{}
+	for _, l := range ls {
+		c.layer(l)
+		if l.Name == "" {
+			continue
+		}
+		if prev, dup := names[l.Name]; dup {
+			if !(c.template && prev.l.If != nil && l.If != nil) {
+				first := c.doc.Position(prev.offset)
+				c.add(nameOffset(l), l.Pointer+"/name", l, Error, "duplicate-name",
+					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", quote(l.Name), first.Line, first.Col))
+			}
+			continue
+		}
+		names[l.Name] = seen{l, nameOffset(l)}
+	}
+}
+
+// nameOffset is where findings about a whole layer point: its "name" value, or the object.
+func nameOffset(l *model.Layer) int {
+	if n := l.Node.Get("name"); n != nil {
+		return n.Offset
+	}
+	return l.Node.Offset
+}
+
+func keyOffset(l *model.Layer, key string) int {
+	if m := l.Node.Member(key); m != nil {
+		return m.KeyOffset
+	}
+	return nameOffset(l)
+}
+
+func (c *checker) layer(l *model.Layer) {
+	if !c.template {
+		for _, key := range []string{"if", "aliases"} {
+			if m := l.Node.Member(key); m != nil {
+				c.add(m.KeyOffset, l.Pointer+"/"+key, l, Error, "template-only",
+					fmt.Sprintf("%q is only allowed in architecture templates (files with a \"template\" section)", key))
+			}
+		}
+	}
+	if l.If != nil {
+		c.expression(l.If, l.Pointer+"/if", l, "if")
+	}
+	if l.Repeat != nil {
+		c.repeat(l)
+	}
+	if l.Composite {
+		if l.HasParameters {
+			c.add(keyOffset(l, "parameters"), l.Pointer+"/parameters", l, Error, "composite-parameters",
+				"composite layer has parameters, which nothing reads: a layer with sub_layers is composite (drop parameters, or drop sub_layers to make it basic)")
+		}
+		c.attentionCore(l)
+		c.layers(l.SubLayers, l)
+		return
+	}
+	c.basic(l)
+}
+
+func (c *checker) repeat(l *model.Layer) {
+	ptr := l.Pointer + "/repeat"
+	if l.Repeat.Node.Kind != jsonpos.String && l.Repeat.Node.Kind != jsonpos.Number {
+		return // the schema reports the type
+	}
+	if !c.expression(l.Repeat, ptr, l, "repeat") || c.template {
+		return
+	}
+	if c.usesBadVar(l.Repeat) {
+		return
+	}
+	v, err := l.Repeat.Expr.Eval(c.scope)
+	if err != nil {
+		if !errors.Is(err, expr.ErrUnbound) {
+			c.evalError(l.Repeat, ptr, l, "repeat", err)
+		}
+		return
+	}
+	if l.Repeat.Node.Kind == jsonpos.Number {
+		return // the schema checks integer ≥ 1
+	}
+	if !layers.FitsType("size", v) {
+		c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value",
+			fmt.Sprintf("repeat must be an integer ≥ 1, got %s", describeValue(*l.Repeat, v)))
+	}
+}
+
+// attentionCore warns about an attention module without the attention-core layer, whose
+// QKᵀ and AV FLOPs every module-tree tool silently drops.
+func (c *checker) attentionCore(l *model.Layer) {
+	if !strings.Contains(layers.ShortName(l.Class), "Attention") {
+		return
+	}
+	found := false
+	model.Walk(l.SubLayers, func(s *model.Layer) bool {
+		if cl := c.cat.Lookup(s.Class); cl != nil && !s.Composite && cl.Category == "attention" {
+			found = true
+		}
+		return !found
+	})
+	if !found {
+		c.add(nameOffset(l), l.Pointer, l, Warning, "no-attention-core",
+			"attention module has no attention-core layer (such as torch.nn.functional.scaled_dot_product_attention): its QKᵀ and AV FLOPs would be missing (populate --add-missing inserts it)")
+	}
+}
+
+func (c *checker) basic(l *model.Layer) {
+	if l.Class == "" {
+		return // the schema reports the missing class
+	}
+	cl := c.cat.Lookup(l.Class)
+	if cl == nil {
+		ptr := l.Pointer + "/class"
+		msg := fmt.Sprintf("unknown basic class %s", clip(l.Class))
+		if s := c.cat.Suggest(l.Class); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
+		c.add(l.Node.Get("class").Offset, ptr, l, Error, "unknown-class", msg)
+		for _, p := range l.Parameters {
+			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
+		}
+		return
+	}
+	if n := l.Node.Get("parameters"); n != nil && n.Kind != jsonpos.Object {
+		return // the schema reports the type; "missing parameter" for each would only repeat it
+	}
+	args := map[string]expr.Value{}
+	usable := true
+	for _, p := range l.Parameters {
+		ptr := l.Pointer + "/parameters/" + jsonpos.EscapePointerToken(p.Name)
+		spec := cl.Param(p.Name)
+		if spec == nil {
+			if !identifierRE.MatchString(p.Name) {
+				continue // the schema reports a name that cannot be a parameter
+			}
+			names := make([]string, len(cl.Params))
+			for i, ps := range cl.Params {
+				names[i] = ps.Name
+			}
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", layers.ShortName(cl.Name), quote(p.Name))
+			if s := suggest.Nearest(p.Name, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
+			continue
+		}
+		if !c.expression(&p.Value, ptr, l, "parameter "+clip(p.Name)) {
+			usable = false
+			continue
+		}
+		if c.template {
+			continue
+		}
+		if c.usesBadVar(&p.Value) {
+			usable = false
+			continue
+		}
+		v, err := p.Value.Expr.Eval(c.scope)
+		if err != nil {
+			usable = false
+			if !errors.Is(err, expr.ErrUnbound) {
+				c.evalError(&p.Value, ptr, l, "parameter "+clip(p.Name), err)
+			}
+			continue
+		}
+		if !layers.FitsType(spec.Type, v) {
+			usable = false
+			c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value",
+				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, layers.ShortName(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
+			continue
+		}
+		args[p.Name] = v
+	}
+	missing := false
+	for _, ps := range cl.Required() {
+		if l.Param(ps.Name) == nil {
+			missing = true
+			at, ptr := nameOffset(l), l.Pointer
+			if m := l.Node.Member("parameters"); m != nil {
+				at, ptr = m.KeyOffset, l.Pointer+"/parameters"
+			}
+			c.add(at, ptr, l, Error, "missing-parameter",
+				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, layers.ShortName(cl.Name), ps.Meaning))
+		}
+	}
+	if c.template || missing || !usable {
+		return
+	}
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		var ce *layers.CheckError
+		if errors.As(err, &ce) {
+			c.add(nameOffset(l), l.Pointer, l, Error, "check", fmt.Sprintf("%s (%s is false with the default variables)", ce.Check.Message, ce.Check.Expr))
+		} else {
+			c.add(nameOffset(l), l.Pointer, l, Error, "formula", fmt.Sprintf("cannot compute its figures with the default variables: %v", err))
+		}
+		return
+	}
+	c.params[l] = fig.Params
+}
+
+var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// maxQuoted is the most bytes of a name or value from the file that a message repeats: the
+// position says where the rest is, and a 10 MB class name must not make a 10 MB line.
+const maxQuoted = 64
+
+// clip shortens text from the file for a message, at a character boundary, marking the cut.
+func clip(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
+	}
+	return s
+}
+
+// quote quotes text from the file for a message, cut like clip with the mark outside the quotes.
+func quote(s string) string {
+	if cut := clipAt(s); cut < len(s) {
+		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// clipAt is where clip cuts s: len(s) when it is short enough.
+func clipAt(s string) int {
+	if len(s) <= maxQuoted {
+		return len(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return cut
+}
+
+// clipNumber shortens a number with more digits than a message can show.
+func clipNumber(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
+}
+
+// tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
+// nil when it ends at a layer that owns its weight (or at a target reported otherwise). calc
+// leaves every tied layer's parameters out, so on a cycle they would be counted nowhere.
+func tieCycle(f *model.File, l *model.Layer) []*model.Layer {
+	chain := []*model.Layer{l}
+	for cur := l; cur.TiedTo != ""; {
+		next := f.FindLayer(cur.TiedTo)
+		if next == nil || next.Composite || next == cur {
+			return nil
+		}
+		if next == l {
+			return chain
+		}
+		if slices.Contains(chain, next) {
+			return nil // a cycle further on, reported from one of its own layers
+		}
+		chain = append(chain, next)
+		cur = next
+	}
+	return nil
+}
+
+func (c *checker) tiedTo() {
+	reported := map[*model.Layer]bool{} // layers of a cycle already reported
+	model.Walk(c.f.Layers, func(l *model.Layer) bool {
+		if l.TiedTo == "" {
+			return true
+		}
+		ptr := l.Pointer + "/tied_to"
+		at := l.Node.Get("tied_to").Offset
+		target := c.f.FindLayer(l.TiedTo)
+		switch {
+		case target == nil:
+			var paths []string
+			model.Walk(c.f.Layers, func(x *model.Layer) bool {
+				if !x.Composite {
+					paths = append(paths, x.Path)
+				}
+				return true
+			})
+			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", clip(l.TiedTo))
+			if s := suggest.Nearest(l.TiedTo, paths); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			c.add(at, ptr, l, Error, "tied-to", msg)
+		case target == l:
+			c.add(at, ptr, l, Error, "tied-to", "a layer cannot be tied to itself")
+		case l.Composite:
+			c.add(at, ptr, l, Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
+		case target.Composite:
+			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
+		default:
+			if cycle := tieCycle(c.f, l); cycle != nil {
+				if !reported[l] {
+					for _, m := range cycle {
+						reported[m] = true
+					}
+					names := make([]string, 0, len(cycle)+1)
+					for _, m := range cycle {
+						names = append(names, clip(m.Path))
+					}
+					names = append(names, clip(l.Path))
+					c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
+				}
+				return true
+			}
+			a, okA := c.params[l]
+			b, okB := c.params[target]
+			if okA && okB && !a.Equal(b) {
+				c.add(at, ptr, l, Warning, "tied-to",
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
+			}
+		}
+		return true
+	})
+}
