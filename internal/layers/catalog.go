@@ -2,13 +2,14 @@
 // Embedding, RMSNorm, the attention core, …) the parameters a model file must give it, what each
 // means, and the formulas for its parameters, FLOPs, bytes and KV cache. The validator's
 // "required parameters" and the calculator's arithmetic come from the same entry, so they cannot
-// drift apart. The catalog is data (catalog.json, embedded); users extend or override it with
+// drift apart. The catalog is data (catalog/*.json, embedded); users extend or override it with
 // their own file.
 package layers
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -17,8 +18,11 @@ import (
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
-//go:embed catalog.json
-var builtinJSON []byte
+// builtinFiles holds the builtin catalog, one file per topic (catalog/matmul.json, …). The
+// files are read in name order; no two may define the same class or alias.
+//
+//go:embed catalog/*.json
+var builtinFiles embed.FS
 
 // BuiltinName is the name the embedded catalog carries in messages.
 const BuiltinName = "builtin catalog"
@@ -50,7 +54,12 @@ var ParamTypes = map[string]string{
 type Catalog struct {
 	classes []*Class
 	byName  map[string]*Class
+	// aliasDefs are a file's "aliases" entries, applied by With.
+	aliasDefs []aliasDef
 }
+
+// aliasDef is one entry of a catalog file's "aliases" object.
+type aliasDef struct{ alias, target string }
 
 // Class is one basic class.
 type Class struct {
@@ -101,13 +110,43 @@ var (
 // package's tests rule out.
 func Builtin() *Catalog {
 	builtinOnce.Do(func() {
-		c, err := Parse(BuiltinName, builtinJSON)
+		c, err := parseBuiltin()
 		if err != nil {
 			panic("layers: embedded catalog is invalid: " + err.Error())
 		}
 		builtin = c
 	})
 	return builtin
+}
+
+// parseBuiltin reads the embedded catalog files in name order. Each file may alias classes of
+// the files before it, never redefine them.
+func parseBuiltin() (*Catalog, error) {
+	entries, err := fs.ReadDir(builtinFiles, "catalog")
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{byName: map[string]*Class{}}
+	for _, e := range entries {
+		data, err := builtinFiles.ReadFile("catalog/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		name := BuiltinName + " (" + e.Name() + ")"
+		overlay, err := parse(name, data, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, oc := range overlay.classes {
+			if base := c.changed(oc); base != nil {
+				return nil, fmt.Errorf("%s: %s is already defined in %s", name, oc.Name, base.Source)
+			}
+		}
+		if c, err = c.With(overlay); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // Classes returns the catalog's classes sorted by name.

@@ -244,3 +244,35 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasMap: a catalog file's "aliases" object gives existing classes new names, in a user's
+// overlay as in the builtin files, without changing the catalog it extends.
+func TestAliasMap(t *testing.T) {
+	base := layers.Builtin()
+	const rms = "transformers.models.llama.modeling_llama.LlamaRMSNorm"
+	c, err := base.Extend("mine.json", []byte(`{"aliases": {"my.pkg.MyRMSNorm": "`+rms+`"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Lookup("my.pkg.MyRMSNorm")
+	if cl == nil || cl.Name != rms {
+		t.Fatalf("alias resolves to %v, want %s", cl, rms)
+	}
+	if c.Lookup(rms) != cl {
+		t.Error("the class and its new alias are different entries")
+	}
+	if base.Lookup("my.pkg.MyRMSNorm") != nil {
+		t.Error("the builtin catalog was changed by an overlay's alias")
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`{"aliases": {"a.B": "no.such.Class"}}`, `bad.json:1:21: alias a.B names no.such.Class, which the catalog does not have`},
+		{`{"aliases": {"` + rms + `": "torch.add"}}`, `is already a class or alias of the catalog`},
+		{`{"aliases": ["a.B"]}`, `aliases must be an object`},
+		{`{"aliases": {"a.B": 3}}`, `bad.json:1:21`},
+	} {
+		_, err := base.Extend("bad.json", []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -221,7 +222,38 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 			return nil, err
 		}
 	}
+	for _, a := range overlay.aliasDefs {
+		if err := out.addAlias(a); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// addAlias gives the class named a.target one more name. The class is copied, so the catalog
+// the overlay extends is left as it was.
+func (c *Catalog) addAlias(a aliasDef) error {
+	cl := c.byName[a.target]
+	if cl == nil {
+		return fmt.Errorf("alias %s names %s, which the catalog does not have", a.alias, a.target)
+	}
+	if prev := c.byName[a.alias]; prev != nil {
+		return fmt.Errorf("alias %s clashes with %s (%s)", a.alias, prev.Name, prev.Source)
+	}
+	cp := *cl
+	cp.Aliases = append(slices.Clone(cl.Aliases), a.alias)
+	for i, x := range c.classes {
+		if x == cl {
+			c.classes[i] = &cp
+		}
+	}
+	for k, x := range c.byName {
+		if x == cl {
+			c.byName[k] = &cp
+		}
+	}
+	c.byName[a.alias] = &cp
+	return nil
 }
 
 // changed returns the class of c that an overlay entry changes: the one it names, or else the

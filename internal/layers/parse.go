@@ -88,10 +88,10 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	}
 	for _, m := range root.Members {
 		switch m.Key {
-		case "classes", "$schema", "description":
+		case "classes", "aliases", "$schema", "description":
 		default:
 			if !strings.HasPrefix(m.Key, "x-") {
-				p.errorf(m.KeyOffset, "unknown key %q in the catalog (expected \"classes\")", m.Key)
+				p.errorf(m.KeyOffset, "unknown key %q in the catalog (expected \"classes\" or \"aliases\")", m.Key)
 			}
 		}
 	}
@@ -99,7 +99,11 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 		p.errorf(d.Again, "duplicate key %q", d.Key)
 	}
 	classes := root.Get("classes")
-	if classes == nil || classes.Kind != jsonpos.Array {
+	aliases := root.Get("aliases")
+	switch {
+	case classes == nil && aliases != nil:
+		classes = &jsonpos.Node{Kind: jsonpos.Array}
+	case classes == nil || classes.Kind != jsonpos.Array:
 		p.errorf(root.Offset, "a catalog needs a \"classes\" array")
 		return nil, p.joined()
 	}
@@ -118,10 +122,43 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 		}
 		c.classes = append(c.classes, cl)
 	}
+	if aliases != nil {
+		c.aliasDefs = p.aliasMap(aliases, c)
+	}
 	if len(p.errs) > 0 {
 		return nil, p.joined()
 	}
 	return c, nil
+}
+
+// aliasMap reads a catalog's "aliases" object: each key a class path that is computed exactly
+// as the class its value names ("…Qwen3RMSNorm": "…LlamaRMSNorm"). The target is a class of
+// this file or of the catalog it extends.
+func (p *catalogParser) aliasMap(n *jsonpos.Node, c *Catalog) []aliasDef {
+	if n.Kind != jsonpos.Object {
+		p.errorf(n.Offset, "aliases must be an object mapping class paths to the classes they are computed as, not %s", n.Kind.WithArticle())
+		return nil
+	}
+	var defs []aliasDef
+	for _, m := range n.Members {
+		target := p.str(m.Value, "the class of alias "+m.Key)
+		if target == "" {
+			continue
+		}
+		switch {
+		case m.Key == "" || strings.ContainsAny(m.Key, " \t\n"):
+			p.errorf(m.KeyOffset, "alias %q is not a class path", m.Key)
+			continue
+		case c.byName[m.Key] != nil || p.base != nil && p.base.byName[m.Key] != nil:
+			p.errorf(m.KeyOffset, "alias %s is already a class or alias of the catalog", m.Key)
+			continue
+		case c.byName[target] == nil && (p.base == nil || p.base.byName[target] == nil):
+			p.errorf(m.Value.Offset, "alias %s names %s, which the catalog does not have", m.Key, target)
+			continue
+		}
+		defs = append(defs, aliasDef{alias: m.Key, target: target})
+	}
+	return defs
 }
 
 func (p *catalogParser) str(n *jsonpos.Node, what string) string {
