@@ -13,7 +13,7 @@ var update = flag.Bool("update", false, "rewrite the generated part of docs/hard
 
 const (
 	docsPath   = "../../docs/hardware.md"
-	beginMark  = "<!-- BEGIN GENERATED: go test ./hardware -run TestDocs -update -->"
+	beginMark  = "<!-- BEGIN GENERATED: go test ./internal/hardware -run TestDocs -update -->"
 	endMark    = "<!-- END GENERATED -->"
 	teraFactor = 1_000_000_000_000
 )
@@ -123,7 +123,7 @@ func TestDocs(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("%s is out of date with presets.json; run: go test ./hardware -run TestDocs -update", docsPath)
+	t.Errorf("%s is out of date with presets.json; run: go test ./internal/hardware -run TestDocs -update", docsPath)
 }
 
 // TestDocsExample checks that the complete example in docs/hardware.md is a

@@ -77,7 +77,7 @@ func TestReadmeConventions(t *testing.T) {
 	want := conventionsTable(layers.Builtin())
 	if got := text[i+len(begin) : j]; got != want {
 		if !*update {
-			t.Fatalf("the conventions table in README.md is out of date with layers/catalog.json; run go test ./layers -run TestReadmeConventions -update")
+			t.Fatalf("the conventions table in README.md is out of date with the catalog; run go test ./internal/layers -run TestReadmeConventions -update")
 		}
 		text = text[:i+len(begin)] + want + text[j:]
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {

@@ -16,7 +16,7 @@ import (
 // The seeds are the bad-input corpus, the skeleton and the shipped models and templates; the
 // crashers found so far are in testdata/fuzz/FuzzValidate.
 //
-//	go test ./validate -run='^$' -fuzz=FuzzValidate -fuzztime=5m
+//	go test ./internal/validate -run='^$' -fuzz=FuzzValidate -fuzztime=5m
 func FuzzValidate(f *testing.F) {
 	for _, pattern := range []string{
 		"../../testdata/bad/*.json",
