@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,7 +125,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "sameshape": cmdSameShape},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
@@ -156,5 +159,41 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdSameShape is the script command "sameshape A B": A and B are diagnostics documents (--format
+// json) with the same members, whose diagnostics all have the same members too, so a script
+// reading one command's faults reads every command's.
+func cmdSameShape(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sameshape A B")
+	}
+	var shapes [2]string
+	for i, name := range args {
+		data := ts.ReadFile(name)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(data), &doc); err != nil {
+			ts.Fatalf("%s: %v", name, err)
+		}
+		var ds []map[string]any
+		if err := json.Unmarshal(doc["diagnostics"], &ds); err != nil || len(ds) == 0 {
+			ts.Fatalf("%s: no diagnostics (%v)", name, err)
+		}
+		shape := strings.Join(slices.Sorted(maps.Keys(doc)), ",")
+		for _, d := range ds {
+			var members []string
+			for k, v := range d {
+				members = append(members, fmt.Sprintf("%s:%T", k, v))
+			}
+			slices.Sort(members)
+			shape += " {" + strings.Join(members, ",") + "}"
+		}
+		shapes[i] = shape
+	}
+	first := strings.SplitN(shapes[0], " ", 3)
+	second := strings.SplitN(shapes[1], " ", 3)
+	if first[0] != second[0] || first[1] != second[1] {
+		ts.Fatalf("different shapes:\n%s: %s\n%s: %s", args[0], shapes[0], args[1], shapes[1])
 	}
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/fsutil"
@@ -65,7 +65,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 
   # int4 weights, bf16 activations, fp8 KV cache, as JSON
   modeltool calc --dtype bf16 --weight-dtype int4 --kv-dtype fp8 --format json models/mistral-7b-v0.1.json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "one MODEL.json (or - for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.input = args[0]
 			return runCalc(s, opts)
@@ -79,7 +79,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtype.StorageNames(), ", ")+" (sets dtype_bytes)")
 	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes; default: as --dtype)")
 	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes; default: as --dtype)")
-	f.StringVar(&opts.format, "format", "table", "output format: "+strings.Join(report.FigureFormats, ", "))
+	f.StringVar(&opts.format, "format", "table", "output format: "+strings.Join(report.FigureFormats, ", ")+" (with json, problems in the model file are a JSON diagnostics document)")
 	f.StringVar(&opts.hardware, "hardware", "", "add a roofline time bound on this device (see docs/hardware.md)")
 	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
@@ -180,8 +180,8 @@ func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
 }
 
 func runCalc(s *Streams, opts *calcOptions) error {
-	if !slices.Contains(report.FigureFormats, opts.format) {
-		return usagef("--format must be one of %s, not %q", strings.Join(report.FigureFormats, ", "), opts.format)
+	if err := checkFormat(opts.format, report.FigureFormats); err != nil {
+		return err
 	}
 	colored, err := useColor(opts.color, s, s.OutTerminal)
 	if err != nil {
@@ -204,13 +204,14 @@ func runCalc(s *Streams, opts *calcOptions) error {
 		return err
 	}
 	res := validate.Source(name, data, validate.Options{Catalog: cat})
+	if n, _ := diag.Count(res.Diagnostics); n > 0 {
+		return findings(fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n), diag.New(res.Diagnostics...))
+	}
 	if len(res.Diagnostics) > 0 {
+		// Warnings do not stop calc; they go to standard error as text, beside the figures.
 		errColor, _ := useColor(opts.color, s, s.ErrTerminal)
 		if err := report.WriteDiagnostics(s.Err, "text", res.Diagnostics, 1, errColor); err != nil {
 			return err
-		}
-		if n, _ := validate.Count(res.Diagnostics); n > 0 {
-			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n)}
 		}
 	}
 	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set})
@@ -247,7 +248,7 @@ func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error
 		if errors.As(err, &ve) {
 			return nil, usagef("variable %s", err)
 		}
-		return nil, &findingsError{msg: err.Error()}
+		return nil, findings("", err)
 	}
 	return res, nil
 }
@@ -260,7 +261,7 @@ func (o *calcOptions) device() (*hardware.Device, error) {
 		}
 		devs, err := hardware.ParseFile(data, o.hardwareFile)
 		if err != nil {
-			return nil, err
+			return nil, brokenInput(fmt.Sprintf("hardware file %s is not valid", o.hardwareFile), err)
 		}
 		if o.hardware == "" && len(devs) == 1 {
 			return &devs[0], nil

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/report"
 )
 
 // colorFlag registers --color on cmd.
@@ -29,7 +30,8 @@ func useColor(mode string, s *Streams, terminal bool) (bool, error) {
 	return false, usagef("--color must be auto, always or never, not %q", mode)
 }
 
-// loadCatalog returns the builtin catalog extended by the user's --catalog files.
+// loadCatalog returns the builtin catalog extended by the user's --catalog files. A broken
+// catalog is exit 2, its problems printed as diagnostics.
 func loadCatalog(files []string) (*layers.Catalog, error) {
 	cat := layers.Builtin()
 	for _, f := range files {
@@ -39,33 +41,51 @@ func loadCatalog(files []string) (*layers.Catalog, error) {
 		}
 		cat, err = cat.Extend(f, data)
 		if err != nil {
-			return nil, fmt.Errorf("catalog %s is not valid:\n%s", f, catalogProblems(err))
+			return nil, brokenInput(fmt.Sprintf("catalog %s is not valid", f), err)
 		}
 	}
 	return cat, nil
 }
 
-// catalogProblems lists a catalog's problems one per line, FILE:LINE:COL: error: MESSAGE like
-// validate's findings, so editors and CI problem matchers read both.
-func catalogProblems(err error) string {
-	var lines []string
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var le *layers.Error
-		if errors.As(err, &le) {
-			lines = append(lines, fmt.Sprintf("%s:%d:%d: error: %s", le.File, le.Line, le.Col, le.Msg))
-			return
-		}
-		lines = append(lines, err.Error())
+// noArgs, maxArgs and exactArgs check a command's positional arguments; a mismatch is a usage
+// error. what describes the arguments for the message ("MODEL.json (or - for standard input)").
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, not %q", cmd.CommandPath(), args[0])
 	}
-	walk(err)
-	return strings.Join(lines, "\n")
+	return nil
+}
+
+func maxArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usagef("%s takes at most %s, not %d arguments", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s, not %d arguments", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
+// formatFlag registers --format for a command whose output is only its diagnostics.
+func formatFlag(cmd *cobra.Command, format *string) {
+	cmd.Flags().StringVar(format, "format", "text", "format of the problems found: text, json (one document on standard output) or github (workflow annotations)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.DiagnosticFormats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// checkFormat refuses a --format that is not one of formats.
+func checkFormat(format string, formats []string) error {
+	if !slices.Contains(formats, format) {
+		return usagef("--format must be one of %s, not %q", strings.Join(formats, ", "), format)
+	}
+	return nil
 }
 
 // readInput reads a named input: a file, or standard input for "-".

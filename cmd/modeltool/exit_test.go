@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 )
 
@@ -27,7 +29,14 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{[]string{"version"}, "", 0, "modeltool ", ""},
 		{[]string{"--bogus"}, "", 2, "", "unknown flag: --bogus\nRun 'modeltool --help' for usage."},
-		{[]string{"nope"}, "", 2, "", `unknown command "nope"`},
+		{[]string{"nope"}, "", 2, "", "unknown command \"nope\" for \"modeltool\"\nRun 'modeltool --help' for usage."},
+		{[]string{"calc"}, "", 2, "", "modeltool calc takes one MODEL.json (or - for standard input), not 0 arguments\nRun 'modeltool calc --help' for usage."},
+		{[]string{"tree", "a.json", "b.json"}, "", 2, "", "modeltool tree takes one MODEL.json (or - for standard input), not 2 arguments\nRun"},
+		{[]string{"layers", "a", "b"}, "", 2, "", "modeltool layers takes at most one CLASS, not 2 arguments\nRun"},
+		{[]string{"schema", "x"}, "", 2, "", `modeltool schema takes no arguments, not "x"`},
+		{[]string{"completion", "bash", "extra"}, "", 2, "", "Run 'modeltool completion bash --help' for usage."},
+		{[]string{"populate", "--format", "yaml"}, "", 2, "", `--format must be one of text, json, github, not "yaml"`},
+		{[]string{"tree", "--format", "yaml", "-"}, "", 2, "", `--format must be one of text, json, github, not "yaml"`},
 		{[]string{"validate"}, "", 2, "", "validate needs at least one PATH"},
 		{[]string{"validate", "--format", "xml", "-"}, "{}", 2, "", `--format must be one of text, json, github, not "xml"`},
 		{[]string{"validate", "-"}, `{"layers": [{"name": "a", "class": "torch.nn.modules.activation.ReLU"}]}`, 1, "<stdin>:1:22: error: a: missing parameter", ""},
@@ -91,5 +100,28 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 		if strings.TrimSpace(c.Example) == "" {
 			t.Errorf("modeltool %s has no example in its --help", c.Name())
 		}
+	}
+}
+
+// TestErrorsAreNotJudgedByTheirText: only a usageError gets the hint to --help; an error that
+// merely reads like cobra's (EINVAL's text is "invalid argument") is exit 2 without it.
+func TestErrorsAreNotJudgedByTheirText(t *testing.T) {
+	for _, msg := range []string{"read m.json: invalid argument", "unknown flag: --x", "accepts 1 arg(s)"} {
+		var errb bytes.Buffer
+		x := &exiter{streams: &Streams{Err: &errb, Getenv: func(string) string { return "" }}, format: "text", color: "never", outUsed: func() bool { return false }}
+		if code := x.exitCode(errors.New(msg), "modeltool validate"); code != exitUsage || errb.String() != "modeltool: "+msg+"\n" {
+			t.Errorf("%q: exit %d, %q", msg, code, errb.String())
+		}
+	}
+}
+
+// TestFaultsAfterOutput: diagnostics in json follow the command's own output on standard
+// error, never into it.
+func TestFaultsAfterOutput(t *testing.T) {
+	var out, errb bytes.Buffer
+	x := &exiter{streams: &Streams{Out: &out, Err: &errb, Getenv: func(string) string { return "" }}, format: "json", color: "never", outUsed: func() bool { return true }}
+	err := findings("m.json still has 1 validation error(s)", diag.New(diag.Diagnostic{File: "m.json", Line: 1, Column: 1, Code: "c", Message: "m"}))
+	if code := x.exitCode(err, "modeltool populate"); code != exitFindings || out.Len() != 0 || !strings.HasPrefix(errb.String(), "{\n  \"files\": 1,") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }

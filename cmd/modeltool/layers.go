@@ -27,7 +27,7 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
   modeltool layers Linear
   modeltool layers torch.nn.functional.scaled_dot_product_attention
   modeltool layers --catalog my-catalog.json --format json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "one CLASS"),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			var names []string
 			for _, c := range layers.Builtin().Classes() {
@@ -44,10 +44,8 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 			if err != nil {
 				return err
 			}
-			switch opts.format {
-			case "text", "json":
-			default:
-				return usagef("--format must be text or json, not %q", opts.format)
+			if err := checkFormat(opts.format, []string{"text", "json"}); err != nil {
+				return err
 			}
 			if len(args) == 0 {
 				return report.WriteCatalog(s.Out, opts.format, cat.Classes())
@@ -60,7 +58,7 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
-	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: text or json (a broken --catalog then prints its problems as a JSON diagnostics document)")
 	return cmd
 }
 

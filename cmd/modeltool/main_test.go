@@ -117,8 +117,8 @@ func TestPopulateBadTemplateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := run(t, "populate", "--config", "../../models/llama-2-7b-hf.config.json", "--template", tpl)
-	want := "modeltool: template " + tpl + " is not valid:\n" +
-		tpl + ":53:22: error: model.decoder_layer: repeat: {num_hidden_layer} is not a declared variable (did you mean {num_hidden_layers}?)\n"
+	want := tpl + ":53:22: error: model.decoder_layer: repeat: {num_hidden_layer} is not a declared variable (did you mean {num_hidden_layers}?)\n" +
+		"modeltool: template " + tpl + " is not valid\n"
 	if code != 2 || stderr != want {
 		t.Errorf("exit %d\n%s\nwant exit 2 and\n%s", code, stderr, want)
 	}

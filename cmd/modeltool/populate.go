@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
@@ -21,6 +22,7 @@ import (
 )
 
 type populateOptions struct {
+	format     string
 	models     []string
 	paired     bool
 	config     string
@@ -80,6 +82,7 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
 	f.StringVar(&opts.modelID, "model-id", "", "the model_id to write (default: the config's _name_or_path, else its file name)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	formatFlag(cmd, &opts.format)
 	_ = cmd.RegisterFlagCompletionFunc("template", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return models.TemplateNames(), cobra.ShellCompDirectiveDefault
 	})
@@ -88,6 +91,9 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 }
 
 func runPopulate(s *Streams, opts *populateOptions) error {
+	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
+		return err
+	}
 	switch {
 	case len(opts.models) == 0 && opts.config == "":
 		return usagef("give --config CONFIG.json, or MODEL.json files with their configs beside them")
@@ -107,7 +113,10 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	if len(opts.models) == 0 {
 		return populateOne(s, opts, cat, opts.config, "")
 	}
-	var stale []string
+	var (
+		stale  []string
+		faults []error
+	)
 	for _, m := range opts.models {
 		config := opts.config
 		if config == "" {
@@ -120,9 +129,12 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 			}
 		}
 		err := populateOne(s, opts, cat, config, m)
-		var fe *findingsError
-		if opts.check && errors.As(err, &fe) && len(opts.models) > 1 {
-			fmt.Fprintln(s.Err, fe.msg)
+		var fe *faultError
+		if opts.check && errors.As(err, &fe) && fe.code == exitFindings && len(opts.models) > 1 {
+			if fe.msg != "" {
+				fmt.Fprintln(s.Err, fe.msg)
+			}
+			faults = append(faults, fe.err)
 			stale = append(stale, m)
 			continue
 		}
@@ -131,7 +143,7 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 		}
 	}
 	if len(stale) > 0 {
-		return &findingsError{msg: fmt.Sprintf("%d of %d model files are out of sync with their configs", len(stale), len(opts.models))}
+		return findings(fmt.Sprintf("%d of %d model files are out of sync with their configs", len(stale), len(opts.models)), errors.Join(faults...))
 	}
 	return nil
 }
@@ -158,7 +170,7 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 	}
 	cfg, err := populate.ReadConfig(cfgName, cfgData)
 	if err != nil {
-		return &findingsError{msg: err.Error(), raw: true}
+		return findings("", err)
 	}
 	tplName, tplData, err := chooseTemplate(opts.template, cfg)
 	if err != nil {
@@ -166,21 +178,11 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 	}
 	tpl, err := populate.LoadTemplate(tplName, tplData, cat)
 	if err != nil {
-		var te *populate.TemplateError
-		if errors.As(err, &te) {
-			// Like a broken --catalog: exit 2, its problems as validate prints findings.
-			var lines []string
-			for _, d := range te.Diagnostics {
-				if d.Severity == validate.Error {
-					lines = append(lines, report.Text(d))
-				}
-			}
-			return fmt.Errorf("template %s is not valid:\n%s", tplName, strings.Join(lines, "\n"))
-		}
 		if errors.Is(err, populate.ErrNotATemplate) {
 			return fmt.Errorf("%w; to fill it: modeltool populate --config %s %s", err, config, tplName)
 		}
-		return err
+		// Like a broken --catalog: exit 2, its problems as validate prints findings.
+		return brokenInput(fmt.Sprintf("template %s is not valid", tplName), err)
 	}
 	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
 	var original []byte
@@ -192,13 +194,15 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		original = data
 		existing, err := model.Parse(name, data)
 		if err != nil {
-			return &findingsError{msg: report.Text(validate.Syntax(name, err)) + " (fix the JSON before populate fills it)", raw: true}
+			d := validate.Syntax(name, err)
+			d.Message += " (fix the JSON before populate fills it)"
+			return findings("", diag.New(d))
 		}
 		req.Existing = existing
 	}
 	res, err := populate.Run(req)
 	if err != nil {
-		return &findingsError{msg: err.Error(), raw: true}
+		return findings("", err)
 	}
 	if !opts.check || !bytes.Equal(original, res.Output) {
 		if err := report.WritePopulate(s.Err, res); err != nil {
@@ -208,7 +212,7 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 	switch {
 	case opts.check:
 		if !bytes.Equal(original, res.Output) {
-			return &findingsError{msg: fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", modelPath, cfgName, config, modelPath)}
+			return findings(fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", modelPath, cfgName, config, modelPath), nil)
 		}
 		return nil
 	case opts.output == "-" || (opts.output == "" && modelPath == ""):
@@ -226,8 +230,8 @@ func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config,
 		}
 	}
 	// The fill is written; errors that remain (the author's own values) still fail the run.
-	if n, _ := validate.Count(res.Diagnostics); n > 0 {
-		return &findingsError{msg: fmt.Sprintf("%s still has %d validation error(s), listed above", modelPath, n)}
+	if n, _ := diag.Count(res.Diagnostics); n > 0 {
+		return findings(fmt.Sprintf("%s still has %d validation error(s)", modelPath, n), diag.New(res.Diagnostics...))
 	}
 	return nil
 }
@@ -246,11 +250,15 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 		return "", nil, usagef("--template %q is neither a file nor a template name (templates: %s)", flag, strings.Join(models.TemplateNames(), ", "))
 	}
 	if cfg.ModelType == "" {
-		return "", nil, &findingsError{msg: fmt.Sprintf("%s: error: no model_type; choose a template with --template (templates: %s)", cfg.Name, strings.Join(models.TemplateNames(), ", ")), raw: true}
+		return "", nil, findings("", diag.New(diag.Diagnostic{File: cfg.Name, Severity: diag.Error, Code: "config",
+			Message: fmt.Sprintf("no model_type; choose a template with --template (templates: %s)", strings.Join(models.TemplateNames(), ", "))}))
 	}
 	data, ok := models.Template(cfg.ModelType)
 	if !ok {
-		return "", nil, &findingsError{msg: fmt.Sprintf("%s: error: model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.Name, cfg.ModelType, strings.Join(models.TemplateNames(), ", ")), raw: true}
+		d := cfg.Doc.Diagnostic(cfg.Doc.Root.Get("model_type").Offset, "config",
+			fmt.Sprintf("model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.ModelType, strings.Join(models.TemplateNames(), ", ")))
+		d.Pointer = "/model_type"
+		return "", nil, findings("", diag.New(d))
 	}
 	return cfg.ModelType, data, nil
 }

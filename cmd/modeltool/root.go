@@ -1,9 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -17,28 +18,43 @@ func Main(args []string, s *Streams) (code int) {
 			code = exitUsage
 		}
 	}()
-	root := newRootCmd(s)
+	out := &watchedWriter{w: s.Out}
+	run := *s
+	run.Out = out
+	root := newRootCmd(&run)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	path := "modeltool"
+	x := &exiter{streams: &run, format: "text", color: "auto", outUsed: func() bool { return out.used }}
 	if cmd != nil {
 		path = cmd.CommandPath()
-	}
-	if err != nil && isFlagError(err) {
-		err = &usageError{err: err}
-	}
-	return exitCode(err, path, s.Err)
-}
-
-// isFlagError recognises cobra's and pflag's messages for bad flags and arguments.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "unknown command", "accepts ", "requires at least", "bad flag syntax", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
+		if f := cmd.Flags().Lookup("format"); f != nil {
+			x.format = faultFormat(f.Value.String())
+		}
+		if f := cmd.Flags().Lookup("color"); f != nil {
+			x.color = f.Value.String()
 		}
 	}
-	return false
+	var ue *usageError
+	if err != nil && !started && !errors.As(err, &ue) {
+		// cobra refused the command line before any command ran (an unknown command, the
+		// arguments of its own help and completion commands): a usage error.
+		err = &usageError{err: err}
+	}
+	return x.exitCode(err, path)
+}
+
+// watchedWriter records whether anything was written through it.
+type watchedWriter struct {
+	w    io.Writer
+	used bool
+}
+
+func (w *watchedWriter) Write(p []byte) (int, error) {
+	w.used = w.used || len(p) > 0
+	return w.w.Write(p)
 }
 
 func newRootCmd(s *Streams) *cobra.Command {
@@ -109,7 +125,7 @@ func newVersionCmd(s *Streams) *cobra.Command {
 		Use:     "version",
 		Short:   "Print the version of modeltool",
 		Example: "  modeltool version",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprintf(s.Out, "modeltool %s\n", version())
 			return err

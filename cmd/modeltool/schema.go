@@ -13,7 +13,7 @@ func newSchemaCmd(s *Streams) *cobra.Command {
 		Long: `Print the JSON Schema (draft 2020-12) of the model file. Point your editor at it to get
 completion and a description of every key while you write a model file.`,
 		Example: "  modeltool schema > model.schema.json",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := s.Out.Write(schema.ModelJSON())
 			return err

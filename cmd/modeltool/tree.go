@@ -6,12 +6,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
 	"github.com/modeltool/modeltool/internal/validate"
 )
 
 type treeOptions struct {
+	format   string
 	calc     bool
 	catalogs []string
 	sets     []string
@@ -27,7 +29,7 @@ print(model) in PyTorch. With --calc, each layer shows its subtree's parameters 
 (over all instances, with the file's default variables or those given by --set).`,
 		Example: `  modeltool tree models/llama-2-7b-hf.json
   modeltool tree --calc --set seq_len=1 --set past_len=4096 models/mixtral-8x7b-v0.1.json`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "one MODEL.json (or - for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTree(s, opts, args[0])
 		},
@@ -35,10 +37,14 @@ print(model) in PyTorch. With --calc, each layer shows its subtree's parameters 
 	cmd.Flags().BoolVar(&opts.calc, "calc", false, "show each subtree's parameters and FLOPs")
 	cmd.Flags().StringArrayVar(&opts.sets, "set", nil, "set a variable for --calc: NAME=VALUE (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	formatFlag(cmd, &opts.format)
 	return cmd
 }
 
 func runTree(s *Streams, opts *treeOptions, input string) error {
+	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
+		return err
+	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
 		return err
@@ -49,16 +55,13 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 	}
 	f, err := model.Parse(name, data)
 	if err != nil {
-		return &findingsError{msg: report.Text(validate.Syntax(name, err)), raw: true}
+		return findings("", err)
 	}
 	var sums map[string]*calc.Sum
 	if opts.calc {
 		res := validate.File(f, validate.Options{Catalog: cat})
-		if n, _ := validate.Count(res); n > 0 {
-			if err := report.WriteDiagnostics(s.Err, "text", res, 1, false); err != nil {
-				return err
-			}
-			return &findingsError{msg: fmt.Sprintf("%s has %d error(s); --calc needs a valid file", name, n)}
+		if n, _ := diag.Count(res); n > 0 {
+			return findings(fmt.Sprintf("%s has %d error(s); --calc needs a valid file", name, n), diag.New(res...))
 		}
 		set, err := parseSets(opts.sets)
 		if err != nil {

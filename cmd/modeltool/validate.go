@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/report"
 	"github.com/modeltool/modeltool/internal/validate"
@@ -64,8 +64,8 @@ unreadable input.`,
 }
 
 func runValidate(s *Streams, opts *validateOptions) error {
-	if !slices.Contains(report.DiagnosticFormats, opts.format) {
-		return usagef("--format must be one of text, json, github, not %q", opts.format)
+	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
+		return err
 	}
 	colored, err := useColor(opts.color, s, s.OutTerminal)
 	if err != nil {
@@ -79,7 +79,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	var all []validate.Diagnostic
+	var all []diag.Diagnostic
 	for _, name := range names {
 		display, data, err := readInput(s, name)
 		if err != nil {
@@ -88,8 +88,8 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		res := validate.Source(display, data, validate.Options{Catalog: cat})
 		all = append(all, res.Diagnostics...)
 	}
-	validate.Sort(all)
-	errs, warns := validate.Count(all)
+	diag.Sort(all)
+	errs, warns := diag.Count(all)
 	if len(all) > 0 || opts.format == "json" {
 		// A reader that went away (validate … | head) does not change the verdict.
 		if err := report.WriteDiagnostics(s.Out, opts.format, all, len(names), colored); err != nil && !errors.Is(err, syscall.EPIPE) {
@@ -97,7 +97,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		}
 	}
 	if errs > 0 || (opts.strict && warns > 0) {
-		return &findingsError{}
+		return findings("", nil)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package hardware
 import (
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -28,18 +29,15 @@ var deviceKeys = []string{"name", "aliases", "vendor", "memory_bytes", "memory_b
 // is plain data: nothing in it is fetched or resolved, so a string such as a
 // URL or a "$ref" where a number belongs is only a type error.
 //
-// All errors found are returned together.
+// All errors found are returned together, as a *diag.Faults (code "hardware-file"; "syntax"
+// for malformed JSON).
 func ParseFile(data []byte, filename string) ([]Device, error) {
 	if filename == "" {
 		filename = "<input>"
 	}
 	doc, err := jsonpos.Parse(filename, data, jsonpos.Options{MaxDepth: maxDepth})
 	if err != nil {
-		var se *jsonpos.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("reading hardware file: %s:%d:%d: invalid JSON: %s", filename, se.Line, se.Col, se.Msg)
-		}
-		return nil, fmt.Errorf("reading hardware file: %w", err)
+		return nil, err
 	}
 	root := doc.Root
 	d := &decoder{file: filename, doc: doc}
@@ -52,11 +50,11 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 		objs = []*jsonpos.Node{root}
 	case jsonpos.Array:
 		if len(root.Items) == 0 {
-			return nil, fmt.Errorf("reading hardware file: %w", d.at(root.Offset, "the array has no devices"))
+			return nil, diag.New(d.at(root.Offset, "the array has no devices"))
 		}
 		objs = root.Items
 	default:
-		return nil, fmt.Errorf("reading hardware file: %w", d.at(root.Offset, "expected a device object or an array of them, got %s", root.Kind))
+		return nil, diag.New(d.at(root.Offset, "expected a device object or an array of them, got %s", root.Kind))
 	}
 	devices := make([]Device, 0, len(objs))
 	type owner struct {
@@ -86,7 +84,8 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 		devices = append(devices, dev)
 	}
 	if len(d.errs) > 0 {
-		return nil, fmt.Errorf("reading hardware file: %w", errors.Join(d.errs...))
+		diag.Sort(d.errs)
+		return nil, diag.New(d.errs...)
 	}
 	return devices, nil
 }
@@ -94,12 +93,11 @@ func ParseFile(data []byte, filename string) ([]Device, error) {
 type decoder struct {
 	file string
 	doc  *jsonpos.Document
-	errs []error
+	errs []diag.Diagnostic
 }
 
-func (d *decoder) at(off int, format string, args ...any) error {
-	pos := d.doc.Position(off)
-	return &posError{file: d.file, line: pos.Line, col: pos.Col, msg: fmt.Sprintf(format, args...)}
+func (d *decoder) at(off int, format string, args ...any) diag.Diagnostic {
+	return d.doc.Diagnostic(off, "hardware-file", fmt.Sprintf(format, args...))
 }
 
 func (d *decoder) fail(off int, format string, args ...any) {
@@ -256,14 +254,3 @@ func (d *decoder) positive(v *jsonpos.Node, label, key, unit string) (*big.Rat, 
 
 // maxDepth bounds nesting; a hardware file is at most four levels deep.
 const maxDepth = 32
-
-// posError is an error at a position of a named input.
-type posError struct {
-	file      string
-	line, col int
-	msg       string
-}
-
-func (e *posError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.file, e.line, e.col, e.msg)
-}

@@ -108,14 +108,14 @@ func TestParseFileBad(t *testing.T) {
 		input string
 		want  []string // substrings the error must contain
 	}{
-		{"invalid JSON has line:col", "{\n  \"name\": \"x\",\n}", []string{"mine.json:3:1: invalid JSON"}},
+		{"invalid JSON has line:col", "{\n  \"name\": \"x\",\n}", []string{"mine.json:3:1: error: invalid JSON"}},
 		{"truncated JSON", `{"name": "x", "memory_bandwidth": 1e12`, []string{"mine.json:1:", "not closed"}},
-		{"empty input", ``, []string{"mine.json:1:1: invalid JSON"}},
+		{"empty input", ``, []string{"mine.json:1:1: error: invalid JSON"}},
 		{"trailing data", `{"name": "x", ` + ok + `} {}`, []string{"after the end of the JSON document"}},
-		{"empty array", `[]`, []string{"mine.json:1:1: the array has no devices"}},
+		{"empty array", `[]`, []string{"mine.json:1:1: error: the array has no devices"}},
 		{"top-level number", `42`, []string{"expected a device object or an array of them, got number"}},
 		{"array of non-objects", `[{"name": "a", ` + ok + `}, 7]`, []string{"mine.json:1:", "device 2: expected an object, got number"}},
-		{"unknown key with position", "{\n  \"name\": \"X\",\n  \"speed\": 1,\n  " + ok + "\n}", []string{`mine.json:3:3: device "X": unknown key "speed"`, "known keys: name, aliases"}},
+		{"unknown key with position", "{\n  \"name\": \"X\",\n  \"speed\": 1,\n  " + ok + "\n}", []string{`mine.json:3:3: error: device "X": unknown key "speed"`, "known keys: name, aliases"}},
 		{"missing bandwidth", `{"name": "X", "peak_flops": {"fp16": 1e14}}`, []string{`device "X": missing required key "memory_bandwidth"`}},
 		{"missing name", `{` + ok + `}`, []string{`device: missing required key "name"`}},
 		{"missing peak_flops", `{"name": "X", "memory_bandwidth": 1e12}`, []string{`device "X": missing required key "peak_flops"`}},
@@ -138,7 +138,7 @@ func TestParseFileBad(t *testing.T) {
 		{"aliases of wrong type", `{"name": "X", "aliases": "x2", ` + ok + `}`, []string{"aliases must be an array of strings, got string"}},
 		{"alias of wrong type", `{"name": "X", "aliases": ["x2", 3], ` + ok + `}`, []string{"aliases[1] must be a string, got number"}},
 		{"source of wrong type", `{"name": "X", "source": 3, ` + ok + `}`, []string{"source must be a string or an array of strings, got number"}},
-		{"duplicate key", `{"name": "X", "name": "Y", ` + ok + `}`, []string{`mine.json:1:15: duplicate key "name"`}},
+		{"duplicate key", `{"name": "X", "name": "Y", ` + ok + `}`, []string{`mine.json:1:15: error: duplicate key "name"`}},
 		{"duplicate dtype", `{"name": "X", "memory_bandwidth": 1e12, "peak_flops": {"fp16": 1e14, "fp16": 2e14}}`, []string{`duplicate key "fp16"`}},
 		{"duplicate device names", `[{"name": "X", ` + ok + `}, {"name": "x", ` + ok + `}]`, []string{`device "x": name or alias "x" is also used by device "X"`}},
 		{"alias clashing with a name", `[{"name": "A", "aliases": ["b"], ` + ok + `}, {"name": "B", ` + ok + `}]`, []string{`device "B": name or alias "B" is also used by device "A"`}},

@@ -2,6 +2,7 @@ package jsonpos
 
 import (
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,21 +52,10 @@ type Duplicate struct {
 	First, Again int
 }
 
-// SyntaxError is malformed JSON, with the position of the problem.
-type SyntaxError struct {
-	Position
-	Msg string
-	// Limit is set when the JSON may be well formed but passes one of the parser's limits
-	// (MaxDepth) rather than breaking the grammar.
-	Limit bool
-}
-
-func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
-}
-
-// Parse parses src as one JSON document. A malformed document gives a *SyntaxError; anything
-// else (duplicate keys) is recorded in the Document for the caller to judge.
+// Parse parses src as one JSON document. A malformed document gives a *diag.Faults holding one
+// diagnostic: code "syntax" for broken grammar ("invalid JSON: …"), "too-deep" for a document
+// nested deeper than Options.MaxDepth. Anything else (duplicate keys) is recorded in the
+// Document for the caller to judge.
 func Parse(name string, src []byte, opts Options) (*Document, error) {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = DefaultMaxDepth
@@ -104,6 +94,13 @@ func (d *Document) Position(offset int) Position {
 		line = 0
 	}
 	return Position{Offset: offset, Line: line + 1, Col: offset - d.lineStarts[line] + 1}
+}
+
+// Diagnostic is an error diagnostic at offset in d (its file, line and column filled in; a
+// negative offset gives a diagnostic about the whole file).
+func (d *Document) Diagnostic(offset int, code, msg string) diag.Diagnostic {
+	pos := d.Position(offset)
+	return diag.Diagnostic{File: d.Name, Line: pos.Line, Column: pos.Col, Severity: diag.Error, Code: code, Message: msg}
 }
 
 // StringPosition returns the position of the byte at decodedOffset inside the decoded text of
@@ -165,14 +162,12 @@ func (p *parser) pointer() string {
 	return b.String()
 }
 
-func (p *parser) errAt(offset int, msg string) *SyntaxError {
-	return &SyntaxError{Position: p.doc.Position(offset), Msg: msg}
+func (p *parser) errAt(offset int, msg string) error {
+	return diag.New(p.doc.Diagnostic(offset, "syntax", "invalid JSON: "+msg))
 }
 
-func (p *parser) tooDeep(offset int) *SyntaxError {
-	e := p.errAt(offset, fmt.Sprintf("objects and arrays nest deeper than %d levels, the most modeltool reads (a model file needs a few dozen)", p.maxDepth))
-	e.Limit = true
-	return e
+func (p *parser) tooDeep(offset int) error {
+	return diag.New(p.doc.Diagnostic(offset, "too-deep", fmt.Sprintf("objects and arrays nest deeper than %d levels, the most modeltool reads (a model file needs a few dozen)", p.maxDepth)))
 }
 
 // describe names the byte at offset for an error message.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/modeltool/modeltool/internal/diag"
 	"reflect"
 	"strings"
 	"testing"
@@ -162,13 +163,13 @@ func TestSyntaxErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := Parse("t.json", []byte(c.src), Options{})
-		var se *SyntaxError
-		if !errors.As(err, &se) {
-			t.Errorf("Parse(%q) error = %v, want a SyntaxError", c.src, err)
+		se, ok := syntaxFault(err)
+		if !ok || se.Code != "syntax" {
+			t.Errorf("Parse(%q) error = %v, want one syntax diagnostic", c.src, err)
 			continue
 		}
-		if se.Line != c.line || se.Col != c.col || !strings.Contains(se.Msg, c.msg) {
-			t.Errorf("Parse(%q) = %d:%d %q, want %d:%d containing %q", c.src, se.Line, se.Col, se.Msg, c.line, c.col, c.msg)
+		if se.File != "t.json" || se.Line != c.line || se.Column != c.col || !strings.HasPrefix(se.Message, "invalid JSON: ") || !strings.Contains(se.Message, c.msg) {
+			t.Errorf("Parse(%q) = %s:%d:%d %q, want t.json:%d:%d containing %q", c.src, se.File, se.Line, se.Column, se.Message, c.line, c.col, c.msg)
 		}
 	}
 }
@@ -176,8 +177,8 @@ func TestSyntaxErrors(t *testing.T) {
 func TestDepthLimit(t *testing.T) {
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
 	_, err := Parse("deep.json", []byte(deep), Options{})
-	var se *SyntaxError
-	if !errors.As(err, &se) || !strings.Contains(se.Msg, "nest deeper than 1000 levels") || se.Col != 1001 || !se.Limit {
+	se, found := syntaxFault(err)
+	if !found || !strings.Contains(se.Message, "nest deeper than 1000 levels") || se.Column != 1001 || se.Code != "too-deep" {
 		t.Fatalf("deep array: %v", err)
 	}
 	ok := strings.Repeat(`{"a":`, 999) + "1" + strings.Repeat("}", 999)
@@ -271,14 +272,14 @@ func FuzzParse(f *testing.F) {
 		d, err := Parse("f.json", src, Options{MaxDepth: 64})
 		valid := json.Valid(src)
 		if err != nil {
-			var se *SyntaxError
-			if !errors.As(err, &se) {
-				t.Fatalf("error is not a SyntaxError: %v", err)
+			se, ok := syntaxFault(err)
+			if !ok {
+				t.Fatalf("error is not one diagnostic: %v", err)
 			}
-			if se.Line < 1 || se.Col < 1 {
-				t.Fatalf("bad position %+v", se.Position)
+			if se.Line < 1 || se.Column < 1 {
+				t.Fatalf("bad position %+v", se)
 			}
-			if valid && utf8.Valid(src) && !bytes.HasPrefix(src, []byte("\xef\xbb\xbf")) && !strings.Contains(se.Msg, "nesting") {
+			if valid && utf8.Valid(src) && !bytes.HasPrefix(src, []byte("\xef\xbb\xbf")) && se.Code != "too-deep" {
 				t.Fatalf("rejected valid JSON %q: %v", src, err)
 			}
 			return
@@ -301,4 +302,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("canonical output does not round-trip: %v\n%s", err, out)
 		}
 	})
+}
+
+// syntaxFault returns the one diagnostic a Parse error carries.
+func syntaxFault(err error) (diag.Diagnostic, bool) {
+	var f *diag.Faults
+	if !errors.As(err, &f) || len(f.Diagnostics) != 1 {
+		return diag.Diagnostic{}, false
+	}
+	return f.Diagnostics[0], true
 }

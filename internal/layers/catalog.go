@@ -139,7 +139,7 @@ func parseBuiltin() (*Catalog, error) {
 		}
 		for _, oc := range overlay.classes {
 			if base := c.changed(oc); base != nil {
-				return nil, fmt.Errorf("%s: %s is already defined in %s", name, oc.Name, base.Source)
+				return nil, fileFault(name, fmt.Sprintf("%s is already defined in %s", oc.Name, base.Source))
 			}
 		}
 		if c, err = c.With(overlay); err != nil {

@@ -145,11 +145,11 @@ func TestExtendOverridesOneFormula(t *testing.T) {
 
 func TestCatalogErrors(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
-		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "{nope}"}}]}`, "1:71: {nope} is not a parameter, derived value or formula of a.B"},
+		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "{nope}"}}]}`, "1:71: error: {nope} is not a parameter, derived value or formula of a.B"},
 		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flop": "1"}}]}`, `unknown formula "flop"`},
 		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "n", "type": "weird", "meaning": "m"}]}]}`, `unknown parameter type "weird"`},
 		{`{"classes": [{"class": "a.B", "category": "x"}, {"class": "a.B", "category": "x"}]}`, "defined twice"},
-		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "1 +"}}]}`, "1:74: formula flops of a.B: unexpected end of expression"},
+		{`{"classes": [{"class": "a.B", "category": "x", "formulas": {"flops": "1 +"}}]}`, "1:74: error: formula flops of a.B: unexpected end of expression"},
 		{`{"classes": [`, "not closed"},
 		{`{"klasses": []}`, `unknown key "klasses"`},
 		{`[]`, `a catalog is an object with a "classes" array, not an array`},
@@ -157,8 +157,8 @@ func TestCatalogErrors(t *testing.T) {
 		{`{"classes": [{"class": {}}]}`, "class must be a string, not an object"},
 		// A default may use only parameters: the finding is at the placeholder, with a near miss.
 		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "dtype_bytes", "type": "bytes", "meaning": "m"},
-{"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},
-		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "w", "type": "bytes", "meaning": "m", "default": "{flops}"}], "formulas": {"flops": "1"}}]}`, "1:122: the default of a.B.w uses {flops}, which is not a parameter of the class"},
+{"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: error: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},
+		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "w", "type": "bytes", "meaning": "m", "default": "{flops}"}], "formulas": {"flops": "1"}}]}`, "1:122: error: the default of a.B.w uses {flops}, which is not a parameter of the class"},
 	} {
 		_, err := layers.Parse("c.json", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -265,7 +265,7 @@ func TestAliasMap(t *testing.T) {
 		t.Error("the builtin catalog was changed by an overlay's alias")
 	}
 	for _, tc := range []struct{ src, want string }{
-		{`{"aliases": {"a.B": "no.such.Class"}}`, `bad.json:1:21: alias a.B names no.such.Class, which the catalog does not have`},
+		{`{"aliases": {"a.B": "no.such.Class"}}`, `bad.json:1:21: error: alias a.B names no.such.Class, which the catalog does not have`},
 		{`{"aliases": {"` + rms + `": "torch.add"}}`, `is already a class or alias of the catalog`},
 		{`{"aliases": ["a.B"]}`, `aliases must be an object`},
 		{`{"aliases": {"a.B": 3}}`, `bad.json:1:21`},

@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"slices"
 	"sort"
 	"strings"
@@ -192,14 +193,14 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 			continue
 		}
 		if prev := replaced[base]; prev != nil {
-			return nil, fmt.Errorf("%s: classes %s and %s both change %s", oc.Source, prev.Name, oc.Name, base.Name)
+			return nil, fileFault(oc.Source, fmt.Sprintf("classes %s and %s both change %s", prev.Name, oc.Name, base.Name))
 		}
 		replaced[base] = merge(base, oc)
 	}
 	add := func(cl *Class) error {
 		for _, key := range append([]string{cl.Name}, cl.Aliases...) {
 			if prev := out.byName[key]; prev != nil && prev != cl {
-				return fmt.Errorf("%s: class %s clashes with %s (%s)", cl.Source, key, prev.Name, prev.Source)
+				return fileFault(cl.Source, fmt.Sprintf("class %s clashes with %s (%s)", key, prev.Name, prev.Source))
 			}
 			out.byName[key] = cl
 		}
@@ -327,4 +328,9 @@ func mergeDefs(base, over []Definition) []Definition {
 		}
 	}
 	return out
+}
+
+// fileFault is a problem of a catalog file as a whole.
+func fileFault(file, msg string) error {
+	return diag.New(diag.Diagnostic{File: file, Severity: diag.Error, Code: "catalog", Message: msg})
 }

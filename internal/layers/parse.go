@@ -1,9 +1,9 @@
 package layers
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"regexp"
 	"slices"
@@ -14,20 +14,11 @@ import (
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
-// Error is a problem in a catalog file, with its position.
-type Error struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
-
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 type catalogParser struct {
 	doc  *jsonpos.Document
-	errs []error
+	errs []diag.Diagnostic
 	// base, when set, is the catalog this file extends: an entry for one of its classes may
 	// give only what it changes and may use the base class's names.
 	base *Catalog
@@ -36,25 +27,22 @@ type catalogParser struct {
 }
 
 func (p *catalogParser) errorf(offset int, format string, args ...any) {
-	pos := p.doc.Position(offset)
-	p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, p.doc.Diagnostic(offset, "catalog", fmt.Sprintf(format, args...)))
 }
 
-// joined returns every problem found, in file order, as one error.
+// errorAt records a problem at a position inside a string (an expression).
+func (p *catalogParser) errorAt(pos jsonpos.Position, msg string) {
+	p.errs = append(p.errs, diag.Diagnostic{File: p.doc.Name, Line: pos.Line, Column: pos.Col, Severity: diag.Error, Code: "catalog", Message: msg})
+}
+
+// joined returns every problem found, in file order, as one *diag.Faults.
 func (p *catalogParser) joined() error {
-	slices.SortStableFunc(p.errs, func(a, b error) int {
-		ea, _ := a.(*Error)
-		eb, _ := b.(*Error)
-		if ea == nil || eb == nil {
-			return 0
-		}
-		return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Col, eb.Col))
-	})
-	return errors.Join(p.errs...)
+	diag.Sort(p.errs)
+	return diag.New(p.errs...)
 }
 
-// Parse reads a catalog file. Every problem is reported (joined with errors.Join), each an
-// *Error with its position.
+// Parse reads a catalog file. Every problem is reported, as a *diag.Faults with a diagnostic
+// (code "catalog", or jsonpos's "syntax") at the position of each.
 func Parse(name string, data []byte) (*Catalog, error) {
 	return parse(name, data, nil)
 }
@@ -73,10 +61,6 @@ func (c *Catalog) Extend(name string, data []byte) (*Catalog, error) {
 func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	doc, err := jsonpos.Parse(name, data, jsonpos.Options{})
 	if err != nil {
-		var se *jsonpos.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &Error{File: name, Line: se.Line, Col: se.Col, Msg: se.Msg}
-		}
 		return nil, err
 	}
 	p := &catalogParser{doc: doc, base: base, defaults: map[*ParamSpec]*jsonpos.Node{}}
@@ -185,8 +169,7 @@ func (p *catalogParser) expression(n *jsonpos.Node, what string) *expr.Expr {
 		if err != nil {
 			var ee *expr.Error
 			if errors.As(err, &ee) {
-				pos := p.doc.StringPosition(n, ee.Col-1)
-				p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf("%s: %s", what, ee.Msg)})
+				p.errorAt(p.doc.StringPosition(n, ee.Col-1), fmt.Sprintf("%s: %s", what, ee.Msg))
 				return nil
 			}
 			p.errorf(n.Offset, "%s: %v", what, err)
@@ -317,8 +300,7 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 			if s := suggest.Nearest(ref.Name, params); s != "" {
 				msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 			}
-			pos := p.doc.StringPosition(p.defaults[ps], ref.Col-1)
-			p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
+			p.errorAt(p.doc.StringPosition(p.defaults[ps], ref.Col-1), msg)
 		}
 	}
 	return cl
@@ -412,7 +394,7 @@ func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names
 		if s := suggest.Nearest(ref.Name, cands); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		}
-		p.errs = append(p.errs, &Error{File: p.doc.Name, Line: pos.Line, Col: pos.Col, Msg: msg})
+		p.errorAt(pos, msg)
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 
-// Parse parses src as a model file. A JSON syntax error is returned as a *jsonpos.SyntaxError;
-// everything else (schema problems, bad expressions) is left for the validator, and the File
-// holds as much as could be understood.
+// Parse parses src as a model file. A JSON syntax error is returned as jsonpos.Parse gives it (a
+// *diag.Faults); everything else (schema problems, bad expressions) is left for the validator,
+// and the File holds as much as could be understood.
 func Parse(name string, src []byte) (*File, error) {
 	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
 	if err != nil {

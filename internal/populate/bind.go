@@ -143,7 +143,7 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			err = checkKey(k, v)
 		}
 		if err != nil {
-			errs = append(errs, cfg.errorAt(n.Offset, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
+			errs = append(errs, cfg.keyError(k.Name, n, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
 			continue
 		}
 		if v.IsValid() {
@@ -190,11 +190,11 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 		}
 		v, err := r.Check.Expr.Eval(b.scope)
 		if err != nil {
-			errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("%s: %v", r.Message, err)})
+			errs = append(errs, cfg.fileError(fmt.Sprintf("%s: %v", r.Message, err)))
 			continue
 		}
 		if !v.IsBool() || !v.Bool() {
-			errs = append(errs, &ConfigError{File: cfg.Name, Msg: fmt.Sprintf("%s (%s is false for %s)", r.Message, r.Check.Expr, b.show(r.Check.Expr))})
+			errs = append(errs, cfg.fileError(fmt.Sprintf("%s (%s is false for %s)", r.Message, r.Check.Expr, b.show(r.Check.Expr))))
 		}
 	}
 	if len(errs) > 0 {
@@ -223,12 +223,12 @@ func (b *binding) torchDType() (expr.Value, error) {
 			continue
 		}
 		if n.Kind != jsonpos.String {
-			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s must be a string such as \"bfloat16\", not %s", key, describe(n))
+			return expr.Value{}, b.cfg.keyError(key, n, "%s must be a string such as \"bfloat16\", not %s", key, describe(n))
 		}
 		d, ok := dtype.FromTorch(n.Text)
 		if !ok {
 			known := slices.Sorted(slices.Values(dtype.TorchNames()))
-			return expr.Value{}, b.cfg.errorAt(n.Offset, "%s %q is not a dtype modeltool knows (%s)", key, n.Text, strings.Join(known, ", "))
+			return expr.Value{}, b.cfg.keyError(key, n, "%s %q is not a dtype modeltool knows (%s)", key, n.Text, strings.Join(known, ", "))
 		}
 		return expr.Rat(d.Bytes), nil
 	}

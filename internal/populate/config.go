@@ -4,8 +4,8 @@
 package populate
 
 import (
-	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -23,37 +23,20 @@ type Config struct {
 	ModelID string
 }
 
-// ConfigError is a problem with a config file, positioned where possible.
-type ConfigError struct {
-	File      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: error: %s", e.File, e.Line, e.Col, e.Msg)
-	}
-	return fmt.Sprintf("%s: error: %s", e.File, e.Msg)
-}
-
-// ReadConfig parses a config.json.
+// ReadConfig parses a config.json. Its faults are a *diag.Faults (code "syntax" for malformed
+// JSON, "config" for the rest).
 func ReadConfig(name string, data []byte) (*Config, error) {
 	doc, err := jsonpos.Parse(name, data, jsonpos.Options{})
 	if err != nil {
-		var se *jsonpos.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &ConfigError{File: name, Line: se.Line, Col: se.Col, Msg: "invalid JSON: " + se.Msg}
-		}
 		return nil, err
 	}
 	if doc.Root.Kind != jsonpos.Object {
-		return nil, &ConfigError{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("a config.json is an object, not %s", doc.Root.Kind.WithArticle())}
+		return nil, diag.New(doc.Diagnostic(doc.Root.Offset, "config", fmt.Sprintf("a config.json is an object, not %s", doc.Root.Kind.WithArticle())))
 	}
 	c := &Config{Doc: doc, Name: name}
 	if mt := doc.Root.Get("model_type"); mt != nil {
 		if mt.Kind != jsonpos.String {
-			return nil, c.errorAt(mt.Offset, "model_type must be a string, not %s", describe(mt))
+			return nil, c.keyError("model_type", mt, "model_type must be a string, not %s", describe(mt))
 		}
 		c.ModelType = mt.Text
 	}
@@ -82,9 +65,21 @@ func modelIDFromFileName(name string) string {
 	return strings.Replace(base, "__", "/", 1)
 }
 
-func (c *Config) errorAt(offset int, format string, args ...any) *ConfigError {
-	pos := c.Doc.Position(offset)
-	return &ConfigError{File: c.Name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
+// errorAt is a fault of the config at offset (code "config").
+func (c *Config) errorAt(offset int, format string, args ...any) error {
+	return diag.New(c.Doc.Diagnostic(offset, "config", fmt.Sprintf(format, args...)))
+}
+
+// keyError is a fault in the value of the config's top-level key.
+func (c *Config) keyError(key string, n *jsonpos.Node, format string, args ...any) error {
+	d := c.Doc.Diagnostic(n.Offset, "config", fmt.Sprintf(format, args...))
+	d.Pointer = "/" + jsonpos.EscapePointerToken(key)
+	return diag.New(d)
+}
+
+// fileError is a fault of the config as a whole: it fails a requirement of the template.
+func (c *Config) fileError(msg string) error {
+	return diag.New(diag.Diagnostic{File: c.Name, Severity: diag.Error, Code: "config", Message: msg})
 }
 
 // Get returns the value of a top-level key, treating null as absent.

@@ -2,6 +2,7 @@ package populate_test
 
 import (
 	"bytes"
+	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,7 +51,7 @@ func FuzzPopulate(f *testing.F) {
 			return
 		}
 		out := validate.Source("out.json", res.Output, validate.Options{})
-		if n, _ := validate.Count(out.Diagnostics); n > 0 {
+		if n, _ := diag.Count(out.Diagnostics); n > 0 {
 			t.Fatalf("populate produced an invalid file: %+v\n%s", out.Diagnostics[0], data)
 		}
 		again, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: tpl.Template.ModelType, Existing: out.File})

@@ -3,7 +3,7 @@ package populate
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/modeltool/modeltool/internal/diag"
 
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
@@ -11,36 +11,20 @@ import (
 	"github.com/modeltool/modeltool/internal/validate"
 )
 
-// TemplateError is a template that is not a valid template.
-type TemplateError struct {
-	Name        string
-	Diagnostics []validate.Diagnostic
-}
-
-func (e *TemplateError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s is not a valid template:", e.Name)
-	for _, d := range e.Diagnostics {
-		if d.Severity == validate.Error {
-			fmt.Fprintf(&b, "\n  %d:%d: %s", d.Line, d.Column, d.Message)
-		}
-	}
-	return b.String()
-}
-
 // ErrNotATemplate is returned (wrapped) by LoadTemplate for a file without a "template"
 // section: a model file given where a template belongs.
 var ErrNotATemplate = errors.New(`it has no "template" section`)
 
-// LoadTemplate parses and validates a template. A model file is refused before its findings
-// (an unfilled one has many) with an error wrapping ErrNotATemplate.
+// LoadTemplate parses and validates a template. A template with errors gives them as a
+// *diag.Faults (the validator's findings; warnings are left out). A model file is refused before
+// its findings (an unfilled one has many) with an error wrapping ErrNotATemplate.
 func LoadTemplate(name string, data []byte, cat *layers.Catalog) (*model.File, error) {
 	res := validate.Source(name, data, validate.Options{Catalog: cat})
 	if res.File != nil && res.File.Doc.Root.Kind == jsonpos.Object && res.File.Doc.Root.Get("template") == nil {
 		return nil, fmt.Errorf("%s is a model file, not a template (%w)", name, ErrNotATemplate)
 	}
-	if n, _ := validate.Count(res.Diagnostics); n > 0 {
-		return nil, &TemplateError{Name: name, Diagnostics: res.Diagnostics}
+	if errs := diag.Errors(res.Diagnostics); len(errs) > 0 {
+		return nil, diag.New(errs...)
 	}
 	return res.File, nil
 }
@@ -67,10 +51,11 @@ type Result struct {
 	Report Report
 	// Diagnostics are the validator's findings on Output (a fresh file has none; a filled file
 	// keeps whatever the author's own values cause).
-	Diagnostics []validate.Diagnostic
+	Diagnostics []diag.Diagnostic
 }
 
-// Run builds or fills a model file.
+// Run builds or fills a model file. Faults of the config or of the file to fill are a
+// *diag.Faults (possibly joined with other errors).
 func Run(req Request) (*Result, error) {
 	cat := req.Catalog
 	if cat == nil {
@@ -94,12 +79,13 @@ func Run(req Request) (*Result, error) {
 	if req.Existing != nil {
 		if len(req.Existing.Doc.Duplicates) > 0 {
 			d := req.Existing.Doc.Duplicates[0]
-			pos := req.Existing.Doc.Position(d.Again)
-			return nil, fmt.Errorf("%s:%d:%d: duplicate key %q: resolve it before populate rewrites the file", req.Existing.Name(), pos.Line, pos.Col, d.Key)
+			f := req.Existing.Doc.Diagnostic(d.Again, "duplicate-key", fmt.Sprintf("duplicate key %q: resolve it before populate rewrites the file", d.Key))
+			f.Pointer = d.Pointer + "/" + jsonpos.EscapePointerToken(d.Key)
+			return nil, diag.New(f)
 		}
 		root = req.Existing.Doc.Root.Clone()
 		if root.Kind != jsonpos.Object {
-			return nil, fmt.Errorf("%s is not a model file (its top level is not an object)", req.Existing.Name())
+			return nil, diag.New(req.Existing.Doc.Diagnostic(root.Offset, "not-a-model-file", "not a model file: its top level is not an object"))
 		}
 		f := &filler{cat: cat, gen: gen, addMissing: req.AddMissing, report: &res.Report}
 		f.fillFile(root)
@@ -112,8 +98,8 @@ func Run(req Request) (*Result, error) {
 	check := validate.Source(name, res.Output, validate.Options{Catalog: cat})
 	res.Diagnostics = check.Diagnostics
 	if req.Existing == nil {
-		if n, _ := validate.Count(check.Diagnostics); n > 0 {
-			return nil, errors.Join(fmt.Errorf("template %s produced an invalid model file (a bug in the template)", req.TemplateName), &TemplateError{Name: "the output", Diagnostics: check.Diagnostics})
+		if errs := diag.Errors(check.Diagnostics); len(errs) > 0 {
+			return nil, errors.Join(fmt.Errorf("template %s produced an invalid model file (a bug in the template)", req.TemplateName), diag.New(errs...))
 		}
 	}
 	return res, nil

@@ -2,6 +2,7 @@ package populate_test
 
 import (
 	"errors"
+	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"strings"
 	"testing"
@@ -163,9 +164,14 @@ func TestConfigErrors(t *testing.T) {
 		{strings.Replace(llamaConfig, `"num_hidden_layers": 2`, `"num_hidden_layers": 0`, 1), "num_hidden_layers must be at least 1, got 0"},
 	} {
 		_, err := run(t, c.config, "", false)
-		var ce *populate.ConfigError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("error %v\nwant %q", err, c.want)
+		ds, rest := diag.Split(err)
+		if len(ds) == 0 || len(rest) > 0 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v\nwant diagnostics, one containing %q", err, c.want)
+		}
+		for _, d := range ds {
+			if d.Code != "config" || d.File != "config.json" {
+				t.Errorf("%+v: want code config in config.json", d)
+			}
 		}
 	}
 }

@@ -6,22 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/fatih/color"
 
-	"github.com/modeltool/modeltool/internal/validate"
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
 // DiagnosticFormats lists the formats of WriteDiagnostics.
 var DiagnosticFormats = []string{"text", "json", "github"}
 
-// WriteDiagnostics writes ds (already sorted) in format. files is the number of files checked;
-// colored enables ANSI colour in the text format.
-func WriteDiagnostics(w io.Writer, format string, ds []validate.Diagnostic, files int, colored bool) error {
+// WriteDiagnostics writes ds (already sorted) in format: text (one line each, as
+// diag.Diagnostic.String), json (a DiagnosticsDocument) or github (workflow commands). files is
+// the number of files checked; colored enables ANSI colour in the text format.
+func WriteDiagnostics(w io.Writer, format string, ds []diag.Diagnostic, files int, colored bool) error {
 	switch format {
 	case "text":
 		return diagnosticsText(w, ds, colored)
@@ -33,66 +31,7 @@ func WriteDiagnostics(w io.Writer, format string, ds []validate.Diagnostic, file
 	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(DiagnosticFormats, ", "))
 }
 
-// Text renders one diagnostic as FILE:LINE:COL: SEVERITY: [LAYER: ]MESSAGE.
-func Text(d validate.Diagnostic) string {
-	msg := printable(d.Message)
-	if d.Layer != "" {
-		msg = displayLayer(d.Layer) + ": " + msg
-	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", printable(d.File), d.Line, d.Column, d.Severity, msg)
-}
-
-// printable escapes what must not reach a terminal or break the one-line-per-finding format:
-// control characters (C0, DEL, C1) and invalid UTF-8 are written as Go escapes (\t, \x01,
-// \u0085). Everything else, non-ASCII letters included, is kept.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// maxSegment is the longest layer name shown whole; the schema allows 256 bytes.
-const maxSegment = 256
-
-// displayLayer is a layer path as printed in text: printable, with names longer than any valid
-// name cut short (a 10,000-byte name would otherwise fill the screen on every finding).
-func displayLayer(path string) string {
-	segs := strings.Split(path, ".")
-	for i, s := range segs {
-		if len(s) > maxSegment {
-			cut := 60
-			for cut > 0 && !utf8.RuneStart(s[cut]) {
-				cut--
-			}
-			segs[i] = fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
-		}
-	}
-	return printable(strings.Join(segs, "."))
-}
-
-func diagnosticsText(w io.Writer, ds []validate.Diagnostic, colored bool) error {
+func diagnosticsText(w io.Writer, ds []diag.Diagnostic, colored bool) error {
 	var b strings.Builder
 	pos := color.New(color.Bold)
 	errC := color.New(color.FgRed, color.Bold)
@@ -107,18 +46,18 @@ func diagnosticsText(w io.Writer, ds []validate.Diagnostic, colored bool) error 
 	}
 	for _, d := range ds {
 		sev := errC
-		if d.Severity == validate.Warning {
+		if d.Severity == diag.Warning {
 			sev = warnC
 		}
-		b.WriteString(pos.Sprintf("%s:%d:%d:", printable(d.File), d.Line, d.Column))
+		b.WriteString(pos.Sprint(d.Place()))
 		b.WriteString(" ")
 		b.WriteString(sev.Sprint(d.Severity.String() + ":"))
 		b.WriteString(" ")
 		if d.Layer != "" {
-			b.WriteString(layerC.Sprint(displayLayer(d.Layer)))
+			b.WriteString(layerC.Sprint(diag.DisplayLayer(d.Layer)))
 			b.WriteString(": ")
 		}
-		b.WriteString(printable(d.Message))
+		b.WriteString(diag.Printable(d.Message))
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
@@ -127,18 +66,18 @@ func diagnosticsText(w io.Writer, ds []validate.Diagnostic, colored bool) error 
 
 // DiagnosticsDocument is the shape of --format json (architecture §6).
 type DiagnosticsDocument struct {
-	Files       int                   `json:"files"`
-	Errors      int                   `json:"errors"`
-	Warnings    int                   `json:"warnings"`
-	Diagnostics []validate.Diagnostic `json:"diagnostics"`
+	Files       int               `json:"files"`
+	Errors      int               `json:"errors"`
+	Warnings    int               `json:"warnings"`
+	Diagnostics []diag.Diagnostic `json:"diagnostics"`
 }
 
-func diagnosticsJSON(w io.Writer, ds []validate.Diagnostic, files int) error {
+func diagnosticsJSON(w io.Writer, ds []diag.Diagnostic, files int) error {
 	doc := DiagnosticsDocument{Files: files, Diagnostics: ds}
 	if doc.Diagnostics == nil {
-		doc.Diagnostics = []validate.Diagnostic{}
+		doc.Diagnostics = []diag.Diagnostic{}
 	}
-	doc.Errors, doc.Warnings = validate.Count(ds)
+	doc.Errors, doc.Warnings = diag.Count(ds)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -155,15 +94,19 @@ func githubEscapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-func diagnosticsGitHub(w io.Writer, ds []validate.Diagnostic) error {
+func diagnosticsGitHub(w io.Writer, ds []diag.Diagnostic) error {
 	var b strings.Builder
 	for _, d := range ds {
-		msg := printable(d.Message)
+		msg := diag.Printable(d.Message)
 		if d.Layer != "" {
-			msg = displayLayer(d.Layer) + ": " + msg
+			msg = diag.DisplayLayer(d.Layer) + ": " + msg
 		}
-		fmt.Fprintf(&b, "::%s file=%s,line=%d,col=%d,title=%s::%s\n", d.Severity,
-			githubEscapeProperty(d.File), d.Line, d.Column, githubEscapeProperty("modeltool "+d.Code), githubEscapeData(msg))
+		place := ""
+		if d.Line > 0 { // a fault of the file as a whole is annotated on the file
+			place = fmt.Sprintf(",line=%d,col=%d", d.Line, d.Column)
+		}
+		fmt.Fprintf(&b, "::%s file=%s%s,title=%s::%s\n", d.Severity,
+			githubEscapeProperty(d.File), place, githubEscapeProperty("modeltool "+d.Code), githubEscapeData(msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -2,53 +2,14 @@ package report
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
-	"github.com/modeltool/modeltool/internal/validate"
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
-func TestPrintable(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"plain", "plain"},
-		{"é and QKᵀ stay", "é and QKᵀ stay"},
-		{"tab\there", `tab\there`},
-		{"line\nbreak", `line\nbreak`},
-		{"\x1b[31mred", `\x1b[31mred`},
-		{"nul\x00", `nul\x00`},
-		{"del\x7f", `del\x7f`},
-		{"c1\u0085", `c1\u0085`},
-		{"bad\xffutf8", `bad\xffutf8`},
-		{"replacement \uFFFD kept", "replacement \uFFFD kept"},
-	}
-	for _, c := range cases {
-		if got := printable(c.in); got != c.want {
-			t.Errorf("printable(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
-func TestDisplayLayer(t *testing.T) {
-	long := strings.Repeat("n", 10000)
-	if got, want := displayLayer("model."+long+".q"), "model."+strings.Repeat("n", 60)+"…(10000 bytes).q"; got != want {
-		t.Errorf("long name: %q", got)
-	}
-	ok := strings.Repeat("n", 256)
-	if got := displayLayer(ok); got != ok {
-		t.Errorf("a 256-byte name was cut: %q", got)
-	}
-	// A multi-byte character is never cut in half.
-	if got := displayLayer(strings.Repeat("é", 200)); !strings.HasPrefix(got, strings.Repeat("é", 30)+"…(400 bytes)") {
-		t.Errorf("multi-byte name: %q", got)
-	}
-	if got := displayLayer("a\nb.c"); got != `a\nb.c` {
-		t.Errorf("control character: %q", got)
-	}
-}
-
-var sample = []validate.Diagnostic{
-	{File: "a,b:c%.json", Line: 3, Column: 7, Pointer: "/layers/0", Layer: "m.x\ny", Severity: validate.Error, Code: "pattern", Message: "100% wrong\nreally"},
-	{File: "b.json", Line: 1, Column: 1, Severity: validate.Warning, Code: "w", Message: "just a warning"},
+var sample = []diag.Diagnostic{
+	{File: "a,b:c%.json", Line: 3, Column: 7, Pointer: "/layers/0", Layer: "m.x\ny", Severity: diag.Error, Code: "pattern", Message: "100% wrong\nreally"},
+	{File: "b.json", Line: 1, Column: 1, Severity: diag.Warning, Code: "w", Message: "just a warning"},
 }
 
 func TestWriteDiagnostics(t *testing.T) {

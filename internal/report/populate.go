@@ -6,12 +6,11 @@ import (
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/populate"
-	"github.com/modeltool/modeltool/internal/validate"
 )
 
 // WritePopulate says what a populate run did: the keys it filled, the layers it added, the
-// author's values it kept, what it could not match, what the file still lacks, and the
-// validation errors left in the result.
+// author's values it kept, what it could not match and what the file still lacks. The
+// validation errors left in the result are diagnostics, printed by the command with the rest.
 func WritePopulate(w io.Writer, res *populate.Result) error {
 	r := &res.Report
 	var b strings.Builder
@@ -36,12 +35,6 @@ func WritePopulate(w io.Writer, res *populate.Result) error {
 	}
 	for _, p := range r.Missing {
 		fmt.Fprintf(&b, "missing: %s (the template has it; --add-missing inserts it)\n", p)
-	}
-	if errs, _ := validate.Count(res.Diagnostics); errs > 0 {
-		fmt.Fprintf(&b, "the result still has %d validation error(s):\n", errs)
-		for _, d := range res.Diagnostics {
-			fmt.Fprintf(&b, "  %s\n", Text(d))
-		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

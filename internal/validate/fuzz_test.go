@@ -3,6 +3,7 @@ package validate
 import (
 	"bytes"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,9 +60,9 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// less is the order of Sort.
-func less(a, b Diagnostic) bool {
-	ds := []Diagnostic{b, a}
-	Sort(ds)
+// less is the order of diag.Sort.
+func less(a, b diag.Diagnostic) bool {
+	ds := []diag.Diagnostic{b, a}
+	diag.Sort(ds)
 	return ds[0] == a && a != b
 }

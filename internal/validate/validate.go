@@ -1,8 +1,13 @@
+// Package validate checks model files and templates: JSON syntax, duplicate keys, the schema,
+// the layer catalog (classes and their required parameters), placeholder expressions, and
+// structural rules. Every finding is a diag.Diagnostic with its file position and the dotted
+// path of its layer.
 package validate
 
 import (
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"regexp"
 	"slices"
@@ -27,14 +32,14 @@ type Options struct {
 type Result struct {
 	// File is the model view of the file, nil when the JSON did not parse.
 	File        *model.File
-	Diagnostics []Diagnostic
+	Diagnostics []diag.Diagnostic
 }
 
 // Source validates the model file or template src (named name in messages).
 func Source(name string, src []byte, opts Options) Result {
 	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
 	if err != nil {
-		return Result{Diagnostics: []Diagnostic{Syntax(name, err)}}
+		return Result{Diagnostics: []diag.Diagnostic{Syntax(name, err)}}
 	}
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
@@ -42,27 +47,22 @@ func Source(name string, src []byte, opts Options) Result {
 
 // Syntax is the finding for a file named name that jsonpos.Parse (or model.Parse) refused
 // with err: the one finding Source reports for it.
-func Syntax(name string, err error) Diagnostic {
-	var se *jsonpos.SyntaxError
-	if !errors.As(err, &se) {
-		se = &jsonpos.SyntaxError{Position: jsonpos.Position{Line: 1, Col: 1}, Msg: err.Error()}
+func Syntax(name string, err error) diag.Diagnostic {
+	if ds, rest := diag.Split(err); len(ds) == 1 && len(rest) == 0 {
+		return ds[0]
 	}
-	d := Diagnostic{File: name, Line: se.Line, Column: se.Col, Severity: Error, Code: "syntax", Message: "invalid JSON: " + se.Msg}
-	if se.Limit {
-		d.Code, d.Message = "too-deep", se.Msg
-	}
-	return d
+	return diag.Diagnostic{File: name, Line: 1, Column: 1, Severity: diag.Error, Code: "syntax", Message: "invalid JSON: " + err.Error()}
 }
 
 // File validates a parsed model file and returns its findings, sorted.
-func File(f *model.File, opts Options) []Diagnostic {
+func File(f *model.File, opts Options) []diag.Diagnostic {
 	cat := opts.Catalog
 	if cat == nil {
 		cat = layers.Builtin()
 	}
 	c := &checker{f: f, doc: f.Doc, cat: cat, template: f.Template != nil, layerAt: map[string]*model.Layer{}}
 	c.run()
-	Sort(c.diags)
+	diag.Sort(c.diags)
 	return c.diags
 }
 
@@ -71,7 +71,7 @@ type checker struct {
 	doc      *jsonpos.Document
 	cat      *layers.Catalog
 	template bool
-	diags    []Diagnostic
+	diags    []diag.Diagnostic
 	declared map[string]bool
 	scope    *expr.Scope
 	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
@@ -83,17 +83,17 @@ type checker struct {
 	badVars map[string]bool
 }
 
-func (c *checker) add(offset int, pointer string, l *model.Layer, sev Severity, code, msg string) {
+func (c *checker) add(offset int, pointer string, l *model.Layer, sev diag.Severity, code, msg string) {
 	pos := c.doc.Position(offset)
-	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+	d := diag.Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
 	if l != nil {
 		d.Layer = l.Path
 	}
 	c.diags = append(c.diags, d)
 }
 
-func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, sev Severity, code, msg string) {
-	d := Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
+func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, sev diag.Severity, code, msg string) {
+	d := diag.Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
 	if l != nil {
 		d.Layer = l.Path
 	}
@@ -104,7 +104,7 @@ func (c *checker) run() {
 	if root := c.doc.Root; root.Kind == jsonpos.Object && root.Get("layers") == nil && root.Get("template") == nil &&
 		(root.Get("model_type") != nil || root.Get("architectures") != nil) {
 		// Not one finding per config key: say what the file is and what to do with it.
-		c.add(root.Offset, "", nil, Error, "not-a-model-file",
+		c.add(root.Offset, "", nil, diag.Error, "not-a-model-file",
 			"this is a HuggingFace config.json, not a model file: build a model file from it with modeltool populate --config "+c.doc.Name)
 		return
 	}
@@ -118,7 +118,7 @@ func (c *checker) run() {
 	// A panic there (a bug) is raised again here, on the caller's goroutine, where the command
 	// reports it as an internal error (exit 2) and a fuzzer sees it; unrecovered it would kill
 	// the process with a stack trace.
-	var schemaDiags []Diagnostic
+	var schemaDiags []diag.Diagnostic
 	var schemaPanic any
 	done := make(chan struct{})
 	go func() {
@@ -174,7 +174,7 @@ func (c *checker) duplicateKeys() {
 	for _, d := range c.doc.Duplicates {
 		first := c.doc.Position(d.First)
 		toks := splitPointer(d.Pointer)
-		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), Error, "duplicate-key",
+		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), diag.Error, "duplicate-key",
 			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", quote(d.Key), first.Line, first.Col))
 	}
 }
@@ -196,7 +196,7 @@ var checkSchema = schema.Check
 func (c *checker) schema() {
 	problems, err := checkSchema(c.doc.Root)
 	if err != nil {
-		c.add(0, "", nil, Error, "schema", "cannot check the schema: "+err.Error())
+		c.add(0, "", nil, diag.Error, "schema", "cannot check the schema: "+err.Error())
 		return
 	}
 	for _, p := range problems {
@@ -209,7 +209,7 @@ func (c *checker) schema() {
 		} else if n := c.doc.Root.FindTokens(p.Tokens, false); n != nil {
 			offset = n.Offset
 		}
-		c.add(offset, pointerOf(p.Tokens), c.layerOf(p.Tokens), Error, p.Code, p.Message)
+		c.add(offset, pointerOf(p.Tokens), c.layerOf(p.Tokens), diag.Error, p.Code, p.Message)
 	}
 }
 
@@ -223,9 +223,9 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 			if v.Node.Kind == jsonpos.String {
 				pos, code = c.doc.StringPosition(v.Node, ee.Col-1), "bad-expression"
 			}
-			c.addAt(pos, pointer, l, Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
+			c.addAt(pos, pointer, l, diag.Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
 		} else if v.Node.Kind == jsonpos.Number {
-			c.add(v.Node.Offset, pointer, l, Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
+			c.add(v.Node.Offset, pointer, l, diag.Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
 		}
 		// Other kinds (objects, arrays, null) are type errors the schema reports.
 		return false
@@ -244,7 +244,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		} else {
 			msg += " (declare it under variables)"
 		}
-		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, Error, "undeclared-variable", msg)
+		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, diag.Error, "undeclared-variable", msg)
 	}
 	return ok
 }
@@ -269,7 +269,7 @@ func (c *checker) variables() {
 		}
 		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
 			c.badVars[v.Name] = true
-			c.add(v.Value.Node.Offset, ptr, nil, Error, "bad-value",
+			c.add(v.Value.Node.Offset, ptr, nil, diag.Error, "bad-value",
 				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
 		}
 	}
@@ -309,7 +309,7 @@ func (c *checker) evalError(v *model.Value, pointer string, l *model.Layer, what
 			pos = c.doc.StringPosition(v.Node, ee.Col-1)
 		}
 	}
-	c.addAt(pos, pointer, l, Error, "bad-value", what+": "+msg)
+	c.addAt(pos, pointer, l, diag.Error, "bad-value", what+": "+msg)
 }
 
 func (c *checker) templateHeader() {
@@ -325,7 +325,7 @@ func (c *checker) templateHeader() {
 			c.expression(k.Null, ptr+"/null", nil, "null value of config key "+k.Name)
 		}
 		if k.Enum != nil && k.Type != "string" {
-			c.add(k.KeyOffset, ptr, nil, Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
+			c.add(k.KeyOffset, ptr, nil, diag.Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
 		}
 	}
 	for i, r := range t.Requires {
@@ -340,11 +340,11 @@ func (c *checker) templateHeader() {
 func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
 	n := k.Default.Node
 	if n.Kind != jsonpos.String {
-		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not %s", k.Name, n.Kind.WithArticle()))
+		c.add(n.Offset, ptr, nil, diag.Error, "template", fmt.Sprintf("config key %s is a string, so its default is a string, not %s", k.Name, n.Kind.WithArticle()))
 		return
 	}
 	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
-		c.add(n.Offset, ptr, nil, Error, "template", fmt.Sprintf("the default %q of config key %s is not one of its enum (%s)", n.Text, k.Name, strings.Join(k.Enum, ", ")))
+		c.add(n.Offset, ptr, nil, diag.Error, "template", fmt.Sprintf("the default %q of config key %s is not one of its enum (%s)", n.Text, k.Name, strings.Join(k.Enum, ", ")))
 	}
 }
 
@@ -362,7 +362,7 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 		if prev, dup := names[l.Name]; dup {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
 				first := c.doc.Position(prev.offset)
-				c.add(nameOffset(l), l.Pointer+"/name", l, Error, "duplicate-name",
+				c.add(nameOffset(l), l.Pointer+"/name", l, diag.Error, "duplicate-name",
 					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", quote(l.Name), first.Line, first.Col))
 			}
 			continue
@@ -390,7 +390,7 @@ func (c *checker) layer(l *model.Layer) {
 	if !c.template {
 		for _, key := range []string{"if", "aliases"} {
 			if m := l.Node.Member(key); m != nil {
-				c.add(m.KeyOffset, l.Pointer+"/"+key, l, Error, "template-only",
+				c.add(m.KeyOffset, l.Pointer+"/"+key, l, diag.Error, "template-only",
 					fmt.Sprintf("%q is only allowed in architecture templates (files with a \"template\" section)", key))
 			}
 		}
@@ -403,7 +403,7 @@ func (c *checker) layer(l *model.Layer) {
 	}
 	if l.Composite {
 		if l.HasParameters {
-			c.add(keyOffset(l, "parameters"), l.Pointer+"/parameters", l, Error, "composite-parameters",
+			c.add(keyOffset(l, "parameters"), l.Pointer+"/parameters", l, diag.Error, "composite-parameters",
 				"composite layer has parameters, which nothing reads: a layer with sub_layers is composite (drop parameters, or drop sub_layers to make it basic)")
 		}
 		c.attentionCore(l)
@@ -435,7 +435,7 @@ func (c *checker) repeat(l *model.Layer) {
 		return // the schema checks integer ≥ 1
 	}
 	if !layers.FitsType("size", v) {
-		c.add(l.Repeat.Node.Offset, ptr, l, Error, "bad-value",
+		c.add(l.Repeat.Node.Offset, ptr, l, diag.Error, "bad-value",
 			fmt.Sprintf("repeat must be an integer ≥ 1, got %s", describeValue(*l.Repeat, v)))
 	}
 }
@@ -454,7 +454,7 @@ func (c *checker) attentionCore(l *model.Layer) {
 		return !found
 	})
 	if !found {
-		c.add(nameOffset(l), l.Pointer, l, Warning, "no-attention-core",
+		c.add(nameOffset(l), l.Pointer, l, diag.Warning, "no-attention-core",
 			"attention module has no attention-core layer (such as torch.nn.functional.scaled_dot_product_attention): its QKᵀ and AV FLOPs would be missing (populate --add-missing inserts it)")
 	}
 }
@@ -471,7 +471,7 @@ func (c *checker) basic(l *model.Layer) {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
-		c.add(l.Node.Get("class").Offset, ptr, l, Error, "unknown-class", msg)
+		c.add(l.Node.Get("class").Offset, ptr, l, diag.Error, "unknown-class", msg)
 		for _, p := range l.Parameters {
 			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
 		}
@@ -497,7 +497,7 @@ func (c *checker) basic(l *model.Layer) {
 			if s := suggest.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
-			c.add(p.KeyOffset, ptr, l, Warning, "unknown-parameter", msg)
+			c.add(p.KeyOffset, ptr, l, diag.Warning, "unknown-parameter", msg)
 			continue
 		}
 		if !c.expression(&p.Value, ptr, l, "parameter "+clip(p.Name)) {
@@ -521,7 +521,7 @@ func (c *checker) basic(l *model.Layer) {
 		}
 		if !layers.FitsType(spec.Type, v) {
 			usable = false
-			c.add(p.Value.Node.Offset, ptr, l, Error, "bad-value",
+			c.add(p.Value.Node.Offset, ptr, l, diag.Error, "bad-value",
 				fmt.Sprintf("parameter %s of %s must be %s, got %s", p.Name, layers.ShortName(cl.Name), layers.ParamTypes[spec.Type], describeValue(p.Value, v)))
 			continue
 		}
@@ -535,7 +535,7 @@ func (c *checker) basic(l *model.Layer) {
 			if m := l.Node.Member("parameters"); m != nil {
 				at, ptr = m.KeyOffset, l.Pointer+"/parameters"
 			}
-			c.add(at, ptr, l, Error, "missing-parameter",
+			c.add(at, ptr, l, diag.Error, "missing-parameter",
 				fmt.Sprintf("missing parameter %s of %s: %s", ps.Name, layers.ShortName(cl.Name), ps.Meaning))
 		}
 	}
@@ -546,9 +546,9 @@ func (c *checker) basic(l *model.Layer) {
 	if err != nil {
 		var ce *layers.CheckError
 		if errors.As(err, &ce) {
-			c.add(nameOffset(l), l.Pointer, l, Error, "check", fmt.Sprintf("%s (%s is false with the default variables)", ce.Check.Message, ce.Check.Expr))
+			c.add(nameOffset(l), l.Pointer, l, diag.Error, "check", fmt.Sprintf("%s (%s is false with the default variables)", ce.Check.Message, ce.Check.Expr))
 		} else {
-			c.add(nameOffset(l), l.Pointer, l, Error, "formula", fmt.Sprintf("cannot compute its figures with the default variables: %v", err))
+			c.add(nameOffset(l), l.Pointer, l, diag.Error, "formula", fmt.Sprintf("cannot compute its figures with the default variables: %v", err))
 		}
 		return
 	}
@@ -641,13 +641,13 @@ func (c *checker) tiedTo() {
 			if s := suggest.Nearest(l.TiedTo, paths); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
-			c.add(at, ptr, l, Error, "tied-to", msg)
+			c.add(at, ptr, l, diag.Error, "tied-to", msg)
 		case target == l:
-			c.add(at, ptr, l, Error, "tied-to", "a layer cannot be tied to itself")
+			c.add(at, ptr, l, diag.Error, "tied-to", "a layer cannot be tied to itself")
 		case l.Composite:
-			c.add(at, ptr, l, Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
+			c.add(at, ptr, l, diag.Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
 		case target.Composite:
-			c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
+			c.add(at, ptr, l, diag.Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
 		default:
 			if cycle := tieCycle(c.f, l); cycle != nil {
 				if !reported[l] {
@@ -659,14 +659,14 @@ func (c *checker) tiedTo() {
 						names = append(names, clip(m.Path))
 					}
 					names = append(names, clip(l.Path))
-					c.add(at, ptr, l, Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
+					c.add(at, ptr, l, diag.Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
 				}
 				return true
 			}
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {
-				c.add(at, ptr, l, Warning, "tied-to",
+				c.add(at, ptr, l, diag.Warning, "tied-to",
 					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
 			}
 		}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // where MESSAGE may be a prefix of the message (ending in "…").
 type finding string
 
-func render(d Diagnostic) string {
+func render(d diag.Diagnostic) string {
 	layer := ""
 	if d.Layer != "" {
 		layer = "[" + d.Layer + "] "
@@ -212,14 +213,14 @@ func TestShippedFilesAreClean(t *testing.T) {
 }
 
 func TestSortAndCount(t *testing.T) {
-	ds := []Diagnostic{
-		{File: "b", Line: 1, Column: 1, Severity: Error, Message: "x"},
-		{File: "a", Line: 2, Column: 1, Severity: Warning, Message: "w"},
-		{File: "a", Line: 2, Column: 1, Severity: Error, Message: "z"},
-		{File: "a", Line: 1, Column: 9, Severity: Error, Message: "y"},
-		{File: "a", Line: 2, Column: 1, Severity: Error, Message: "e"},
+	ds := []diag.Diagnostic{
+		{File: "b", Line: 1, Column: 1, Severity: diag.Error, Message: "x"},
+		{File: "a", Line: 2, Column: 1, Severity: diag.Warning, Message: "w"},
+		{File: "a", Line: 2, Column: 1, Severity: diag.Error, Message: "z"},
+		{File: "a", Line: 1, Column: 9, Severity: diag.Error, Message: "y"},
+		{File: "a", Line: 2, Column: 1, Severity: diag.Error, Message: "e"},
 	}
-	Sort(ds)
+	diag.Sort(ds)
 	var order []string
 	for _, d := range ds {
 		order = append(order, d.Message)
@@ -227,7 +228,7 @@ func TestSortAndCount(t *testing.T) {
 	if got := strings.Join(order, ""); got != "yezwx" {
 		t.Errorf("order %q, want yezwx", got)
 	}
-	if e, w := Count(ds); e != 4 || w != 1 {
+	if e, w := diag.Count(ds); e != 4 || w != 1 {
 		t.Errorf("Count = %d, %d", e, w)
 	}
 }
