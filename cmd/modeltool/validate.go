@@ -2,12 +2,16 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
 	"github.com/modeltool/modeltool/internal/validate"
 )
@@ -18,6 +22,9 @@ type validateOptions struct {
 	strict   bool
 	catalogs []string
 	paths    []string
+	// modelFilesOnly skips named files that are not model files, as walks do (the hook's flag).
+	modelFilesOnly bool
+	verbose        bool
 }
 
 func newValidateCmd(s *Streams) *cobra.Command {
@@ -29,8 +36,15 @@ func newValidateCmd(s *Streams) *cobra.Command {
 layer's class and required parameters, placeholder expressions and declared variables, and
 structural rules. Each finding is printed as FILE:LINE:COL: error|warning: LAYER: MESSAGE.
 
-Silent on success. PATH may be a file, a directory (its *.json files, HuggingFace config
-files skipped) or - for standard input.
+Silent on success. PATH may be a file, a directory or - for standard input. In a directory,
+only model files and templates are read: *.json files whose top level is an object with
+"layers", "model_id", "variables" or "template" (or a "$schema" naming modeltool's), and files
+that are not JSON but mention "layers", so a broken model file is still reported. Other JSON
+(package.json, tsconfig.json, a HuggingFace config.json, generation_config.json,
+tokenizer_config.json, model.safetensors.index.json), hidden directories and anything that is
+not a regular file (named pipes, sockets, devices) are skipped; --verbose lists them with the
+reason. A file named on the command line is always checked, unless --model-files-only (what
+the pre-commit hook passes) applies the same rule to it.
 
 Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage errors or
 unreadable input.`,
@@ -58,6 +72,8 @@ unreadable input.`,
 	colorFlag(cmd, &opts.color)
 	f.BoolVar(&opts.strict, "strict", false, "fail (exit 1) on warnings too")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	f.BoolVar(&opts.modelFilesOnly, "model-files-only", false, "skip named files that are not model files or templates, as directory walks do")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "list the files skipped, and why, on standard error")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.DiagnosticFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -75,24 +91,52 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	names, err := fsutil.ExpandPaths(opts.paths)
+	found, skipped, err := fsutil.ExpandPaths(opts.paths)
 	if err != nil {
 		return err
 	}
 	var all []diag.Diagnostic
-	for _, name := range names {
-		display, data, err := readInput(s, name)
+	files := 0
+	perDir := map[string]int{}
+	for _, f := range found {
+		display, data, err := readInput(s, f.Path)
 		if err != nil {
 			return err
 		}
-		res := validate.Source(display, data, validate.Options{Catalog: cat})
-		all = append(all, res.Diagnostics...)
+		doc, perr := jsonpos.Parse(display, data, jsonpos.Options{})
+		if f.Dir != "" || opts.modelFilesOnly && f.Path != "-" {
+			var parsed *jsonpos.Document
+			if perr == nil {
+				parsed = doc
+			}
+			if kind, why := model.Classify(data, parsed); kind == model.NotModel || kind == model.HFConfig {
+				skipped = append(skipped, fsutil.Skip{Path: f.Path, Reason: why})
+				continue
+			}
+		}
+		files++
+		perDir[f.Dir]++
+		if perr != nil {
+			all = append(all, validate.Syntax(display, perr))
+			continue
+		}
+		all = append(all, validate.Document(doc, validate.Options{Catalog: cat}).Diagnostics...)
+	}
+	if opts.verbose {
+		for _, sk := range skipped {
+			fmt.Fprintf(s.Err, "skipped %s: %s\n", sk.Path, sk.Reason)
+		}
+	}
+	for _, p := range opts.paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() && perDir[p] == 0 {
+			return fmt.Errorf("%s holds no model files (--verbose lists what was skipped and why)", p)
+		}
 	}
 	diag.Sort(all)
 	errs, warns := diag.Count(all)
 	if len(all) > 0 || opts.format == "json" {
 		// A reader that went away (validate … | head) does not change the verdict.
-		if err := report.WriteDiagnostics(s.Out, opts.format, all, len(names), colored); err != nil && !errors.Is(err, syscall.EPIPE) {
+		if err := report.WriteDiagnostics(s.Out, opts.format, all, files, colored); err != nil && !errors.Is(err, syscall.EPIPE) {
 			return err
 		}
 	}

@@ -1,5 +1,8 @@
-// Package fsutil reads inputs with a size limit and writes outputs atomically, keeping the
-// target's permissions and following symlinks, so that nothing already on disk is lost.
+// Package fsutil reads inputs with a size limit, never opening special files, and writes
+// outputs so that nothing already on disk is lost: atomically or in place after a backup copy,
+// keeping the target's mode, owner, group and hard links, refusing to clobber what the caller
+// did not name and what changed on disk since it was read, and leaving no temporary file
+// behind when a signal stops the process.
 package fsutil
 
 import (
@@ -126,25 +129,55 @@ func IsURL(path string) bool {
 	return true
 }
 
-// ReadFile reads a file of at most MaxInputBytes. A URL is refused.
+// SpecialFileError is a path that names a named pipe, socket or device: reading one can block
+// forever or have side effects, so modeltool reads only regular files (and standard input, -).
+type SpecialFileError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *SpecialFileError) Error() string {
+	return fmt.Sprintf("%s is %s, not a regular file: modeltool reads regular files, or standard input given as -", e.Path, describeMode(e.Mode))
+}
+
+// ReadFile reads a regular file of at most MaxInputBytes. A URL, a directory and a special
+// file (named pipe, socket, device) are refused without being read: a named pipe is opened
+// without waiting for a writer, and checked again once open, so nothing blocks.
 func ReadFile(path string) ([]byte, error) {
 	if IsURL(path) {
 		return nil, &URLError{Path: path}
 	}
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, pathError(err)
+	}
+	if err := checkRegular(path, st); err != nil {
+		return nil, err
+	}
+	f, err := openNonBlocking(path)
 	if err != nil {
 		return nil, pathError(err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil {
-		if st.IsDir() {
-			return nil, fmt.Errorf("%s is a directory", path)
+	if st, err = f.Stat(); err == nil {
+		if err := checkRegular(path, st); err != nil {
+			return nil, err
 		}
 		if st.Size() > MaxInputBytes {
 			return nil, &TooLargeError{Name: path, Limit: MaxInputBytes}
 		}
 	}
 	return ReadLimited(f, path, MaxInputBytes)
+}
+
+func checkRegular(path string, st fs.FileInfo) error {
+	switch {
+	case st.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case !st.Mode().IsRegular():
+		return &SpecialFileError{Path: path, Mode: st.Mode()}
+	}
+	return nil
 }
 
 // IsHuggingFaceConfig reports whether a file name is that of a HuggingFace config
@@ -155,35 +188,56 @@ func IsHuggingFaceConfig(name string) bool {
 	return base == "config.json" || strings.HasSuffix(base, ".config.json")
 }
 
-// ExpandPaths turns command-line paths into file names: files stay as given, "-" stays as it
-// is (standard input), directories become the *.json files below them (sorted, HuggingFace
-// configs and hidden directories skipped). A file named more than once (or also found in a
-// directory given) is listed once, where it first comes.
-func ExpandPaths(paths []string) ([]string, error) {
-	var out []string
+// Found is a file to read: named on the command line, or found by walking a directory.
+type Found struct {
+	Path string
+	// Dir is the directory given on the command line that the file was found in; "" for a file
+	// named itself. A walk finds candidates; the command decides from their content which are
+	// model files (model.Classify), while a file named itself is always read.
+	Dir string
+}
+
+// Skip is a file a directory walk passed over without opening it, and why.
+type Skip struct {
+	Path   string
+	Reason string
+}
+
+// ExpandPaths turns command-line paths into files to read. A file stays as given (even a
+// special one: reading it reports what it is), "-" stays as it is (standard input), and a
+// directory becomes the *.json files below it, sorted. The walk never opens anything but
+// directories: it skips hidden directories, HuggingFace configs (config.json, NAME.config.json)
+// and whatever is not a regular file (named pipes, sockets, devices, symlinks to them or to
+// nothing), and returns those skips with their reasons. A file named more than once (or also
+// found in a directory given) is listed once, where it first comes.
+func ExpandPaths(paths []string) ([]Found, []Skip, error) {
+	var (
+		out     []Found
+		skipped []Skip
+	)
 	seen := map[string]bool{}
-	add := func(names ...string) {
+	add := func(dir string, names ...string) {
 		for _, n := range names {
 			if key := filepath.Clean(n); !seen[key] {
 				seen[key] = true
-				out = append(out, n)
+				out = append(out, Found{Path: n, Dir: dir})
 			}
 		}
 	}
 	for _, p := range paths {
 		if p == "-" {
-			add(p)
+			add("", p)
 			continue
 		}
 		if IsURL(p) {
-			return nil, &URLError{Path: p}
+			return nil, nil, &URLError{Path: p}
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, pathError(err)
+			return nil, nil, pathError(err)
 		}
 		if !st.IsDir() {
-			add(p)
+			add("", p)
 			continue
 		}
 		var found []string
@@ -193,23 +247,48 @@ func ExpandPaths(paths []string) ([]string, error) {
 			}
 			if d.IsDir() {
 				if path != p && strings.HasPrefix(d.Name(), ".") {
+					skipped = append(skipped, Skip{path, "a hidden directory"})
 					return filepath.SkipDir
 				}
 				return nil
 			}
-			if strings.HasSuffix(d.Name(), ".json") && !IsHuggingFaceConfig(d.Name()) {
-				found = append(found, path)
+			if !strings.HasSuffix(d.Name(), ".json") {
+				return nil
 			}
+			if reason := walkSkip(path, d); reason != "" {
+				skipped = append(skipped, Skip{path, reason})
+				return nil
+			}
+			found = append(found, path)
 			return nil
 		})
 		if err != nil {
-			return nil, pathError(err)
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s holds no *.json model files", p)
+			return nil, nil, pathError(err)
 		}
 		sort.Strings(found)
-		add(found...)
+		add(p, found...)
 	}
-	return out, nil
+	return out, skipped, nil
+}
+
+// walkSkip says why a walk does not read a *.json entry, or "" when it reads it.
+func walkSkip(path string, d fs.DirEntry) string {
+	mode := d.Type()
+	if mode&fs.ModeSymlink != 0 {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "a symlink that does not resolve"
+		}
+		if !st.Mode().IsRegular() {
+			return "a symlink to " + describeMode(st.Mode())
+		}
+		mode = 0
+	}
+	if !mode.IsRegular() {
+		return describeMode(mode) + ", not a regular file"
+	}
+	if IsHuggingFaceConfig(path) {
+		return "a HuggingFace config (populate --check reads it with the model file beside it)"
+	}
+	return ""
 }

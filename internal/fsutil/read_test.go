@@ -118,7 +118,7 @@ func TestPathErrors(t *testing.T) {
 	if err == nil || err.Error() != missing+": no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadFile: %v", err)
 	}
-	_, err = ExpandPaths([]string{missing})
+	_, _, err = ExpandPaths([]string{missing})
 	if err == nil || err.Error() != missing+": no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ExpandPaths: %v", err)
 	}
@@ -138,21 +138,48 @@ func TestExpandPaths(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := ExpandPaths([]string{"-", dir})
+	found, skipped, err := ExpandPaths([]string{"-", dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"-", filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "sub", "c.json")}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := paths(found); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	if found[0].Dir != "" || found[1].Dir != dir {
+		t.Errorf("Dir of - is %q, of a.json %q", found[0].Dir, found[1].Dir)
+	}
+	wantSkips := []string{
+		filepath.Join(dir, ".hidden") + ": a hidden directory",
+		filepath.Join(dir, "config.json") + ": a HuggingFace config (populate --check reads it with the model file beside it)",
+		filepath.Join(dir, "x.config.json") + ": a HuggingFace config (populate --check reads it with the model file beside it)",
+	}
+	if got := skips(skipped); strings.Join(got, "\n") != strings.Join(wantSkips, "\n") {
+		t.Errorf("skipped %q\nwant %q", got, wantSkips)
 	}
 	empty := filepath.Join(dir, "sub2")
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ExpandPaths([]string{empty}); err == nil || !strings.Contains(err.Error(), "holds no *.json model files") {
-		t.Errorf("empty directory: %v", err)
+	if found, _, err := ExpandPaths([]string{empty}); err != nil || len(found) != 0 {
+		t.Errorf("empty directory: %v %v", found, err)
 	}
+}
+
+func paths(found []Found) []string {
+	var out []string
+	for _, f := range found {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+func skips(skipped []Skip) []string {
+	var out []string
+	for _, s := range skipped {
+		out = append(out, s.Path+": "+s.Reason)
+	}
+	return out
 }
 
 // TestExpandPathsOnce: a file named twice, or named and also inside a directory given, is
@@ -165,12 +192,12 @@ func TestExpandPathsOnce(t *testing.T) {
 		}
 	}
 	a := filepath.Join(dir, "a.json")
-	got, err := ExpandPaths([]string{a, dir, "-", filepath.Join(dir, ".", "b.json"), "-", a})
+	found, _, err := ExpandPaths([]string{a, dir, "-", filepath.Join(dir, ".", "b.json"), "-", a})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{a, filepath.Join(dir, "b.json"), "-"}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := paths(found); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

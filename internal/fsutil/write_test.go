@@ -198,15 +198,15 @@ func TestExpandPathsSkipsConfigsAndHidden(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 		os.WriteFile(filepath.Join(dir, f), []byte("{}"), 0o644)
 	}
-	got, err := ExpandPaths([]string{dir, "-"})
+	found, _, err := ExpandPaths([]string{dir, "-"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "sub/c.json"), "-"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := paths(found); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
-	if _, err := ExpandPaths([]string{filepath.Join(dir, "missing.json")}); err == nil {
+	if _, _, err := ExpandPaths([]string{filepath.Join(dir, "missing.json")}); err == nil {
 		t.Error("a missing path passed")
 	}
 }

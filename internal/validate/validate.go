@@ -41,6 +41,11 @@ func Source(name string, src []byte, opts Options) Result {
 	if err != nil {
 		return Result{Diagnostics: []diag.Diagnostic{Syntax(name, err)}}
 	}
+	return Document(doc, opts)
+}
+
+// Document validates a parsed model file or template.
+func Document(doc *jsonpos.Document, opts Options) Result {
 	f := model.FromDocument(doc)
 	return Result{File: f, Diagnostics: File(f, opts)}
 }
