@@ -48,27 +48,31 @@ var badClasses = []struct{ prefix, title string }{
 
 // badNotes explain a case's outcome in the documentation where the output alone does not.
 var badNotes = map[string]string{
-	"json-utf8-bom":                      "JSON forbids a BOM (RFC 8259 §8.1); refused rather than skipped, so every tool reads the file alike.",
-	"number-1e400-size":                  "Valid: number literals are exact, 1e400 is the integer 10^400.",
-	"number-1e400-repeat":                "Valid: an exact integer ≥ 1.",
-	"number-integer-as-float-size":       "Valid: 64.0 is the integer 64 (JSON Schema's integer is a value, not a spelling).",
-	"number-negative-zero-size":          "-0 is 0.",
-	"number-nan-string-size":             "Inside a string NaN is a name; placeholders are written {name}.",
-	"repeat-string-32":                   "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
-	"repeat-string-fraction":             "A string repeat is evaluated with the file's default variables and must come to a positive integer.",
-	"repeat-10-to-the-30":                "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
-	"name-with-slash":                    "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
-	"name-10000-characters":              "Names longer than 256 bytes are errors; text output cuts such a name in the layer path.",
-	"name-with-control-character-escape": "Control characters are printed as escapes, never raw.",
-	"param-string-number":                "Valid: \"64\" is the placeholder expression 64.",
-	"placeholder-nested-10000-parens":    "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",
-	"placeholder-1mib":                   "Expressions are at most 64 KiB (expr.MaxLength); the error is at the first byte past the limit.",
-	"placeholder-huge-power":             "Results are limited to 2^20 bits (expr.MaxBits), checked before computing.",
-	"limits-file-200mb":                  "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
-	"limits-stdin-200mb":                 "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
-	"limits-nesting-100000-deep":         "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
-	"limits-layers-499-deep":             "Valid: 499 nested layers (the innermost with its parameters) are exactly 1000 levels of JSON.",
-	"limits-layers-500-deep":             "One layer more: the 500th layer's object is the 1001st level.",
+	"json-utf8-bom":                               "JSON forbids a BOM (RFC 8259 §8.1); refused rather than skipped, so every tool reads the file alike.",
+	"number-1e400-size":                           "Valid: number literals are exact, 1e400 is the integer 10^400.",
+	"number-1e400-repeat":                         "Valid: an exact integer ≥ 1.",
+	"number-integer-as-float-size":                "Valid: 64.0 is the integer 64 (JSON Schema's integer is a value, not a spelling).",
+	"number-negative-zero-size":                   "-0 is 0.",
+	"number-nan-string-size":                      "Inside a string NaN is a name; placeholders are written {name}.",
+	"repeat-string-32":                            "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
+	"repeat-string-fraction":                      "A string repeat is evaluated with the file's default variables and must come to a positive integer.",
+	"repeat-10-to-the-30":                         "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
+	"name-with-slash":                             "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
+	"name-10000-characters":                       "Names longer than 256 bytes are errors; text output cuts such a name in the layer path.",
+	"name-with-control-character-escape":          "Control characters are printed as escapes, never raw.",
+	"param-string-number":                         "Valid: \"64\" is the placeholder expression 64.",
+	"placeholder-nested-10000-parens":             "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",
+	"placeholder-1mib":                            "Expressions are at most 64 KiB (expr.MaxLength); the error is at the first byte past the limit.",
+	"placeholder-huge-power":                      "Results are limited to 2^20 bits (expr.MaxBits), checked before computing.",
+	"placeholder-variable-chain-10000":            "One finding per fault: the variables that use c0, directly or through others, are not reported again. Output and memory stay linear (peak RSS asserted below 64 MiB; before, 940 MB of messages and 4.9 GB).",
+	"placeholder-variable-chain-undeclared-10000": "The undeclared name is the one finding; nothing that depends on it is reported.",
+	"placeholder-variable-cycle-10000":            "A cycle is reported once, at its first variable, naming its first and last steps; the other 9,999 are not reported again (before: 990 MB, 4.5 GB).",
+	"placeholder-variable-fanout-10000":           "10,000 variables that use one broken variable: one finding (before, one per variable).",
+	"limits-file-200mb":                           "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
+	"limits-stdin-200mb":                          "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
+	"limits-nesting-100000-deep":                  "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
+	"limits-layers-499-deep":                      "Valid: 499 nested layers (the innermost with its parameters) are exactly 1000 levels of JSON.",
+	"limits-layers-500-deep":                      "One layer more: the 500th layer's object is the 1001st level.",
 }
 
 // badCase is one bad input.
@@ -92,6 +96,26 @@ var generatedBadCases = []badCase{
 	{name: "limits-file-200mb", gen: bigModel(200_000_000), maxRSS: 48 << 20, heavy: true},
 	{name: "limits-stdin-200mb", gen: bigModel(200_000_000), stdin: true, maxRSS: 128 << 20, heavy: true},
 	{name: "placeholder-1mib", gen: longPlaceholder(1 << 20)},
+	{name: "placeholder-variable-chain-10000", gen: variableChain(10000, "1 / 0", "{c%d} + 1"), maxRSS: 64 << 20},
+	{name: "placeholder-variable-chain-undeclared-10000", gen: variableChain(10000, "{nope} + 1", "{c%d} + 1"), maxRSS: 64 << 20},
+	{name: "placeholder-variable-cycle-10000", gen: variableChain(10000, "{c9999} + 1", "{c%d} + 1"), maxRSS: 64 << 20},
+	{name: "placeholder-variable-fanout-10000", gen: variableChain(10000, "1 / 0", "{c0} + %d"), maxRSS: 64 << 20},
+}
+
+// variableChain writes a model with n variables c0…c(n-1): c0 is first, each later ci is
+// format with i-1 (so "{c%d} + 1" chains each to the one before), and one Linear uses the
+// last. Before one finding per fault, the 10,000-long chain printed 940 MB of messages and
+// took 4.9 GB (each variable repeated the chain below it); now it is one line.
+func variableChain(n int, first, format string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		b := bufio.NewWriter(w)
+		fmt.Fprintf(b, "{\n  \"variables\": {\n    \"c0\": %q", first)
+		for i := 1; i < n; i++ {
+			fmt.Fprintf(b, ",\n    \"c%d\": %q", i, fmt.Sprintf(format, i-1))
+		}
+		fmt.Fprintf(b, "\n  },\n  \"layers\": [\n    {\"name\": \"proj\", \"class\": \"torch.nn.modules.linear.Linear\", \"parameters\": {\"num_tokens\": \"{c%d}\", \"in_features\": 8, \"out_features\": 8, \"bias\": false, \"dtype_bytes\": 2}}\n  ]\n}\n", n-1)
+		return b.Flush()
+	}
 }
 
 // nestedLayers writes a model whose layers nest depth deep: each holds the next in its

@@ -2,7 +2,7 @@ package expr
 
 import (
 	"errors"
-	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +22,13 @@ import (
 // with an error wrapping ErrUnbound, so Partial over a Scope leaves that
 // definition's name symbolic.
 //
+// A definition that fails only because a definition it uses fails names the
+// definition where the failure arose, not every step between: with c1 = {c0}+1,
+// c2 = {c1}+1, … and c0 = 1/0, {c9999} fails with "in {c9999}: col 1: in {c0}:
+// col 3: division by zero". So an error's size, and the memory of all errors
+// cached, stay linear in the number of definitions, for chains, fan-outs and
+// cycles alike (a long cycle's message names its first and last few steps).
+//
 // A Scope is not safe for concurrent use (Lookup fills the cache).
 type Scope struct {
 	parent Env
@@ -29,6 +36,7 @@ type Scope struct {
 	defs   map[string]*Expr
 	cache  map[string]cached // evaluated definitions
 	active []string          // definitions being evaluated, outermost first
+	depth  map[string]int    // index of each active definition in active
 }
 
 // cached is an evaluated definition: errors are cached too, so that an expression
@@ -87,21 +95,24 @@ func (s *Scope) Lookup(name string) (Value, error) {
 	if r, ok := s.cache[name]; ok {
 		return r.v, r.err
 	}
-	for i, a := range s.active {
-		if a == name {
-			path := append(append([]string(nil), s.active[i:]...), name)
-			return Value{}, &cycleError{path: path}
-		}
+	if i, ok := s.depth[name]; ok {
+		path := append(append([]string(nil), s.active[i:]...), name)
+		return Value{}, newCycle(path)
 	}
+	if s.depth == nil {
+		s.depth = make(map[string]int)
+	}
+	s.depth[name] = len(s.active)
 	s.active = append(s.active, name)
 	v, err := x.Eval(s)
 	s.active = s.active[:len(s.active)-1]
+	delete(s.depth, name)
 	if err != nil {
 		var ce *cycleError
 		if errors.As(err, &ce) && ce.has(name) {
 			err = ce.from(name) // the cycle's own message says it all
 		} else {
-			err = &defError{name: name, err: err}
+			err = &defError{name: name, err: toOrigin(err)}
 		}
 		v = Value{}
 	}
@@ -121,26 +132,111 @@ type defError struct {
 func (e *defError) Error() string { return "in {" + e.name + "}: " + e.err.Error() }
 func (e *defError) Unwrap() error { return e.err }
 
-// cycleError is a definition that depends on itself: path[0] → … → path[0].
-type cycleError struct{ path []string }
+// toOrigin shortens the error of a definition that failed because a definition it
+// uses failed: the column of the use is kept and the cause becomes the definition
+// where the failure arose (or the cycle it leads into), without the steps between.
+func toOrigin(err error) error {
+	ee, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	used, ok := ee.Err.(*defError)
+	if !ok {
+		return err
+	}
+	origin := error(used)
+	if inner, ok := used.err.(*Error); ok {
+		switch inner.Err.(type) {
+		case *defError, *cycleError:
+			origin = inner.Err // used failed because of another: already its origin
+		}
+	}
+	if origin == ee.Err {
+		return err
+	}
+	return &Error{Col: ee.Col, Msg: origin.Error(), Err: origin}
+}
+
+// cycle is the list of definitions on a cycle, shared by the errors of all of them.
+type cycle struct {
+	path  []string // path[0] → … → path[0]; the last is the first again
+	index map[string]int
+}
+
+// cycleError is a definition that depends on itself: the cycle told from path[start].
+type cycleError struct {
+	c     *cycle
+	start int
+}
+
+func newCycle(path []string) *cycleError {
+	c := &cycle{path: path, index: make(map[string]int, len(path))}
+	for i, name := range path[:len(path)-1] {
+		c.index[name] = i
+	}
+	return &cycleError{c: c}
+}
+
+// longCycle is the length beyond which a cycle's message names only its first and
+// last few steps.
+const longCycle = 10
 
 func (e *cycleError) Error() string {
-	return "{" + e.path[0] + "} is defined in terms of itself: " + strings.Join(e.path, " → ")
+	n := len(e.c.path) - 1
+	at := func(k int) string { return e.c.path[(e.start+k)%n] }
+	var b strings.Builder
+	b.WriteString("{" + at(0) + "} is defined in terms of itself: ")
+	for k := 0; k <= n; k++ {
+		if n > longCycle && k == 5 {
+			b.WriteString("… → ")
+			k = n - 4
+		}
+		b.WriteString(at(k))
+		if k < n {
+			b.WriteString(" → ")
+		}
+	}
+	if n > longCycle {
+		b.WriteString(" (" + strconv.Itoa(n) + " definitions)")
+	}
+	return b.String()
 }
 func (e *cycleError) Unwrap() error { return ErrCycle }
 
-func (e *cycleError) has(name string) bool { return slices.Contains(e.path, name) }
+func (e *cycleError) has(name string) bool {
+	_, ok := e.c.index[name]
+	return ok
+}
 
 // from returns the same cycle told from name, which is on it.
 func (e *cycleError) from(name string) *cycleError {
-	if e.path[0] == name {
+	i := e.c.index[name]
+	if i == e.start {
 		return e
 	}
-	i := slices.Index(e.path, name)
-	n := len(e.path) - 1 // the last is the first again
-	path := make([]string, 0, n+1)
-	for k := range n + 1 {
-		path = append(path, e.path[(i+k)%n])
+	return &cycleError{c: e.c, start: i}
+}
+
+// DefinitionError says which definition of a Scope an error from Lookup or Eval
+// arose in: the definition whose own expression failed (for "in {c9999}: col 1:
+// in {c0}: col 3: division by zero", c0), or for a cycle the definitions on it.
+// ok is false for errors that did not come from a Scope definition.
+func DefinitionError(err error) (names []string, ok bool) {
+	for err != nil {
+		switch e := err.(type) {
+		case *cycleError:
+			return e.c.path[:len(e.c.path)-1], true
+		case *defError:
+			if inner, isErr := e.err.(*Error); isErr {
+				switch inner.Err.(type) {
+				case *defError, *cycleError:
+					err = inner.Err
+					continue
+				}
+			}
+			return []string{e.name}, true
+		}
+		err = errors.Unwrap(err)
 	}
-	return &cycleError{path: path}
+	return nil, false
 }

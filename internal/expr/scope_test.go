@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -216,5 +217,63 @@ func TestScopePartial(t *testing.T) {
 	p, err = MustParse("{c} ? {bad} : {loop}").Partial(s)
 	if err != nil || p.String() != "{c} ? {bad} : {loop}" {
 		t.Errorf("Partial with bad in a branch = %v, %v", p, err)
+	}
+}
+
+// TestScopeLongChains: errors through chains, fan-outs and cycles of 10,000 definitions name
+// where the failure arose, so each message has a bounded size (the whole chain would be
+// 10,000 nested "in {cN}: col 1:" prefixes).
+func TestScopeLongChains(t *testing.T) {
+	const n = 10000
+	chain := func(first string) *Scope {
+		s := NewScope(nil)
+		s.Define("c0", MustParse(first))
+		for i := 1; i < n; i++ {
+			s.Define(fmt.Sprintf("c%d", i), MustParse(fmt.Sprintf("{c%d} + 1", i-1)))
+		}
+		return s
+	}
+	s := chain("1 / 0")
+	total := 0
+	for i := n - 1; i >= 0; i-- {
+		_, err := s.Lookup(fmt.Sprintf("c%d", i))
+		if !errors.Is(err, ErrDivByZero) {
+			t.Fatalf("c%d: %v", i, err)
+		}
+		if names, ok := DefinitionError(err); !ok || len(names) != 1 || names[0] != "c0" {
+			t.Fatalf("c%d: DefinitionError = %v, %v", i, names, ok)
+		}
+		total += len(err.Error())
+	}
+	if _, err := s.Lookup("c9999"); err.Error() != "in {c9999}: col 1: in {c0}: col 3: division by zero" {
+		t.Errorf("c9999: %v", err)
+	}
+	if _, err := s.Lookup("c0"); err.Error() != "in {c0}: col 3: division by zero" {
+		t.Errorf("c0: %v", err)
+	}
+	if total > 60*n {
+		t.Errorf("the messages of %d definitions take %d bytes", n, total)
+	}
+
+	// An unbound name at the base stays ErrUnbound all the way up (Partial leaves it symbolic).
+	s = chain("{nope}")
+	if _, err := s.Lookup("c9999"); !errors.Is(err, ErrUnbound) || err.Error() != "in {c9999}: col 1: in {c0}: col 1: undefined variable {nope}" {
+		t.Errorf("unbound base: %v", err)
+	}
+
+	// A cycle of n: each member tells it from itself, in a message of bounded size.
+	s = chain(fmt.Sprintf("{c%d} + 1", n-1))
+	_, err := s.Lookup("c0")
+	want := "{c0} is defined in terms of itself: c0 → c9999 → c9998 → c9997 → c9996 → … → c4 → c3 → c2 → c1 → c0 (10000 definitions)"
+	if err == nil || err.Error() != want || !errors.Is(err, ErrCycle) {
+		t.Errorf("cycle: %v", err)
+	}
+	_, err = s.Lookup("c5000")
+	want = "{c5000} is defined in terms of itself: c5000 → c4999 → c4998 → c4997 → c4996 → … → c5004 → c5003 → c5002 → c5001 → c5000 (10000 definitions)"
+	if err == nil || err.Error() != want {
+		t.Errorf("cycle from c5000: %v", err)
+	}
+	if names, ok := DefinitionError(err); !ok || len(names) != n {
+		t.Errorf("DefinitionError of the cycle: %d names, %v", len(names), ok)
 	}
 }

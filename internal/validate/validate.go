@@ -86,6 +86,8 @@ type checker struct {
 	// badVars holds the variables already reported as unusable: values that use them are not
 	// reported again (one broken default would otherwise give one error per layer).
 	badVars map[string]bool
+	// badCycle holds the variables on a cycle already reported.
+	badCycle map[string]bool
 }
 
 func (c *checker) add(offset int, pointer string, l *model.Layer, sev diag.Severity, code, msg string) {
@@ -144,6 +146,7 @@ func (c *checker) run() {
 	c.scope = c.f.Scope(nil)
 	c.params = map[*model.Layer]expr.Value{}
 	c.badVars = map[string]bool{}
+	c.badCycle = map[string]bool{}
 	c.variables()
 	if c.template {
 		c.templateHeader()
@@ -267,7 +270,7 @@ func (c *checker) variables() {
 		val, err := c.scope.Lookup(v.Name)
 		if err != nil {
 			c.badVars[v.Name] = true
-			if !errors.Is(err, expr.ErrUnbound) {
+			if c.reportHere(v.Name, err) {
 				c.evalError(&v.Value, ptr, nil, "variable "+clip(v.Name), err)
 			}
 			continue
@@ -278,6 +281,32 @@ func (c *checker) variables() {
 				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
 		}
 	}
+}
+
+// reportHere decides whether the variable name, whose value failed with err, is where the
+// fault is reported. One finding per fault: an undeclared name is reported where it is
+// written; a variable that fails only because a variable it uses fails is not reported (the
+// one where the failure arose is, at its own definition); a cycle is reported once, at the
+// first of its variables in file order. So a chain, fan-out or cycle of 10,000 variables gives
+// one finding, not one per variable (each repeating the whole chain).
+func (c *checker) reportHere(name string, err error) bool {
+	if errors.Is(err, expr.ErrUnbound) {
+		return false
+	}
+	origin, ok := expr.DefinitionError(err)
+	switch {
+	case !ok:
+		return true
+	case errors.Is(err, expr.ErrCycle):
+		if !slices.Contains(origin, name) || c.badCycle[origin[0]] {
+			return false
+		}
+		for _, n := range origin {
+			c.badCycle[n] = true
+		}
+		return true
+	}
+	return len(origin) == 1 && origin[0] == name
 }
 
 // describeValue says what a value came to, and from what when it used variables.

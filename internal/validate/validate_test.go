@@ -130,6 +130,12 @@ func TestRules(t *testing.T) {
 			`1:21 error bad-value variable n: {n} is defined in terms of itself: n → n`,
 			`1:47 error bad-value variable dtype_bytes must be a positive number of bytes (fractions allowed, 0.5 for int4), got 0`,
 		}},
+		// One finding per fault: a dependent before its broken origin in the file is not reported,
+		// nor one that leads into a cycle; a cycle once, at its first variable in file order.
+		{"a broken variable's dependents are not reported", `{"variables": {"d": "{c} * 2", "c": "{b} + 1", "b": "1 / 0", "x": "{q}", "p": "{q} + 1", "q": "{p}"}, "layers": [` + silu + `]}`, []finding{
+			`1:56 error bad-value variable b: division by zero`,
+			`1:79 error bad-value variable p: {p} is defined in terms of itself: p → q → p`,
+		}},
 		{"repeat string evaluates", `{"layers": [{"name": "a", "repeat": "{seq_len} / 3", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`, []finding{
 			`1:37 error bad-value [a] repeat must be an integer ≥ 1, got 2048/3 ("{seq_len} / 3" with the default variables)`,
 		}},
