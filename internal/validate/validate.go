@@ -700,8 +700,10 @@ func (c *checker) tiedTo() {
 			a, okA := c.params[l]
 			b, okB := c.params[target]
 			if okA && okB && !a.Equal(b) {
-				c.add(at, ptr, l, diag.Warning, "tied-to",
-					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
+				// An error, not a warning: calc counts the shared weight once, with the target's
+				// size, so the model's parameter count would be wrong by the difference.
+				c.add(at, ptr, l, diag.Error, "tied-to",
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
 			}
 		}
 		return true

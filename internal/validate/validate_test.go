@@ -153,7 +153,7 @@ func TestRules(t *testing.T) {
 {"name": "k", "tied_to": "m", ` + linear + `},
 {"name": "s", "tied_to": "s", ` + linear + `}
 ]}`, []finding{
-			`3:26 warning tied-to [h] this layer has 16 parameters but e has 40: tied layers share one weight of one shape`,
+			`3:26 error tied-to [h] this layer has 16 parameters but e has 40: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to`,
 			`4:26 error tied-to [g] tied_to names f, which is not a layer of this file…`,
 			`5:42 error tied-to [m] a composite layer cannot be tied…`,
 			`6:26 error tied-to [k] tied_to names m, a composite layer…`,
