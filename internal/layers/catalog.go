@@ -8,6 +8,7 @@ package layers
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -18,8 +19,8 @@ import (
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
-// builtinFiles holds the builtin catalog, one file per topic (catalog/matmul.json, …). The
-// files are read in name order; no two may define the same class or alias.
+// builtinFiles holds the builtin catalog, one file per topic (catalog/matmul.json, …). A file's
+// "aliases" may name the classes of any other; no two may define the same class or alias.
 //
 //go:embed catalog/*.json
 var builtinFiles embed.FS
@@ -119,32 +120,56 @@ func Builtin() *Catalog {
 	return builtin
 }
 
-// parseBuiltin reads the embedded catalog files in name order. Each file may alias classes of
-// the files before it, never redefine them.
+// parseBuiltin reads the embedded catalog files.
 func parseBuiltin() (*Catalog, error) {
-	entries, err := fs.ReadDir(builtinFiles, "catalog")
+	return parseFiles(builtinFiles, "catalog")
+}
+
+// parseFiles reads the catalog files of a folder in rounds: each round takes, in name order,
+// every file that parses on top of the files already taken, so a file's "aliases" may name a
+// class of any other file, whatever their names. No file may redefine another's class. When a
+// round takes nothing, every file left reports its problems, in name order.
+func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{byName: map[string]*Class{}}
+	type file struct {
+		name string
+		data []byte
+	}
+	var left []file
 	for _, e := range entries {
-		data, err := builtinFiles.ReadFile("catalog/" + e.Name())
+		data, err := fs.ReadFile(fsys, dir+"/"+e.Name())
 		if err != nil {
 			return nil, err
 		}
-		name := BuiltinName + " (" + e.Name() + ")"
-		overlay, err := parse(name, data, c)
-		if err != nil {
-			return nil, err
-		}
-		for _, oc := range overlay.classes {
-			if base := c.changed(oc); base != nil {
-				return nil, fileFault(name, fmt.Sprintf("%s is already defined in %s", oc.Name, base.Source))
+		left = append(left, file{BuiltinName + " (" + e.Name() + ")", data})
+	}
+	c := &Catalog{byName: map[string]*Class{}}
+	for len(left) > 0 {
+		var next []file
+		var errs []error
+		for _, f := range left {
+			overlay, err := parse(f.name, f.data, c)
+			if err != nil {
+				next = append(next, f)
+				errs = append(errs, err)
+				continue
+			}
+			for _, oc := range overlay.classes {
+				if base := c.changed(oc); base != nil {
+					return nil, fileFault(f.name, fmt.Sprintf("%s is already defined in %s", oc.Name, base.Source))
+				}
+			}
+			if c, err = c.With(overlay); err != nil {
+				return nil, err
 			}
 		}
-		if c, err = c.With(overlay); err != nil {
-			return nil, err
+		if len(next) == len(left) {
+			return nil, errors.Join(errs...)
 		}
+		left = next
 	}
 	return c, nil
 }

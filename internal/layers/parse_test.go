@@ -3,6 +3,7 @@ package layers
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestBuiltinParses(t *testing.T) {
@@ -29,5 +30,38 @@ func TestParseErrorsInFileOrder(t *testing.T) {
 	}
 	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
+// TestParseFilesAliasesAnyFile: a catalog file's "aliases" may name a class of a file that comes
+// after it in name order, and a file whose alias names no class of any file is reported.
+func TestParseFilesAliasesAnyFile(t *testing.T) {
+	const op = `{"classes":[{"class":"z.Op","category":"elementwise","description":"an op",
+ "parameters":[{"name":"n","type":"amount","meaning":"elements"}],"formulas":{"flops":"{n}"},"notes":"1 FLOP."}]}`
+	good := fstest.MapFS{
+		"cat/a-alias.json": {Data: []byte(`{"aliases":{"a.Op":"z.Op"}}`)},
+		"cat/z-op.json":    {Data: []byte(op)},
+	}
+	c, err := parseFiles(good, "cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := c.Lookup("a.Op"); cl == nil || cl.Name != "z.Op" {
+		t.Errorf("a.Op resolves to %v, want z.Op", cl)
+	}
+	bad := fstest.MapFS{
+		"cat/a-alias.json": {Data: []byte(`{"aliases":{"a.Op":"y.Op"}}`)},
+		"cat/z-op.json":    {Data: []byte(op)},
+	}
+	_, err = parseFiles(bad, "cat")
+	if err == nil || !strings.Contains(err.Error(), "a-alias.json") || !strings.Contains(err.Error(), "y.Op") {
+		t.Errorf("an alias of a class no file has: error %v, want one naming a-alias.json and y.Op", err)
+	}
+	twice := fstest.MapFS{
+		"cat/a.json": {Data: []byte(op)},
+		"cat/b.json": {Data: []byte(op)},
+	}
+	if _, err = parseFiles(twice, "cat"); err == nil || !strings.Contains(err.Error(), "already defined") {
+		t.Errorf("a class defined in two files: error %v, want one saying it is already defined", err)
 	}
 }
