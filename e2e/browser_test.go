@@ -36,16 +36,16 @@ func chromiumPath() string {
 	return "/usr/bin/chromium"
 }
 
-// requireChromium returns the browser to run, or skips the test when there is none. With
-// MODELTOOL_BROWSER_TEST=1 (CI sets it) a missing browser fails the test instead.
+// requireChromium returns the browser to run. The browser test runs only when
+// MODELTOOL_BROWSER_TEST=1 (.ci/run sets it); then a missing browser fails it.
 func requireChromium(t *testing.T) string {
 	t.Helper()
+	if os.Getenv("MODELTOOL_BROWSER_TEST") != "1" {
+		t.Skip("opens the report in headless Chromium; set MODELTOOL_BROWSER_TEST=1 to run it")
+	}
 	p := chromiumPath()
 	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("MODELTOOL_BROWSER_TEST") == "1" {
-			t.Fatalf("MODELTOOL_BROWSER_TEST=1 but there is no browser at %s (apt-get install chromium): %v", p, err)
-		}
-		t.Skipf("no browser at %s: install Debian's chromium (apt-get install chromium) to run the browser test; set MODELTOOL_BROWSER_TEST=1 to make this a failure", p)
+		t.Fatalf("MODELTOOL_BROWSER_TEST=1 but there is no browser at %s (apt-get install chromium): %v", p, err)
 	}
 	return p
 }
@@ -76,7 +76,7 @@ func rat(t *testing.T, s string) *big.Rat {
 	return r
 }
 
-// runModeltool runs the built binary in dir and returns its standard output.
+// runModeltool runs the modeltool program in dir and returns its standard output.
 func runModeltool(t *testing.T, dir string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(modeltool(t), args...)
@@ -115,7 +115,7 @@ func (b *browserEvents) snapshot() []string {
 }
 
 // TestBrowserReport builds the HTML report of the shipped Llama-2-7b model on an H100 with
-// the real binary (calc --format html --hardware H100-SXM), opens it from file:// in headless
+// modeltool (calc --format html --hardware H100-SXM), opens it from file:// in headless
 // Chromium and checks it as a person would see it: no console errors or exceptions, no
 // request but the page itself, one table row per layer, the class chart's bars, one roofline
 // point per plottable layer (non-zero FLOPs and bytes), sorting by a click on a column header
@@ -124,12 +124,10 @@ func (b *browserEvents) snapshot() []string {
 // It saves a full-page screenshot (-screenshots DIR keeps them; -update-docs writes
 // docs/report-llama-2-7b-h100.png).
 //
-// It needs Debian's chromium at /usr/bin/chromium (MODELTOOL_CHROMIUM names another).
-// Without it the test skips, unless MODELTOOL_BROWSER_TEST=1 is set, as CI does: then it
-// fails.
+// It needs Debian's chromium at /usr/bin/chromium (MODELTOOL_CHROMIUM names another) and
+// runs only when MODELTOOL_BROWSER_TEST=1, as .ci/run sets it.
 func TestBrowserReport(t *testing.T) {
 	browser := requireChromium(t)
-	modeltool(t) // builds the binary and finds the repository
 
 	dir := t.TempDir()
 	model, err := os.ReadFile(filepath.Join(repoRoot, "models", "llama-2-7b-hf.json"))

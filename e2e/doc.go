@@ -1,3 +1,4 @@
-// Package e2e holds the end-to-end tests: they build the real modeltool binary and run it on
-// real files, comparing its whole output with golden files.
+// Package e2e holds the end-to-end tests: modeltool run as a program on real files, its whole
+// output compared with golden files. The test binary is the program (see TestMain), so the code
+// the scripts reach counts in coverage.
 package e2e

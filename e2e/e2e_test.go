@@ -5,120 +5,63 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
+	"github.com/modeltool/modeltool/internal/cli"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar with what the binary prints now")
-
-// binDir holds the modeltool binary built for this test run.
-var binDir string
+var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar with what modeltool prints now")
 
 // repoRoot is the repository's top directory.
-var repoRoot string
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-var (
-	buildOnce sync.Once
-	buildErr  error
-)
-
-// modeltool builds the binary once per test run (inside a test, so that the go command's test
-// cache sees the sources it reads) and returns its path.
-func modeltool(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() { buildErr = build() })
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	exe := "modeltool"
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
-	return filepath.Join(binDir, exe)
-}
-
-func build() error {
+var repoRoot = func() string {
 	wd, err := os.Getwd()
 	if err != nil {
-		return err
+		panic(err)
 	}
-	repoRoot = filepath.Dir(wd)
-	binDir, err = os.MkdirTemp("", "modeltool-e2e-")
-	if err != nil {
-		return err
-	}
-	if err := touchSources(repoRoot); err != nil {
-		return err
-	}
-	exe := "modeltool"
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, exe), "./cmd/modeltool")
-	cmd.Dir = repoRoot
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building modeltool: %v\n%s", err, out)
-	}
-	return nil
-}
+	return filepath.Dir(wd)
+}()
 
-// touchSources reads every file the binary is built from. The go command caches test results
-// by the files a test opens; the binary is built by a child process it cannot see, so without
-// this a change to the code would replay a stale cached pass.
-func touchSources(root string) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "docs") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch filepath.Ext(path) {
-		case ".go", ".json", ".mod", ".sum", ".tmpl", ".html", ".css", ".js":
-			_, err := os.ReadFile(path)
-			return err
-		}
-		return nil
+// TestMain makes this test binary modeltool too: testscript.Main puts a copy of it on PATH under
+// the name modeltool, and run as modeltool it is cli.Run, the program itself. Scripts and the
+// tests that need a process of their own (peak memory, a closed pipe, another user) run that
+// copy, so the code they reach counts in go test -coverpkg=./... and the go command's test
+// cache sees every source it depends on.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"modeltool": func() { os.Exit(cli.Run()) },
 	})
 }
 
-// setup puts the built binary on PATH and tells scripts where the repository is ($REPO), so
-// they can copy the shipped models and fixtures into their work directory.
+// modeltool returns the path of the modeltool program the scripts run.
+func modeltool(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("modeltool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// setup tells scripts where the repository is ($REPO), so they can copy the shipped models and
+// fixtures into their work directory.
 func setup(env *testscript.Env) error {
-	env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
 	env.Setenv("REPO", repoRoot)
 	env.Setenv("NO_COLOR", "")
 	return nil
 }
 
-// TestScripts runs every script in testdata/script: the real binary on real files, its whole
+// TestScripts runs every script in testdata/script: modeltool on real files, its whole
 // output compared with the golden sections of the script. Refresh the goldens with
 // `go test ./e2e -run TestScripts -update` and review the diff like code.
 func TestScripts(t *testing.T) {
-	modeltool(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		Setup:               setup,

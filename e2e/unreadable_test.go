@@ -13,8 +13,8 @@ import (
 )
 
 // TestValidateUnreadableDirectory: a directory that cannot be listed is an unreadable input:
-// exit 2, the reason on stderr, nothing on stdout. Root reads every directory, so under root the
-// binary runs as nobody (uid 65534); that needs the binary and the work directory to be
+// exit 2, the reason on stderr, nothing on stdout. Root reads every directory, so under root
+// modeltool runs as nobody (uid 65534); that needs the program and the work directory to be
 // reachable by nobody, which the test arranges in a fresh temporary directory.
 func TestValidateUnreadableDirectory(t *testing.T) {
 	work, err := os.MkdirTemp("", "modeltool-unreadable-")
@@ -38,13 +38,30 @@ func TestValidateUnreadableDirectory(t *testing.T) {
 	if err := os.Chmod(unr, 0); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(modeltool(t), "validate", "models")
+	bin := modeltool(t)
+	cmd := exec.Command(bin, "validate", "models")
 	cmd.Dir = work
 	if os.Geteuid() == 0 {
-		if err := os.Chmod(binDir, 0o755); err != nil {
-			t.Fatal(err)
+		// nobody must reach the program: its directory and the one holding that.
+		for _, dir := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
+			if err := os.Chmod(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		// Under go test -cover nobody cannot write counters into the test's directory: give this
+		// run a directory of its own (its counts are not merged).
+		if os.Getenv("GOCOVERDIR") != "" {
+			cover, err := os.MkdirTemp("", "modeltool-cover-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(cover) })
+			if err := os.Chmod(cover, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Env = append(os.Environ(), "GOCOVERDIR="+cover)
+		}
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -52,7 +69,7 @@ func TestValidateUnreadableDirectory(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		if os.Geteuid() == 0 {
-			t.Skipf("cannot run the binary as nobody here: %v", err)
+			t.Skipf("cannot run modeltool as nobody here: %v", err)
 		}
 		t.Fatalf("run: %v", err)
 	}

@@ -1,37 +1,13 @@
 // Command modeltool validates, fills and costs the JSON files that describe large language
-// models layer by layer. See README.md.
+// models layer by layer. See README.md; the commands are in internal/cli.
 package main
 
 import (
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/cli"
 )
 
 func main() {
-	// Writing to a closed pipe (modeltool calc … | head -1) returns EPIPE instead of killing the
-	// process, and Main exits quietly.
-	signal.Ignore(syscall.SIGPIPE)
-	removeTempFilesOnSignal()
-	os.Exit(Main(os.Args[1:], SystemStreams()))
-}
-
-// removeTempFilesOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary files of a
-// write in progress before the process exits (with 128 + the signal's number, as a shell
-// reports a process killed by it). A write step already under way finishes first, so a file
-// being replaced is whole: old or new.
-func removeTempFilesOnSignal() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		sig := <-sigs
-		fsutil.Interrupt()
-		code := 128 + 15
-		if n, ok := sig.(syscall.Signal); ok {
-			code = 128 + int(n)
-		}
-		os.Exit(code)
-	}()
+	os.Exit(cli.Run())
 }

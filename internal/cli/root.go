@@ -1,13 +1,28 @@
-package main
+// Package cli is the modeltool command line: one file per command, each an options struct, a
+// newXCmd(streams) and a runX(streams, opts) error, and Main, which runs a command line and maps
+// its outcome to an exit code. cmd/modeltool is only Run; tests run Main in-process.
+package cli
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
+
+// Run is the modeltool program: Main on the process's arguments and standard streams. Writing to
+// a closed pipe (modeltool calc … | head -1) returns EPIPE instead of killing the process, and
+// Main exits quietly; an interrupt removes the temporary files of a write in progress.
+func Run() int {
+	signal.Ignore(syscall.SIGPIPE)
+	removeTempFilesOnSignal()
+	return Main(os.Args[1:], SystemStreams())
+}
 
 // Main runs modeltool with args and returns the exit code. Nothing below it exits; a panic (a
 // bug) is reported as an internal error with exit code 2 instead of a stack trace.
