@@ -55,7 +55,7 @@ var badNotes = map[string]string{
 	"number-negative-zero-size":                   "-0 is 0.",
 	"number-nan-string-size":                      "Inside a string NaN is a name; placeholders are written {name}.",
 	"repeat-string-32":                            "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
-	"repeat-string-fraction":                      "A string repeat is evaluated with the file's default variables and must come to a positive integer.",
+	"repeat-string-fraction":                      "A string repeat is evaluated with the file's default variables and must come to an integer ≥ 0 (0: the layer is absent for those variables).",
 	"repeat-10-to-the-30":                         "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
 	"name-with-slash":                             "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
 	"name-10000-characters":                       "Names longer than 256 bytes are errors; text output cuts such a name in the layer path.",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/modeltool/modeltool/internal/calc"
@@ -128,6 +129,28 @@ func TestRepeatCountsDoNotExpand(t *testing.T) {
 	perLayer := mul(4*hidden*hidden + 3*hidden*inter + 2*hidden)
 	diff := new(big.Rat).Sub(big32k.Totals.Params, small.Totals.Params)
 	want(t, "params added by 31,968 more layers", diff, new(big.Int).Mul(perLayer, n(32000-32)))
+}
+
+// TestRepeatZeroIsAbsent: a decoder stack whose repeat is a variable set to 0 is absent — no
+// rows, nothing in the totals — and set to 2 it counts twice.
+func TestRepeatZeroIsAbsent(t *testing.T) {
+	f := load(t, llamaPath, func(b []byte) []byte {
+		b = bytes.Replace(b, []byte(`"repeat": 32,`), []byte(`"repeat": "{stacks}",`), 1)
+		return bytes.Replace(b, []byte(`"variables": {`), []byte(`"variables": {"stacks": 32,`), 1)
+	})
+	full := compute(t, f, nil)
+	none := compute(t, f, map[string]expr.Value{"stacks": expr.Int(0)})
+	two := compute(t, f, map[string]expr.Value{"stacks": expr.Int(2)})
+	const perLayer = 4*hidden*hidden + 3*hidden*inter + 2*hidden
+	want(t, "params with 32 layers", full.Totals.Params, n(6_738_415_616))
+	want(t, "params with no layers", none.Totals.Params, n(6_738_415_616-32*perLayer))
+	want(t, "params with 2 layers", two.Totals.Params, n(6_738_415_616-30*perLayer))
+	want(t, "KV cache with no layers", none.Totals.KVCacheBytes, n(0))
+	for _, r := range none.Rows {
+		if strings.Contains(r.Path, "decoder_layer") {
+			t.Errorf("row %s of an absent layer", r.Path)
+		}
+	}
 }
 
 func TestTiedWeightsCountOnce(t *testing.T) {

@@ -184,7 +184,8 @@ func (t *Template) ConfigKey(name string) *ConfigKey {
 	return nil
 }
 
-// RepeatError is a repeat that does not evaluate to a positive integer.
+// RepeatError is a repeat that does not evaluate to a count: a positive integer, or for a
+// placeholder expression a non-negative one.
 type RepeatError struct {
 	Layer *Layer
 	Err   error
@@ -194,6 +195,9 @@ func (e *RepeatError) Error() string { return e.Layer.Path + ": repeat: " + e.Er
 func (e *RepeatError) Unwrap() error { return e.Err }
 
 // Repeats returns how many times the layer occurs in a row: its repeat evaluated in env, or 1.
+// A placeholder expression may work out to 0: the layer is then absent for these variables (an
+// optional module switched on by a variable, such as DeepSeek-V3's multi-token prediction
+// layer); a repeat written as a number must be at least 1.
 func (l *Layer) Repeats(env expr.Env) (*big.Int, error) {
 	if l.Repeat == nil {
 		return big.NewInt(1), nil
@@ -206,6 +210,12 @@ func (l *Layer) Repeats(env expr.Env) (*big.Int, error) {
 		return nil, &RepeatError{Layer: l, Err: err}
 	}
 	n, ok := v.BigInt()
+	if l.Repeat.Node.Kind == jsonpos.String {
+		if !ok || n.Sign() < 0 {
+			return nil, &RepeatError{Layer: l, Err: fmt.Errorf("must be an integer ≥ 0, got %s", v)}
+		}
+		return n, nil
+	}
 	if !ok || n.Sign() <= 0 {
 		return nil, &RepeatError{Layer: l, Err: fmt.Errorf("must be a positive integer, got %s", v)}
 	}
@@ -214,7 +224,8 @@ func (l *Layer) Repeats(env expr.Env) (*big.Int, error) {
 
 // WalkCounts calls fn for every layer in depth-first order with its count: the product of its
 // own repeat and the repeats of every layer above it, evaluated in env. Repeats are never
-// expanded, so a layer repeated 10^30 times is visited once. When fn returns false the layer's
+// expanded, so a layer repeated 10^30 times is visited once. A layer whose repeat works out to
+// 0 is absent: neither it nor its sub-layers are visited. When fn returns false the layer's
 // sub-layers are skipped; a repeat that does not evaluate stops the walk with a *RepeatError.
 func WalkCounts(layers []*Layer, env expr.Env, fn func(l *Layer, count *big.Int) bool) error {
 	return walkCounts(layers, big.NewInt(1), env, fn)
@@ -225,6 +236,9 @@ func walkCounts(layers []*Layer, above *big.Int, env expr.Env, fn func(*Layer, *
 		n, err := l.Repeats(env)
 		if err != nil {
 			return err
+		}
+		if n.Sign() == 0 {
+			continue
 		}
 		count := above
 		if l.Repeat != nil {

@@ -119,10 +119,40 @@ func TestWalkCounts(t *testing.T) {
 	if err != nil || strings.Join(got, " ") != want {
 		t.Errorf("WalkCounts: %v\n got %s\nwant %s", err, strings.Join(got, " "), want)
 	}
-	bad, _ := model.Parse("m.json", []byte(`{"layers": [{"name": "a", "class": "x.A", "repeat": "{seq_len} - 2048", "sub_layers": [{"name": "b", "class": "x.B"}]}]}`))
+	bad, _ := model.Parse("m.json", []byte(`{"layers": [{"name": "a", "class": "x.A", "repeat": "{seq_len} - 2049", "sub_layers": [{"name": "b", "class": "x.B"}]}]}`))
 	err = model.WalkCounts(bad.Layers, bad.Scope(nil), func(*model.Layer, *big.Int) bool { return true })
 	var re *model.RepeatError
-	if !errors.As(err, &re) || re.Layer.Path != "a" || !strings.Contains(err.Error(), "must be a positive integer, got 0") {
+	if !errors.As(err, &re) || re.Layer.Path != "a" || !strings.Contains(err.Error(), "must be an integer ≥ 0, got -1") {
 		t.Errorf("bad repeat: %v", err)
+	}
+}
+
+// TestWalkCountsZero: a repeat expression that works out to 0 leaves its layer and everything
+// below it out of the walk (an optional module switched off by a variable); set to 2, the same
+// layer is visited with count 2.
+func TestWalkCountsZero(t *testing.T) {
+	f, err := model.Parse("m.json", []byte(`{"variables": {"extra": 0}, "layers": [
+		{"name": "a", "class": "x.A"},
+		{"name": "opt", "class": "x.Opt", "repeat": "{extra}", "sub_layers": [{"name": "c", "class": "x.C"}]},
+		{"name": "e", "class": "x.E", "repeat": 3}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		extra int64
+		want  string
+	}{
+		{0, "a=1 e=3"},
+		{2, "a=1 opt=2 opt.c=2 e=3"},
+	} {
+		var got []string
+		scope := f.Scope(map[string]expr.Value{"extra": expr.Int(c.extra)})
+		err := model.WalkCounts(f.Layers, scope, func(l *model.Layer, n *big.Int) bool {
+			got = append(got, l.Path+"="+n.String())
+			return true
+		})
+		if err != nil || strings.Join(got, " ") != c.want {
+			t.Errorf("extra=%d: %v\n got %s\nwant %s", c.extra, err, strings.Join(got, " "), c.want)
+		}
 	}
 }

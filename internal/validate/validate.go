@@ -468,9 +468,10 @@ func (c *checker) repeat(l *model.Layer) {
 	if l.Repeat.Node.Kind == jsonpos.Number {
 		return // the schema checks integer ≥ 1
 	}
-	if !layers.FitsType("size", v) {
+	// An expression may work out to 0: the layer is absent for those variables.
+	if !layers.FitsType("count", v) {
 		c.add(l.Repeat.Node.Offset, ptr, l, diag.Error, "bad-value",
-			fmt.Sprintf("repeat must be an integer ≥ 1, got %s", describeValue(*l.Repeat, v)))
+			fmt.Sprintf("repeat must be an integer ≥ 0, got %s", describeValue(*l.Repeat, v)))
 	}
 }
 

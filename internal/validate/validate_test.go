@@ -137,8 +137,12 @@ func TestRules(t *testing.T) {
 			`1:79 error bad-value variable p: {p} is defined in terms of itself: p → q → p`,
 		}},
 		{"repeat string evaluates", `{"layers": [{"name": "a", "repeat": "{seq_len} / 3", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`, []finding{
-			`1:37 error bad-value [a] repeat must be an integer ≥ 1, got 2048/3 ("{seq_len} / 3" with the default variables)`,
+			`1:37 error bad-value [a] repeat must be an integer ≥ 0, got 2048/3 ("{seq_len} / 3" with the default variables)`,
 		}},
+		{"repeat string negative", `{"layers": [{"name": "a", "repeat": "{seq_len} - 2049", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`, []finding{
+			`1:37 error bad-value [a] repeat must be an integer ≥ 0, got -1 ("{seq_len} - 2049" with the default variables)`,
+		}},
+		{"repeat string 0 is an absent layer", `{"variables": {"extra": 0}, "layers": [{"name": "a", "repeat": "{extra}", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`, nil},
 		{"repeat string 32 is fine", `{"layers": [{"name": "a", "repeat": "32", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`, nil},
 		{"number literal out of range", `{"layers": [{"name": "a", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 1e99999, "dtype_bytes": 2}}]}`, []finding{
 			`1:103 error bad-number [a] parameter num_elements: …`,
