@@ -113,6 +113,50 @@ func TestAttentionPairs(t *testing.T) {
 	}
 }
 
+// TestAttentionSharedKV: MLA's absorbed form attends 16 heads over one cached latent of 576
+// (512 + 64 rotary) elements, whose first 512 are the values. One query after 99 cached tokens:
+// 100 pairs per head; FLOPs 2·16·100·576 (QKᵀ) + 2·16·100·512 (AV); bytes read are Q
+// (16·576·2) and the latent once (100·576·2), which is exactly the cache held. Without kv_shared
+// the same shapes would read K and V apart (100·(576+512)·2) and cache both.
+func TestAttentionSharedKV(t *testing.T) {
+	cl := layers.Builtin().Lookup("torch.nn.functional.scaled_dot_product_attention")
+	args := ints("batch_size", 1, "num_heads", 16, "num_kv_heads", 1, "head_dim", 576, "v_head_dim", 512,
+		"q_len", 1, "kv_len", 100, "causal", true, "dtype_bytes", 2, "kv_shared", true)
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int64{
+		"flops":          2*16*100*576 + 2*16*100*512,
+		"bytes_read":     16*576*2 + 100*576*2,
+		"bytes_written":  16 * 512 * 2,
+		"kv_cache_bytes": 100 * 576 * 2,
+	} {
+		if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+			t.Errorf("kv_shared: %s = %s, want %d", name, got, want)
+		}
+	}
+	args["kv_shared"] = expr.Bool(false)
+	fig, err = cl.Evaluate(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int64{
+		"bytes_read":     16*576*2 + 100*(576+512)*2,
+		"kv_cache_bytes": 100 * (576 + 512) * 2,
+	} {
+		if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+			t.Errorf("separate K and V: %s = %s, want %d", name, got, want)
+		}
+	}
+	args["kv_shared"] = expr.Bool(true)
+	args["v_head_dim"] = expr.Int(600)
+	var ce *layers.CheckError
+	if _, err := cl.Evaluate(args); !errors.As(err, &ce) {
+		t.Errorf("kv_shared with v_head_dim > head_dim: %v", err)
+	}
+}
+
 func TestExtendOverridesOneFormula(t *testing.T) {
 	base := layers.Builtin()
 	cat, err := base.Extend("mine.json", []byte(`{"classes": [
