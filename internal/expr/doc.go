@@ -22,10 +22,22 @@
 //	                      (-2 ** 2 is -4) but takes one on its right (2 ** -1 is 1/2)
 //	9  literals, {name}, true, false, ( … ), min(a, …), max(a, …), ceil(x), floor(x)
 //
+// Templates also use strings and lists (a model file's and the catalog's
+// expressions never do; see Expr.TemplateOnly):
+//
+//	'text'                a string; inside, \' is a quote and \\ a backslash
+//	[a, b, …]             a list of numbers, booleans and strings ([] is empty)
+//	x[i]                  item i (an integer from 0) of the list x; binds tightest
+//	x in l                at level 4: whether the list l holds x (items of another kind never match)
+//	len(l)                the number of items of a list
+//	activation(name)      a host function: its meaning comes from the Env (Caller)
+//
+// == and != compare strings too; c ? a : b may give strings or lists.
+//
 // # Semantics
 //
-// Values (Value) are exact rational numbers (math/big) or booleans; there is no
-// floating point and no overflow. Operators check the types of their operands:
+// Values (Value) are exact rational numbers (math/big), booleans, strings or
+// lists; there is no floating point and no overflow. Operators check the types of their operands:
 // true + 1, !3, 1 ? 2 : 3 and 1 && true are errors at the operator's column. /
 // is exact; /, // and % by zero are errors. a // b is floor(a/b) and a % b is
 // a - b*floor(a/b), also for fractions. ** needs an integer exponent; 0 ** -1 is

@@ -43,6 +43,8 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrCycle: a Scope definition refers to itself, directly or through others.
 	ErrCycle = errors.New("cyclic definition")
+	// ErrIndex: a list index out of range.
+	ErrIndex = errors.New("index out of range")
 )
 
 func syntaxErr(off int, msg string) *Error {

@@ -11,6 +11,15 @@ type Env interface {
 	Lookup(name string) (Value, error)
 }
 
+// Caller is an Env that gives the meaning of the host functions (HostFuncs):
+// Call returns the value of name(args...), or an error wrapping ErrUnbound when
+// it cannot tell (Partial then leaves the call as it is). Evaluating a host
+// function with an Env that is not a Caller is an ErrUnbound error.
+type Caller interface {
+	Env
+	Call(name string, args []Value) (Value, error)
+}
+
 // MapEnv is an Env backed by a map.
 type MapEnv map[string]Value
 
@@ -81,8 +90,25 @@ func (e *Expr) eval(i int32, env Env, w *int) (Value, *Error) {
 			return e.eval(n.b, env, w)
 		}
 		return e.eval(n.c, env, w)
+	case opList:
+		items := make([]Value, 0, n.b)
+		for _, a := range e.args[n.a : n.a+n.b] {
+			x, err := e.eval(a, env, w)
+			if err != nil {
+				return Value{}, err
+			}
+			items = append(items, x)
+		}
+		return makeList(n, items)
 	case opCall:
 		args := e.args[n.a : n.a+n.b]
+		if n.fn == fnLen || n.fn == fnActivation {
+			x, err := e.eval(args[0], env, w)
+			if err != nil {
+				return Value{}, err
+			}
+			return callOne(n, x, env)
+		}
 		var acc Value
 		for k, a := range args {
 			x, err := e.eval(a, env, w)
@@ -103,7 +129,117 @@ func (e *Expr) eval(i int32, env Env, w *int) (Value, *Error) {
 	if err != nil {
 		return Value{}, err
 	}
+	if n.op == opIndex {
+		return index(n, x, y, e.listName(n.a))
+	}
 	return binary(n, x, y, w)
+}
+
+// listName names the list at node i for an index error: "{layer_types}" for a
+// variable, "the list" otherwise.
+func (e *Expr) listName(i int32) string {
+	if n := &e.nodes[i]; n.op == opVar {
+		return "{" + e.varName(n) + "}"
+	}
+	return "the list"
+}
+
+// makeList makes the list of a list literal's evaluated items.
+func makeList(n *node, items []Value) (Value, *Error) {
+	for _, it := range items {
+		if !it.IsScalar() {
+			return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "a list holds numbers, booleans and strings, not " + kindName(it)}
+		}
+	}
+	return Value{k: kindList, x: &compound{items: items}}, nil
+}
+
+// index gives x[y]: item y (an integer from 0) of the list x, named what in
+// messages.
+func index(n *node, x, y Value, what string) (Value, *Error) {
+	if x.k != kindList {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: `"[…]" indexes a list, not ` + kindName(x)}
+	}
+	if y.k != kindNum || !y.IsInt() {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "a list index is an integer, not " + describeValue(y)}
+	}
+	i, ok := y.Int64()
+	if !ok || i < 0 || i >= int64(len(x.x.items)) {
+		return Value{}, &Error{Col: int(n.col), Err: ErrIndex,
+			Msg: "index " + clipText(y.String()) + " is out of range: " + what + " has " + strconv.Itoa(len(x.x.items)) + " items (indexes 0 to " + strconv.Itoa(len(x.x.items)-1) + ")"}
+	}
+	return x.x.items[i], nil
+}
+
+// member gives x in y.
+func member(n *node, x, y Value, w *int) (Value, *Error) {
+	if y.k != kindList {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: `"in" looks in a list, not ` + kindName(y)}
+	}
+	if !x.IsScalar() {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: `"in" looks for a number, boolean or string, not ` + kindName(x)}
+	}
+	for _, it := range y.x.items {
+		if it.k != x.k {
+			continue
+		}
+		if x.k == kindNum {
+			if err := charge(w, n, opCost(x, it, Value{}, false)); err != nil {
+				return Value{}, err
+			}
+		}
+		if it.Equal(x) {
+			return Bool(true), nil
+		}
+	}
+	return Bool(false), nil
+}
+
+// callOne evaluates len(x) and the host functions.
+func callOne(n *node, x Value, env Env) (Value, *Error) {
+	if n.fn == fnLen {
+		if x.k != kindList {
+			return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "len needs a list, not " + kindName(x)}
+		}
+		return Int(int64(len(x.x.items))), nil
+	}
+	c, ok := env.(Caller)
+	if !ok {
+		return Value{}, &Error{Col: int(n.col), Err: ErrUnbound, Msg: unavailable(fnNames[n.fn]).Msg}
+	}
+	v, err := c.Call(fnNames[n.fn], []Value{x})
+	if err != nil {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return Value{}, &Error{Col: int(n.col), Err: err, Msg: ee.Msg}
+		}
+		return Value{}, &Error{Col: int(n.col), Err: err, Msg: fnNames[n.fn] + "(" + clipText(x.String()) + "): " + err.Error()}
+	}
+	if !v.IsValid() {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: fnNames[n.fn] + "(" + clipText(x.String()) + ") gave an invalid value"}
+	}
+	return v, nil
+}
+
+// unavailable is the error of a host function that the Env does not provide.
+func unavailable(name string) *Error {
+	return &Error{Err: ErrUnbound, Msg: name + "(…) is only known to populate, which maps it through the catalog"}
+}
+
+// describeValue is kindName with the value when it is short.
+func describeValue(v Value) string {
+	if v.k == kindNum || v.k == kindBool || v.k == kindString && len(v.x.s) <= 40 {
+		return clipText(v.String())
+	}
+	return kindName(v)
+}
+
+// clipText shortens a value's text for a message.
+func clipText(s string) string {
+	if len(s) > 60 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // callStep takes argument k (x) of the call n into acc, the result so far.
@@ -164,10 +300,13 @@ func unary(n *node, x Value, w *int) (Value, *Error) {
 
 // binary applies an arithmetic or comparison operator to evaluated operands.
 func binary(n *node, x, y Value, w *int) (Value, *Error) {
+	if n.op == opIn {
+		return member(n, x, y, w)
+	}
 	if n.op == opEq || n.op == opNe {
-		if x.k != y.k || x.k == kindInvalid {
+		if x.k != y.k || x.k == kindInvalid || x.k == kindList {
 			return Value{}, &Error{Col: int(n.col), Err: ErrType,
-				Msg: `"` + opText[n.op] + `" compares two numbers or two booleans, not ` + kindName(x) + " and " + kindName(y)}
+				Msg: `"` + opText[n.op] + `" compares two numbers, two booleans or two strings, not ` + kindName(x) + " and " + kindName(y)}
 		}
 		v := Bool(x.Equal(y) == (n.op == opEq))
 		if x.k == kindNum {
@@ -271,6 +410,10 @@ func kindName(v Value) string {
 		return "a boolean"
 	case kindNum:
 		return "a number"
+	case kindString:
+		return "a string"
+	case kindList:
+		return "a list"
 	}
 	return "an invalid value"
 }

@@ -210,7 +210,7 @@ func TestEvalErrors(t *testing.T) {
 		{"true && 1", 6, `"&&" needs booleans`, ErrType},
 		{"false || 1", 7, `"||" needs booleans`, ErrType},
 		{"1 || true", 3, `"||" needs booleans`, ErrType},
-		{"1 == true", 3, `compares two numbers or two booleans, not a number and a boolean`, ErrType},
+		{"1 == true", 3, `compares two numbers, two booleans or two strings, not a number and a boolean`, ErrType},
 		{"false != 0", 7, "not a boolean and a number", ErrType},
 		{"true < false", 6, `"<" needs numbers`, ErrType},
 		{"min(1, true)", 1, "min needs numbers, not a boolean", ErrType},

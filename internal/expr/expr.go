@@ -65,6 +65,9 @@ const (
 	opOr
 	opCond
 	opCall
+	opIndex // a[b]
+	opIn    // a in b
+	opList  // [items]: like opCall, the items are Expr.args[a : a+b]
 )
 
 // Precedence levels, as in DESIGN.md (lowest first).
@@ -84,30 +87,38 @@ var opText = [...]string{
 	opNeg: "-", opPos: "+", opNot: "!",
 	opAdd: "+", opSub: "-", opMul: "*", opDiv: "/", opFloorDiv: "//", opMod: "%", opPow: "**",
 	opEq: "==", opNe: "!=", opLt: "<", opLe: "<=", opGt: ">", opGe: ">=",
-	opAnd: "&&", opOr: "||", opCond: "?",
+	opAnd: "&&", opOr: "||", opCond: "?", opIn: "in", opIndex: "[", opList: "[",
 }
 
 var opPrec = [...]int{
-	opConst: precAtom, opVar: precAtom, opCall: precAtom,
+	opConst: precAtom, opVar: precAtom, opCall: precAtom, opIndex: precAtom, opList: precAtom,
 	opNeg: precUnary, opPos: precUnary, opNot: precUnary,
 	opPow: precPow,
 	opMul: precMul, opDiv: precMul, opFloorDiv: precMul, opMod: precMul,
 	opAdd: precAdd, opSub: precAdd,
-	opEq: precCmp, opNe: precCmp, opLt: precCmp, opLe: precCmp, opGt: precCmp, opGe: precCmp,
+	opEq: precCmp, opNe: precCmp, opLt: precCmp, opLe: precCmp, opGt: precCmp, opGe: precCmp, opIn: precCmp,
 	opAnd: precAnd, opOr: precOr, opCond: precCond,
 }
 
-// Functions.
+// Functions. activation is a host function: the Env gives its meaning (see
+// Caller).
 const (
 	fnMin uint8 = iota
 	fnMax
 	fnCeil
 	fnFloor
+	fnLen
+	fnActivation
 )
 
-var fnNames = [...]string{fnMin: "min", fnMax: "max", fnCeil: "ceil", fnFloor: "floor"}
+var fnNames = [...]string{fnMin: "min", fnMax: "max", fnCeil: "ceil", fnFloor: "floor", fnLen: "len", fnActivation: "activation"}
 
-const knownFuncs = "ceil, floor, max, min"
+const knownFuncs = "activation, ceil, floor, len, max, min"
+
+// HostFuncs are the functions whose meaning the caller supplies through a
+// Caller Env: activation(NAME) maps a transformers activation name to the class
+// path of its module (populate reads the catalog's table).
+var HostFuncs = []string{"activation"}
 
 func lookupFunc(name string) int {
 	switch name {
@@ -119,9 +130,16 @@ func lookupFunc(name string) int {
 		return int(fnCeil)
 	case "floor":
 		return int(fnFloor)
+	case "len":
+		return int(fnLen)
+	case "activation":
+		return int(fnActivation)
 	}
 	return -1
 }
+
+// oneArg reports whether the function takes exactly one argument.
+func oneArg(fn uint8) bool { return fn == fnCeil || fn == fnFloor || fn == fnLen || fn == fnActivation }
 
 // node is one AST node. Nodes live in Expr.nodes and refer to each other by
 // index; they hold no pointers, so that a parse allocates little.
@@ -131,7 +149,8 @@ type node struct {
 	col int32 // 1-based column of the operator, function name, '?', '{' or literal
 	// opConst: see constVal; opVar: see varName;
 	// unary: a; binary: a, b; opCond: a ? b : c;
-	// opCall: the arguments are Expr.args[a : a+b].
+	// opCall, opList: the arguments or items are Expr.args[a : a+b];
+	// opIndex: a[b]; opIn: a in b.
 	a, b, c int32
 }
 
@@ -285,4 +304,52 @@ func (e *Expr) IsConst() (Value, bool) {
 	}
 	v, err := e.Eval(nil)
 	return v, err == nil
+}
+
+// usesHost reports whether the expression calls a host function.
+func (e *Expr) usesHost() bool {
+	for i := range e.nodes {
+		if n := &e.nodes[i]; n.op == opCall && n.fn == fnActivation {
+			return true
+		}
+	}
+	return false
+}
+
+// TemplateOnly returns the 1-based column and a description of the first (in
+// node order) construct only templates may use: a string or list (literal or
+// constant), an index, "in", len or a host function. ok is false when there is
+// none, as in every expression of a model file or catalog.
+func (e *Expr) TemplateOnly() (col int, what string, ok bool) {
+	best := -1
+	for i := range e.nodes {
+		n := &e.nodes[i]
+		var w string
+		switch n.op {
+		case opConst:
+			switch v := e.constVal(n); v.k {
+			case kindString:
+				w = "a string"
+			case kindList:
+				w = "a list"
+			}
+		case opList:
+			w = "a list"
+		case opIndex:
+			w = "an index [...]"
+		case opIn:
+			w = `"in"`
+		case opCall:
+			if n.fn == fnLen || n.fn == fnActivation {
+				w = fnNames[n.fn] + "(...)"
+			}
+		}
+		if w != "" && (best < 0 || int(n.col) < best) {
+			best, what = int(n.col), w
+		}
+	}
+	if best < 0 {
+		return 0, "", false
+	}
+	return best, what, true
 }

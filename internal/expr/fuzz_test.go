@@ -42,6 +42,15 @@ var fuzzSeeds = []string{
 	"(1/3) ** -2 % (1/6)",
 	"{c} ? 1 / 0 : 2",
 	"true && {x}",
+	"{layer_types}[{layer_idx}] == 'sliding_attention' ? {sliding_window} : 0",
+	"{layer_idx} in {mlp_only_layers} || len({l}) == 0",
+	"['a', 'b\\'c', 1, true][{i}]",
+	"[[1]][0]",
+	"activation({hidden_act})",
+	"'unterminated",
+	"[1, 2",
+	"{a}[",
+	"'x' in 'x'",
 }
 
 // FuzzParse: Parse never panics; its errors are *Error inside the text; the
@@ -109,7 +118,9 @@ func watchdog(src string) (stop func()) {
 
 var fuzzValues = []Value{Int(0), Int(1), Int(-1), Int(2), Int(3), Int(-7), Int(4096), Int(1 << 62), Int(-1 << 63),
 	rat(1, 2), rat(-1, 3), rat(5, 4), rat(7, 1<<20), Bool(true), Bool(false),
-	BigInt(two63), Rat(new(big.Rat).SetFrac(big.NewInt(1), pow10Int(30))), BigInt(pow10Int(40))}
+	BigInt(two63), Rat(new(big.Rat).SetFrac(big.NewInt(1), pow10Int(30))), BigInt(pow10Int(40)),
+	String(""), String("sliding_attention"), String(`it's \ a "string"`),
+	List(nil), List([]Value{Int(0), Int(3)}), List([]Value{String("full_attention"), String("sliding_attention"), Bool(true), rat(1, 2)})}
 
 // fuzzEnv gives each name a value chosen by the name and seed; some names stay
 // unbound.

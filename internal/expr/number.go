@@ -151,8 +151,20 @@ const chunkDigits = 4000
 // product or quotient, 5 for a sum).
 func constText(v Value) (string, int) {
 	switch {
-	case v.k == kindBool:
+	case v.k == kindBool, v.k == kindString:
 		return v.String(), precAtom
+	case v.k == kindList:
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, it := range v.x.items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			s, _ := constText(it)
+			b.WriteString(s)
+		}
+		b.WriteByte(']')
+		return b.String(), precAtom
 	case v.r == nil:
 		if v.n < 0 {
 			return strconv.FormatInt(v.n, 10), precUnary

@@ -17,6 +17,9 @@ const (
 	tComma
 	tQuest
 	tColon
+	tString
+	tLBracket
+	tRBracket
 	tNot
 	// binary operators (tPlus and tMinus are also unary)
 	tPlus
@@ -34,16 +37,17 @@ const (
 	tGe
 	tAnd
 	tOr
+	tIn
 )
 
 // binary operator tokens: their operation and precedence (0: not binary; "**"
 // is handled apart).
 var tokOp = [...]op{tPlus: opAdd, tMinus: opSub, tStar: opMul, tSlash: opDiv, tSlashSlash: opFloorDiv,
-	tPercent: opMod, tEq: opEq, tNe: opNe, tLt: opLt, tLe: opLe, tGt: opGt, tGe: opGe, tAnd: opAnd, tOr: opOr}
+	tPercent: opMod, tEq: opEq, tNe: opNe, tLt: opLt, tLe: opLe, tGt: opGt, tGe: opGe, tAnd: opAnd, tOr: opOr, tIn: opIn}
 
 var tokPrec = [...]int{tPlus: precAdd, tMinus: precAdd, tStar: precMul, tSlash: precMul, tSlashSlash: precMul,
 	tPercent: precMul, tEq: precCmp, tNe: precCmp, tLt: precCmp, tLe: precCmp, tGt: precCmp, tGe: precCmp,
-	tAnd: precAnd, tOr: precOr}
+	tAnd: precAnd, tOr: precOr, tIn: precCmp}
 
 type parser struct {
 	src string
@@ -52,7 +56,7 @@ type parser struct {
 	tk   tok
 	tpos int    // offset of the current token
 	tval Value  // tNum
-	name string // tVar, tIdent
+	name string // tVar, tIdent, tString (the string's text)
 
 	depth int
 	err   *Error
@@ -153,6 +157,11 @@ func (p *parser) describe() string {
 		return "variable " + p.src[p.tpos:p.pos]
 	case tIdent:
 		return "name " + p.name
+	case tString:
+		if p.pos-p.tpos > 40 {
+			return "a string"
+		}
+		return "the string " + p.src[p.tpos:p.pos]
 	}
 	return strconv.Quote(p.src[p.tpos:p.pos])
 }
@@ -199,6 +208,17 @@ func (p *parser) next() {
 			j++
 		}
 		p.tk, p.name, p.pos = tIdent, s[i:j], j
+		if p.name == "in" {
+			p.tk = tIn
+		}
+		return
+	case c == '\'':
+		end, text, at, msg := scanString(s, i)
+		if msg != "" {
+			p.fail(at, msg)
+			return
+		}
+		p.tk, p.name, p.pos = tString, text, end
 		return
 	}
 	two := byte(0)
@@ -211,6 +231,10 @@ func (p *parser) next() {
 		t = tLParen
 	case ')':
 		t = tRParen
+	case '[':
+		t = tLBracket
+	case ']':
+		t = tRBracket
 	case ',':
 		t = tComma
 	case '?':
@@ -434,10 +458,48 @@ func (p *parser) parsePow() int32 {
 	return p.add(node{op: opPow, col: int32(at + 1), a: base, b: exp})
 }
 
-// parsePrimary parses level 9: literals, variables, parentheses and calls.
+// parsePrimary parses level 9: an atom followed by any number of indexes
+// (x[i][j]).
 func (p *parser) parsePrimary() int32 {
+	x := p.parseAtom()
+	for p.err == nil && p.tk == tLBracket {
+		at := p.tpos
+		if !p.enter(at) {
+			return -1
+		}
+		p.next()
+		i := p.parseCond()
+		if p.err != nil {
+			return -1
+		}
+		if p.tk != tRBracket {
+			if p.tk == tEOF {
+				p.fail(at, `unclosed "["`)
+			} else {
+				p.fail(p.tpos, `expected "]" for the "[" at col `+strconv.Itoa(at+1)+", found "+p.describe())
+			}
+			return -1
+		}
+		p.depth--
+		p.next()
+		x = p.add(node{op: opIndex, col: int32(at + 1), a: x, b: i})
+	}
+	if p.err != nil {
+		return -1
+	}
+	return x
+}
+
+// parseAtom parses literals, variables, parentheses, lists and calls.
+func (p *parser) parseAtom() int32 {
 	at := p.tpos
 	switch p.tk {
+	case tString:
+		n := p.add(constNode(String(p.name), int32(at+1), &p.e.consts))
+		p.next()
+		return n
+	case tLBracket:
+		return p.parseList()
 	case tNum:
 		n := p.add(constNode(p.tval, int32(at+1), &p.e.consts))
 		p.next()
@@ -475,6 +537,49 @@ func (p *parser) parsePrimary() int32 {
 	}
 	p.fail(at, "expected a number, a {variable}, \"(\" or a function call, found "+p.describe())
 	return -1
+}
+
+// parseList parses a list literal [a, b, …] (empty: []).
+func (p *parser) parseList() int32 {
+	at := p.tpos
+	if !p.enter(at) {
+		return -1
+	}
+	p.next()
+	var buf [8]int32
+	items := buf[:0]
+	for p.tk != tRBracket {
+		x := p.parseCond()
+		if p.err != nil {
+			return -1
+		}
+		items = append(items, x)
+		if p.tk == tComma {
+			p.next()
+			if p.tk == tRBracket {
+				p.fail(p.tpos, `expected an item after ",", found "]"`)
+				return -1
+			}
+			continue
+		}
+		if p.tk == tRBracket {
+			break
+		}
+		if p.tk == tEOF {
+			p.fail(at, `unclosed "["`)
+		} else {
+			p.fail(p.tpos, `expected "," or "]" in the list at col `+strconv.Itoa(at+1)+", found "+p.describe())
+		}
+		return -1
+	}
+	if p.err != nil {
+		return -1
+	}
+	p.depth--
+	p.next()
+	start := len(p.e.args)
+	p.e.args = append(p.e.args, items...)
+	return p.add(node{op: opList, col: int32(at + 1), a: int32(start), b: int32(len(items))})
 }
 
 func (p *parser) parseIdent() int32 {
@@ -532,7 +637,7 @@ func (p *parser) parseIdent() int32 {
 		}
 		return -1
 	}
-	if (fn == int(fnCeil) || fn == int(fnFloor)) && len(args) != 1 {
+	if oneArg(uint8(fn)) && len(args) != 1 {
 		p.fail(at, name+" takes exactly one argument, not "+strconv.Itoa(len(args)))
 		return -1
 	}

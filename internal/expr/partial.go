@@ -71,19 +71,35 @@ func (b *builder) emit(r pval) int32 {
 	if !r.isConst {
 		return r.node
 	}
-	if r.v.r != nil && b.err == nil {
-		num, den := ratBits(r.v)
-		n, d := num>>12, den>>12
-		b.err = charge(&b.work, &node{col: r.col}, (n*n+d*d)/32)
+	if b.err == nil {
+		b.err = charge(&b.work, &node{col: r.col}, printCost(r.v))
 	}
 	return b.add(constNode(r.v, 0, &b.out.consts)).node
+}
+
+// printCost is the work of printing the constant v (converting a large number
+// to decimal is superlinear).
+func printCost(v Value) int {
+	switch {
+	case v.k == kindList:
+		c := 0
+		for _, it := range v.x.items {
+			c += printCost(it)
+		}
+		return c
+	case v.r == nil:
+		return 0
+	}
+	num, den := ratBits(v)
+	n, d := num>>12, den>>12
+	return (n*n + d*d) / 32
 }
 
 // boolTyped reports whether output node i is sure to give a boolean (or fail).
 func (b *builder) boolTyped(i int32) bool {
 	n := &b.out.nodes[i]
 	switch n.op {
-	case opNot, opAnd, opOr, opEq, opNe, opLt, opLe, opGt, opGe:
+	case opNot, opAnd, opOr, opEq, opNe, opLt, opLe, opGt, opGe, opIn:
 		return true
 	case opConst:
 		return b.out.constVal(n).k == kindBool
@@ -139,7 +155,12 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 	case opCond:
 		return b.walkCond(n, strict)
 	case opCall:
+		if n.fn == fnLen || n.fn == fnActivation {
+			return b.walkCallOne(n, strict)
+		}
 		return b.walkCall(n, strict)
+	case opList:
+		return b.walkList(n, strict)
 	}
 	x, err := b.walk(n.a, strict)
 	if err != nil {
@@ -150,7 +171,13 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 		return pval{}, err
 	}
 	if x.isConst && y.isConst {
-		v, err := binary(n, x.v, y.v, &b.work)
+		var v Value
+		var err *Error
+		if n.op == opIndex {
+			v, err = index(n, x.v, y.v, b.in.listName(n.a))
+		} else {
+			v, err = binary(n, x.v, y.v, &b.work)
+		}
 		if err == nil {
 			return constVal(v, n.col), nil
 		}
@@ -220,6 +247,60 @@ func (b *builder) walkCond(n *node, strict bool) (pval, *Error) {
 		return pval{}, err
 	}
 	return b.add(node{op: opCond, a: b.emit(c), b: b.emit(x), c: b.emit(y)}), nil
+}
+
+func (b *builder) walkList(n *node, strict bool) (pval, *Error) {
+	ps := make([]pval, 0, n.b)
+	allConst := true
+	for _, a := range b.in.args[n.a : n.a+n.b] {
+		p, err := b.walk(a, strict)
+		if err != nil {
+			return pval{}, err
+		}
+		ps = append(ps, p)
+		allConst = allConst && p.isConst
+	}
+	if allConst {
+		items := make([]Value, len(ps))
+		for i, p := range ps {
+			items[i] = p.v
+		}
+		v, err := makeList(n, items)
+		if err == nil {
+			return constVal(v, n.col), nil
+		}
+		if strict {
+			return pval{}, err
+		}
+	}
+	start := len(b.out.args)
+	for _, p := range ps {
+		b.out.args = append(b.out.args, b.emit(p))
+	}
+	return b.add(node{op: opList, a: int32(start), b: int32(len(ps))}), nil
+}
+
+// walkCallOne partially evaluates len(x) and the host functions; a host
+// function the Env cannot evaluate (ErrUnbound) stays a call.
+func (b *builder) walkCallOne(n *node, strict bool) (pval, *Error) {
+	p, err := b.walk(b.in.args[n.a], strict)
+	if err != nil {
+		return pval{}, err
+	}
+	if p.isConst {
+		v, err := callOne(n, p.v, b.env)
+		switch {
+		case err == nil:
+			return constVal(v, n.col), nil
+		case errors.Is(err, ErrUnbound) && n.fn == fnActivation:
+			// unknown here: stays a call
+		case strict:
+			return pval{}, err
+		}
+	}
+	start := len(b.out.args)
+	b.out.args = append(b.out.args, b.emit(p))
+	return b.add(node{op: opCall, fn: n.fn, a: int32(start), b: 1}), nil
 }
 
 func (b *builder) walkCall(n *node, strict bool) (pval, *Error) {

@@ -109,6 +109,22 @@ func (pr *printer) node(i int32) {
 		pr.node(n.b)
 		pr.buf = append(pr.buf, " : "...)
 		pr.node(n.c)
+	case opIndex:
+		pr.sub(n.a, pr.prec(n.a) < precAtom)
+		pr.mark(i)
+		pr.buf = append(pr.buf, '[')
+		pr.node(n.b)
+		pr.buf = append(pr.buf, ']')
+	case opList:
+		pr.mark(i)
+		pr.buf = append(pr.buf, '[')
+		for k, a := range e.args[n.a : n.a+n.b] {
+			if k > 0 {
+				pr.buf = append(pr.buf, ", "...)
+			}
+			pr.node(a)
+		}
+		pr.buf = append(pr.buf, ']')
 	case opCall:
 		pr.mark(i)
 		pr.buf = append(pr.buf, fnNames[n.fn]...)

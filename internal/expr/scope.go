@@ -34,9 +34,10 @@ type Scope struct {
 	parent Env
 	vals   map[string]Value
 	defs   map[string]*Expr
-	cache  map[string]cached // evaluated definitions
-	active []string          // definitions being evaluated, outermost first
-	depth  map[string]int    // index of each active definition in active
+	funcs  map[string]func(Env) (Value, error) // definitions computed by Go code
+	cache  map[string]cached                   // evaluated definitions
+	active []string                            // definitions being evaluated, outermost first
+	depth  map[string]int                      // index of each active definition in active
 }
 
 // cached is an evaluated definition: errors are cached too, so that an expression
@@ -65,6 +66,20 @@ func (s *Scope) Define(name string, x *Expr) {
 		s.defs = make(map[string]*Expr)
 	}
 	s.defs[name] = x
+	delete(s.funcs, name)
+	clear(s.cache)
+}
+
+// DefineFunc makes name stand for what f computes, called with this scope when
+// name is first looked up: a definition that is not one expression (populate
+// builds a list item by item with it). Like an expression definition, its
+// result is cached, and a lookup of name while f runs is a cycle.
+func (s *Scope) DefineFunc(name string, f func(env Env) (Value, error)) {
+	if s.funcs == nil {
+		s.funcs = make(map[string]func(Env) (Value, error))
+	}
+	s.funcs[name] = f
+	delete(s.defs, name)
 	clear(s.cache)
 }
 
@@ -74,8 +89,20 @@ func (s *Scope) Has(name string) bool {
 	if _, ok := s.vals[name]; ok {
 		return true
 	}
-	_, ok := s.defs[name]
+	if _, ok := s.defs[name]; ok {
+		return true
+	}
+	_, ok := s.funcs[name]
 	return ok
+}
+
+// Call passes a host function on to the parent when it is a Caller; otherwise
+// the function is not available (an error wrapping ErrUnbound).
+func (s *Scope) Call(name string, args []Value) (Value, error) {
+	if c, ok := s.parent.(Caller); ok {
+		return c.Call(name, args)
+	}
+	return Value{}, unavailable(name)
 }
 
 // Lookup returns the value of name: a value set here, else a definition made
@@ -86,7 +113,8 @@ func (s *Scope) Lookup(name string) (Value, error) {
 		return v, nil
 	}
 	x, ok := s.defs[name]
-	if !ok {
+	f, isFunc := s.funcs[name]
+	if !ok && !isFunc {
 		if s.parent == nil {
 			return Value{}, ErrUnbound
 		}
@@ -104,7 +132,13 @@ func (s *Scope) Lookup(name string) (Value, error) {
 	}
 	s.depth[name] = len(s.active)
 	s.active = append(s.active, name)
-	v, err := x.Eval(s)
+	var v Value
+	var err error
+	if ok {
+		v, err = x.Eval(s)
+	} else {
+		v, err = f(s)
+	}
 	s.active = s.active[:len(s.active)-1]
 	delete(s.depth, name)
 	if err != nil {

@@ -12,11 +12,14 @@ const (
 	kindInvalid kind = iota
 	kindBool
 	kindNum
+	kindString
+	kindList
 )
 
-// Value is the result of an expression: an exact rational number or a boolean.
-// The zero Value is invalid (IsValid reports false). Values are immutable and
-// safe to copy and to share between goroutines.
+// Value is the result of an expression: an exact rational number, a boolean, a
+// string or a list of numbers, booleans and strings (the last two in templates
+// only). The zero Value is invalid (IsValid reports false). Values are
+// immutable and safe to copy and to share between goroutines.
 type Value struct {
 	k kind
 	// n is 0 or 1 for a boolean; for a number it is the value when r is nil.
@@ -24,6 +27,14 @@ type Value struct {
 	// r holds a number that is not an integer fitting in an int64. It is never
 	// modified after the Value is made, and never handed out.
 	r *big.Rat
+	// x holds a string or a list; never modified after the Value is made.
+	x *compound
+}
+
+// compound is the payload of a string or a list.
+type compound struct {
+	s     string
+	items []Value
 }
 
 // Int returns the number n.
@@ -64,8 +75,56 @@ func Bool(b bool) Value {
 	return Value{k: kindBool}
 }
 
-// IsValid reports whether v is a number or a boolean (the zero Value is not).
+// String returns the string s.
+func String(s string) Value { return Value{k: kindString, x: &compound{s: s}} }
+
+// List returns the list of items (copied). Items must be numbers, booleans or
+// strings: any other item (a list, an invalid Value) gives the invalid Value.
+func List(items []Value) Value {
+	for _, it := range items {
+		if !it.IsScalar() {
+			return Value{}
+		}
+	}
+	return Value{k: kindList, x: &compound{items: append([]Value(nil), items...)}}
+}
+
+// IsValid reports whether v is a value (the zero Value is not).
 func (v Value) IsValid() bool { return v.k != kindInvalid }
+
+// IsString reports whether v is a string.
+func (v Value) IsString() bool { return v.k == kindString }
+
+// IsList reports whether v is a list.
+func (v Value) IsList() bool { return v.k == kindList }
+
+// IsScalar reports whether v is a number, a boolean or a string: what a list may hold.
+func (v Value) IsScalar() bool { return v.k == kindNum || v.k == kindBool || v.k == kindString }
+
+// Text returns the string v; it is "" for every other kind.
+func (v Value) Text() string {
+	if v.k != kindString {
+		return ""
+	}
+	return v.x.s
+}
+
+// Len returns the number of items of the list v; 0 for every other kind.
+func (v Value) Len() int {
+	if v.k != kindList {
+		return 0
+	}
+	return len(v.x.items)
+}
+
+// Item returns item i of the list v; the invalid Value when v is not a list or
+// i is out of range.
+func (v Value) Item(i int) Value {
+	if v.k != kindList || i < 0 || i >= len(v.x.items) {
+		return Value{}
+	}
+	return v.x.items[i]
+}
 
 // IsBool reports whether v is a boolean.
 func (v Value) IsBool() bool { return v.k == kindBool }
@@ -137,7 +196,8 @@ func (v Value) Sign() int {
 
 // Cmp compares two numbers: -1 if v < w, 0 if v == w, +1 if v > w. Meant for
 // numbers, it is nonetheless a total order on all Values: the invalid Value
-// sorts first, then false, then true, then the numbers.
+// sorts first, then false, then true, then the numbers, then the strings (by
+// bytes), then the lists (item by item, a prefix first).
 func (v Value) Cmp(w Value) int {
 	if v.k != kindNum || w.k != kindNum {
 		a, b := v.order(), w.order()
@@ -147,9 +207,30 @@ func (v Value) Cmp(w Value) int {
 		case a > b:
 			return 1
 		}
+		switch v.k {
+		case kindString:
+			return strings.Compare(v.x.s, w.x.s)
+		case kindList:
+			for i := range min(len(v.x.items), len(w.x.items)) {
+				if c := v.x.items[i].Cmp(w.x.items[i]); c != 0 {
+					return c
+				}
+			}
+			return cmpInt(len(v.x.items), len(w.x.items))
+		}
 		return 0
 	}
 	return numCmp(v, w)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (v Value) order() int {
@@ -158,18 +239,25 @@ func (v Value) order() int {
 		return 0
 	case kindBool:
 		return 1 + int(v.n)
+	case kindString:
+		return 4
+	case kindList:
+		return 5
 	}
 	return 3
 }
 
-// Equal reports whether v and w are the same number or the same boolean (two
-// invalid Values are equal).
+// Equal reports whether v and w are the same number, boolean, string or list
+// (two invalid Values are equal).
 func (v Value) Equal(w Value) bool {
 	if v.k != w.k {
 		return false
 	}
-	if v.k == kindNum {
+	switch v.k {
+	case kindNum:
 		return numCmp(v, w) == 0
+	case kindString, kindList:
+		return v.Cmp(w) == 0
 	}
 	return v.n == w.n
 }
@@ -190,7 +278,9 @@ func numCmp(v, w Value) int {
 // String returns the canonical text of v: "true" or "false" for booleans; an
 // integer in decimal ("123", "-4"); a fraction whose denominator has no prime
 // factors but 2 and 5 as its exact decimal ("0.5", "-0.125"); any other fraction
-// as "p/q" ("1/3", "-2/3"). The invalid Value gives "<invalid>".
+// as "p/q" ("1/3", "-2/3"); a string as its literal ('gelu'); a list as
+// ['full_attention', 'sliding_attention'] with each item as String gives it. The
+// invalid Value gives "<invalid>".
 func (v Value) String() string {
 	switch v.k {
 	case kindInvalid:
@@ -200,6 +290,19 @@ func (v Value) String() string {
 			return "true"
 		}
 		return "false"
+	case kindString:
+		return quoteString(v.x.s)
+	case kindList:
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, it := range v.x.items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(it.String())
+		}
+		b.WriteByte(']')
+		return b.String()
 	}
 	if v.r == nil {
 		return strconv.FormatInt(v.n, 10)
@@ -216,14 +319,16 @@ func (v Value) String() string {
 // Decimal returns the number v rounded half away from zero to places fractional
 // digits (a negative places counts as 0, one above 1<<16 as 1<<16), with
 // trailing zeros and a trailing decimal point removed, and whether that text is
-// exactly v. Booleans give "true" or "false" and exact true; the invalid Value
-// gives "" and false.
+// exactly v. Booleans give "true" or "false" and exact true; strings and lists
+// give String and false; the invalid Value gives "" and false.
 func (v Value) Decimal(places int) (s string, exact bool) {
 	switch {
 	case v.k == kindInvalid:
 		return "", false
 	case v.k == kindBool:
 		return v.String(), true
+	case v.k != kindNum:
+		return v.String(), false
 	case v.IsInt():
 		return v.String(), true
 	}
