@@ -57,6 +57,9 @@ type Catalog struct {
 	byName  map[string]*Class
 	// aliasDefs are a file's "aliases" entries, applied by With.
 	aliasDefs []aliasDef
+	// activations maps transformers activation names (ACT2FN keys: "silu", "gelu_new", …) to
+	// the class path of the module they build: the "activations" objects of the files.
+	activations map[string]string
 }
 
 // aliasDef is one entry of a catalog file's "aliases" object.
@@ -201,6 +204,23 @@ func (c *Catalog) Find(name string) (*Class, []*Class) {
 		return matches[0], nil
 	}
 	return nil, matches
+}
+
+// Activation returns the class path of the module that the transformers activation name
+// (an ACT2FN key such as "gelu_pytorch_tanh") builds, from the catalog's "activations" table.
+func (c *Catalog) Activation(name string) (string, bool) {
+	path, ok := c.activations[name]
+	return path, ok
+}
+
+// ActivationNames returns the activation names the catalog knows, sorted.
+func (c *Catalog) ActivationNames() []string {
+	names := make([]string, 0, len(c.activations))
+	for n := range c.activations {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Lookup returns the class with the given path or alias, or nil.

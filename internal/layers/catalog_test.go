@@ -320,3 +320,58 @@ func TestAliasMap(t *testing.T) {
 		}
 	}
 }
+
+// TestActivations: the builtin table maps the ACT2FN names templates meet to catalog classes;
+// a user's catalog adds names and changes them; a name must map to a class the catalog has.
+func TestActivations(t *testing.T) {
+	c := layers.Builtin()
+	for name, want := range map[string]string{
+		"silu":              "torch.nn.modules.activation.SiLU",
+		"swish":             "torch.nn.modules.activation.SiLU",
+		"gelu":              "transformers.activations.GELUActivation",
+		"gelu_new":          "transformers.activations.NewGELUActivation",
+		"gelu_pytorch_tanh": "transformers.activations.PytorchGELUTanh",
+		"relu2":             "transformers.activations.ReLUSquaredActivation",
+	} {
+		got, ok := c.Activation(name)
+		if !ok || got != want {
+			t.Errorf("Activation(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	for _, name := range c.ActivationNames() {
+		path, _ := c.Activation(name)
+		if cl := c.Lookup(path); cl == nil || cl.Category != "activation" {
+			t.Errorf("activation %s names %s, not an activation class of the catalog", name, path)
+		}
+	}
+	if _, ok := c.Activation("gelu_10"); ok {
+		t.Error("gelu_10 (clipped GELU) has no class in the catalog, so it must not be in the table")
+	}
+	// A user's catalog adds a class and its name, and moves "gelu" to it.
+	ext, err := c.Extend("mine.json", []byte(`{"classes": [{"class": "my.Gelu", "category": "activation",
+	  "parameters": [{"name": "num_elements", "type": "amount", "meaning": "m"}], "formulas": {"flops": "{num_elements}"}}],
+	  "activations": {"my_gelu": "my.Gelu", "gelu": "my.Gelu"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := ext.Activation("gelu"); p != "my.Gelu" {
+		t.Errorf("overlay gelu = %s", p)
+	}
+	if p, _ := ext.Activation("silu"); p != "torch.nn.modules.activation.SiLU" {
+		t.Errorf("overlay lost silu: %s", p)
+	}
+	if p, _ := c.Activation("gelu"); p != "transformers.activations.GELUActivation" {
+		t.Errorf("the builtin catalog changed: gelu = %s", p)
+	}
+	_, err = c.Extend("bad.json", []byte(`{"activations": {"x": "no.Such", "y": 3}}`))
+	if err == nil || !strings.Contains(err.Error(), "bad.json:1:23: error: activation x names no.Such, which the catalog does not have") ||
+		!strings.Contains(err.Error(), "the class of activation y must be a string") {
+		t.Errorf("bad activations: %v", err)
+	}
+	// Formulas are numeric: strings and lists are for templates.
+	_, err = c.Extend("f.json", []byte(`{"classes": [{"class": "my.Op", "category": "elementwise",
+	  "parameters": [{"name": "n", "type": "amount", "meaning": "m"}], "formulas": {"flops": "{n} in [1]"}}]}`))
+	if err == nil || !strings.Contains(err.Error(), `"in" is only allowed in architecture templates`) {
+		t.Errorf("template-only formula: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/modeltool/modeltool/internal/diag"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -227,6 +228,12 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 		if err := out.addAlias(a); err != nil {
 			return nil, err
 		}
+	}
+	// Activation names: the overlay's entries add to c's and replace those of the same name.
+	if len(c.activations)+len(overlay.activations) > 0 {
+		out.activations = make(map[string]string, len(c.activations)+len(overlay.activations))
+		maps.Copy(out.activations, c.activations)
+		maps.Copy(out.activations, overlay.activations)
 	}
 	return out, nil
 }

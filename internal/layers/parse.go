@@ -72,10 +72,10 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	}
 	for _, m := range root.Members {
 		switch m.Key {
-		case "classes", "aliases", "$schema", "description":
+		case "classes", "aliases", "activations", "$schema", "description":
 		default:
 			if !strings.HasPrefix(m.Key, "x-") {
-				p.errorf(m.KeyOffset, "unknown key %q in the catalog (expected \"classes\" or \"aliases\")", m.Key)
+				p.errorf(m.KeyOffset, "unknown key %q in the catalog (expected \"classes\", \"aliases\" or \"activations\")", m.Key)
 			}
 		}
 	}
@@ -84,8 +84,9 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	}
 	classes := root.Get("classes")
 	aliases := root.Get("aliases")
+	activations := root.Get("activations")
 	switch {
-	case classes == nil && aliases != nil:
+	case classes == nil && (aliases != nil || activations != nil):
 		classes = &jsonpos.Node{Kind: jsonpos.Array}
 	case classes == nil || classes.Kind != jsonpos.Array:
 		p.errorf(root.Offset, "a catalog needs a \"classes\" array")
@@ -108,6 +109,9 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	}
 	if aliases != nil {
 		c.aliasDefs = p.aliasMap(aliases, c)
+	}
+	if activations != nil {
+		c.activations = p.activationMap(activations, c)
 	}
 	if len(p.errs) > 0 {
 		return nil, p.joined()
@@ -145,6 +149,31 @@ func (p *catalogParser) aliasMap(n *jsonpos.Node, c *Catalog) []aliasDef {
 	return defs
 }
 
+// activationMap reads a catalog's "activations" object: each key a transformers activation name
+// (an ACT2FN key), its value the class path (a class or alias of this file, of its "aliases",
+// or of the catalog it extends) of the module that name builds.
+func (p *catalogParser) activationMap(n *jsonpos.Node, c *Catalog) map[string]string {
+	if n.Kind != jsonpos.Object {
+		p.errorf(n.Offset, "activations must be an object mapping activation names to class paths, not %s", n.Kind.WithArticle())
+		return nil
+	}
+	out := map[string]string{}
+	for _, m := range n.Members {
+		target := p.str(m.Value, "the class of activation "+m.Key)
+		if target == "" {
+			continue
+		}
+		known := c.byName[target] != nil || p.base != nil && p.base.byName[target] != nil ||
+			slices.ContainsFunc(c.aliasDefs, func(a aliasDef) bool { return a.alias == target })
+		if !known {
+			p.errorf(m.Value.Offset, "activation %s names %s, which the catalog does not have", m.Key, target)
+			continue
+		}
+		out[m.Key] = target
+	}
+	return out
+}
+
 func (p *catalogParser) str(n *jsonpos.Node, what string) string {
 	if n.Kind != jsonpos.String {
 		p.errorf(n.Offset, "%s must be a string, not %s", what, n.Kind.WithArticle())
@@ -173,6 +202,10 @@ func (p *catalogParser) expression(n *jsonpos.Node, what string) *expr.Expr {
 				return nil
 			}
 			p.errorf(n.Offset, "%s: %v", what, err)
+			return nil
+		}
+		if col, construct, ok := e.TemplateOnly(); ok {
+			p.errorAt(p.doc.StringPosition(n, col-1), fmt.Sprintf("%s: %s is only allowed in architecture templates; formulas are over numbers and booleans", what, construct))
 			return nil
 		}
 		return e

@@ -26,7 +26,7 @@ func TestParseErrorsInFileOrder(t *testing.T) {
 		`cat.json:1:69: error: parameter n of my.Op needs a one-line "meaning"`,
 		`cat.json:1:88: error: unknown parameter type "sizes" (known: amount, boolean, bytes, count, number, size)`,
 		`cat.json:2:28: error: formula flops of my.Op: unexpected end of expression: expected a number, a {variable}, "(" or a function call`,
-		`cat.json:3:2: error: unknown key "extra" in the catalog (expected "classes" or "aliases")`,
+		`cat.json:3:2: error: unknown key "extra" in the catalog (expected "classes", "aliases" or "activations")`,
 	}
 	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", err, strings.Join(want, "\n"))
