@@ -134,6 +134,20 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 		}
 		if v := n.Get("class"); v != nil && v.Kind == jsonpos.String {
 			l.Class = v.Text
+			if strings.Contains(v.Text, "{") {
+				c := b.value(v)
+				l.ClassExpr = &c
+			}
+		}
+		if v := n.Get("index"); v != nil && v.Kind == jsonpos.String {
+			l.Index = v.Text
+		}
+		if v := n.Get("aliases"); v != nil && v.Kind == jsonpos.Array {
+			for _, it := range v.Items {
+				if it.Kind == jsonpos.String {
+					l.Aliases = append(l.Aliases, it.Text)
+				}
+			}
 		}
 		if parent != nil {
 			l.Path = parent.Path + "." + l.Name
@@ -174,6 +188,17 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 	return out
 }
 
+// stringItems returns the strings of an array node.
+func stringItems(arr *jsonpos.Node) []string {
+	var out []string
+	for _, it := range arr.Items {
+		if it.Kind == jsonpos.String {
+			out = append(out, it.Text)
+		}
+	}
+	return out
+}
+
 func (b *builder) template(n *jsonpos.Node) *Template {
 	t := &Template{Node: n}
 	if v := n.Get("model_type"); v != nil && v.Kind == jsonpos.String {
@@ -210,11 +235,23 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 					k.Minimum = &d
 				}
 				if v := m.Value.Get("enum"); v != nil && v.Kind == jsonpos.Array {
-					for _, it := range v.Items {
-						if it.Kind == jsonpos.String {
-							k.Enum = append(k.Enum, it.Text)
-						}
+					k.Enum = stringItems(v)
+				}
+				if v := m.Value.Get("items"); v != nil && v.Kind == jsonpos.Object {
+					if t := v.Get("type"); t != nil && t.Kind == jsonpos.String {
+						k.Items = t.Text
 					}
+					if e := v.Get("enum"); e != nil && e.Kind == jsonpos.Array {
+						k.ItemEnum = stringItems(e)
+					}
+				}
+				if v := m.Value.Get("length"); v != nil {
+					d := b.value(v)
+					k.Length = &d
+				}
+				if v := m.Value.Get("default_each"); v != nil {
+					d := b.value(v)
+					k.DefaultEach = &d
 				}
 			}
 			t.Config = append(t.Config, k)

@@ -60,6 +60,16 @@ type Layer struct {
 	TiedTo string
 	// If is a template layer's inclusion condition; nil when absent.
 	If *Value
+	// ClassExpr is a template layer's class when it is an expression (its text contains "{"),
+	// evaluated by populate to a class path; nil for a plain class path.
+	ClassExpr *Value
+	// Index is a template layer's "index": the name its instances are numbered by (0 …
+	// repeat−1) in its subtree; "" when absent.
+	Index string
+	// Aliases are the layer's other names ("layers" for decoder_layer): in a template, the
+	// names populate also matches; in a model file, the name of the HuggingFace ModuleList the
+	// layer's instances belong to.
+	Aliases []string
 }
 
 // Param is one entry of a basic layer's "parameters".
@@ -149,8 +159,7 @@ type Template struct {
 type ConfigKey struct {
 	Name      string
 	KeyOffset int
-	// Type is "integer", "number", "boolean", "string" or "array" (an array's value in
-	// expressions is its length).
+	// Type is "integer", "number", "boolean", "string" or "array" (a list in expressions).
 	Type        string
 	Description string
 	// Default is used when the config lacks the key (and when it holds null, unless Null is
@@ -166,6 +175,15 @@ type ConfigKey struct {
 	Minimum *Value
 	// Enum lists the values a string key may take.
 	Enum []string
+	// Items, for an array key, is the JSON type every item must have ("" for any number,
+	// boolean or string), and ItemEnum the strings an item may be.
+	Items    string
+	ItemEnum []string
+	// Length, for an array key, is the expression its length must equal.
+	Length *Value
+	// DefaultEach, for an array key, builds the list item by item when the config lacks it
+	// (or holds null): an expression over {index} (0-based) and other keys, for Length items.
+	DefaultEach *Value
 }
 
 // Requirement is a condition every config must meet for the template to apply.

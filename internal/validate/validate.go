@@ -238,6 +238,13 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		// Other kinds (objects, arrays, null) are type errors the schema reports.
 		return false
 	}
+	if !c.template {
+		if col, construct, found := v.Expr.TemplateOnly(); found {
+			c.addAt(c.doc.StringPosition(v.Node, col-1), pointer, l, diag.Error, "template-only",
+				fmt.Sprintf("%s: %s is only allowed in architecture templates; a model file's values are numbers, booleans and expressions over them", what, construct))
+			return false
+		}
+	}
 	ok := true
 	for _, ref := range v.Expr.Vars() {
 		if c.declared[ref.Name] {
@@ -361,12 +368,57 @@ func (c *checker) templateHeader() {
 		if k.Enum != nil && k.Type != "string" {
 			c.add(k.KeyOffset, ptr, nil, diag.Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
 		}
+		c.arrayKey(k, ptr)
 	}
 	for i, r := range t.Requires {
 		if r.Check.Node != nil {
 			c.expression(&r.Check, fmt.Sprintf("/template/requires/%d/check", i), nil, "requirement")
 		}
 	}
+}
+
+// arrayKey checks what only an array config key may have: items, length and default_each
+// (which may use {index}, the item's number).
+func (c *checker) arrayKey(k *model.ConfigKey, ptr string) {
+	m := c.doc.Root.FindTokens([]string{"template", "config", k.Name}, false)
+	if m == nil || m.Kind != jsonpos.Object {
+		return
+	}
+	for _, key := range []string{"items", "length", "default_each"} {
+		if km := m.Member(key); km != nil && k.Type != "array" {
+			c.add(km.KeyOffset, ptr+"/"+key, nil, diag.Error, "template", fmt.Sprintf("config key %s has %s but is not an array", k.Name, key))
+		}
+	}
+	if k.Type != "array" {
+		return
+	}
+	if it := m.Get("items"); it != nil && len(k.ItemEnum) > 0 && k.Items != "string" {
+		c.add(it.Offset, ptr+"/items", nil, diag.Error, "template", fmt.Sprintf("the items of config key %s have an enum but are not strings", k.Name))
+	}
+	if k.Length != nil {
+		c.expression(k.Length, ptr+"/length", nil, "length of config key "+k.Name)
+	}
+	if k.DefaultEach != nil {
+		if k.Length == nil {
+			c.add(m.Member("default_each").KeyOffset, ptr+"/default_each", nil, diag.Error, "template",
+				fmt.Sprintf("config key %s has default_each but no length: the list it builds needs one", k.Name))
+		}
+		c.withName("index", func() {
+			c.expression(k.DefaultEach, ptr+"/default_each", nil, "default_each of config key "+k.Name)
+		})
+	}
+}
+
+// withName runs fn with name declared (an index or default_each's {index}), as it is inside
+// the part of a template that numbers its instances.
+func (c *checker) withName(name string, fn func()) {
+	if c.declared[name] {
+		fn()
+		return
+	}
+	c.declared[name] = true
+	fn()
+	delete(c.declared, name)
 }
 
 // stringDefault checks the default of a string config key: a literal string, one of the enum
@@ -388,10 +440,20 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 		offset int
 	}
 	names := map[string]seen{}
+	var siblings map[string]bool // the names of ls, made when a layer has aliases
 	for _, l := range ls {
 		c.layer(l)
 		if l.Name == "" {
 			continue
+		}
+		if !c.template && len(l.Aliases) > 0 {
+			if siblings == nil {
+				siblings = make(map[string]bool, len(ls))
+				for _, x := range ls {
+					siblings[x.Name] = true
+				}
+			}
+			c.aliasClash(l, siblings)
 		}
 		if prev, dup := names[l.Name]; dup {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
@@ -402,6 +464,21 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 			continue
 		}
 		names[l.Name] = seen{l, nameOffset(l)}
+	}
+}
+
+// aliasClash reports an alias of l that is the name of one of its siblings (names): a weight
+// path model.layers.0… would then name two layers.
+func (c *checker) aliasClash(l *model.Layer, names map[string]bool) {
+	m := l.Node.Get("aliases")
+	if m == nil || m.Kind != jsonpos.Array {
+		return
+	}
+	for i, it := range m.Items {
+		if it.Kind == jsonpos.String && it.Text != l.Name && names[it.Text] {
+			c.add(it.Offset, fmt.Sprintf("%s/aliases/%d", l.Pointer, i), l, diag.Error, "duplicate-name",
+				fmt.Sprintf("alias %s is the name of a sibling layer: an alias names the ModuleList the layer belongs to, so it must differ from every sibling's name", quote(it.Text)))
+		}
 	}
 }
 
@@ -422,18 +499,62 @@ func keyOffset(l *model.Layer, key string) int {
 
 func (c *checker) layer(l *model.Layer) {
 	if !c.template {
-		for _, key := range []string{"if", "aliases"} {
+		for _, key := range []string{"if", "index"} {
 			if m := l.Node.Member(key); m != nil {
 				c.add(m.KeyOffset, l.Pointer+"/"+key, l, diag.Error, "template-only",
 					fmt.Sprintf("%q is only allowed in architecture templates (files with a \"template\" section)", key))
 			}
 		}
-	}
-	if l.If != nil {
-		c.expression(l.If, l.Pointer+"/if", l, "if")
+		if l.ClassExpr != nil {
+			c.add(l.Node.Get("class").Offset, l.Pointer+"/class", l, diag.Error, "template-only",
+				fmt.Sprintf("class %s is an expression, which only architecture templates may use: a model file names the class path", quote(l.Class)))
+		}
 	}
 	if l.Repeat != nil {
 		c.repeat(l)
+	}
+	if c.template && l.Index != "" {
+		c.index(l)
+		c.withName(l.Index, func() { c.layerBody(l) })
+		return
+	}
+	c.layerBody(l)
+}
+
+// index checks a template layer's "index": a new name (not a config key, variable or outer
+// index), on a layer whose repeat says how many instances there are.
+func (c *checker) index(l *model.Layer) {
+	m := l.Node.Member("index")
+	ptr := l.Pointer + "/index"
+	if !identifierRE.MatchString(l.Index) {
+		return // the schema reports it
+	}
+	if c.declared[l.Index] {
+		c.add(m.Value.Offset, ptr, l, diag.Error, "template",
+			fmt.Sprintf("index %s is already a config key, a variable or an enclosing layer's index: choose another name", l.Index))
+	}
+	if l.Repeat == nil {
+		c.add(m.KeyOffset, ptr, l, diag.Error, "template",
+			fmt.Sprintf("a layer with an index needs a repeat: {%s} numbers its instances 0 … repeat−1", l.Index))
+	}
+}
+
+// layerBody checks what a layer holds besides its repeat: its condition, class expression,
+// parameters or sub-layers.
+func (c *checker) layerBody(l *model.Layer) {
+	if l.If != nil {
+		c.expression(l.If, l.Pointer+"/if", l, "if")
+	}
+	if c.template && l.ClassExpr != nil {
+		c.expression(l.ClassExpr, l.Pointer+"/class", l, "class")
+		if !l.Composite {
+			// The class is known only when populate evaluates it: check the parameters'
+			// expressions; the output's validation checks them against the class.
+			for _, p := range l.Parameters {
+				c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
+			}
+			return
+		}
 	}
 	if l.Composite {
 		if l.HasParameters {
@@ -495,8 +616,8 @@ func (c *checker) attentionCore(l *model.Layer) {
 }
 
 func (c *checker) basic(l *model.Layer) {
-	if l.Class == "" {
-		return // the schema reports the missing class
+	if l.Class == "" || l.ClassExpr != nil {
+		return // the schema reports a missing class; a class expression in a model file is reported
 	}
 	cl := c.cat.Lookup(l.Class)
 	if cl == nil {

@@ -68,9 +68,23 @@ func TestRules(t *testing.T) {
 		{"bad variable name at the key", `{"variables": {"9x": 1}, "layers": [` + silu + `]}`, []finding{
 			`1:16 error pattern variable name "9x" is not an identifier (letters, digits and _, not starting with a digit)`,
 		}},
-		{"template-only keys", `{"layers": [{"name": "d", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "if": true, "aliases": ["e"]}]}`, []finding{
+		{"template-only keys", `{"layers": [{"name": "d", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "if": true, "index": "i", "aliases": ["e"]}]}`, []finding{
 			`1:90 error template-only [d] "if" is only allowed in architecture templates (files with a "template" section)`,
-			`1:102 error template-only [d] "aliases" is only allowed in architecture templates (files with a "template" section)`,
+			`1:102 error template-only [d] "index" is only allowed in architecture templates (files with a "template" section)`,
+		}},
+		// Strings, lists and class expressions are for templates; a model file's aliases are
+		// kept (they name the ModuleList), but one may not be a sibling's name.
+		{"template-only expressions", `{"variables": {"mode": "'fast'"}, "layers": [
+{"name": "a", "class": "activation({act})", "parameters": {}},
+{"name": "d", "aliases": ["layers"], "class": "torch.nn.modules.activation.ReLU", "parameters": {"num_elements": "[1, 2][0]", "dtype_bytes": 2}},
+{"name": "layers", "aliases": ["x", "d"], "class": "torch.nn.modules.activation.ReLU", "parameters": {"num_elements": "{seq_len} in [1]", "dtype_bytes": 2}}
+]}`, []finding{
+			`1:25 error template-only variable mode: a string is only allowed in architecture templates…`,
+			`2:24 error template-only [a] class "activation({act})" is an expression, which only architecture templates may use…`,
+			`3:27 error duplicate-name [d] alias "layers" is the name of a sibling layer…`,
+			`3:115 error template-only [d] parameter num_elements: a list is only allowed in architecture templates…`,
+			`4:37 error duplicate-name [layers] alias "d" is the name of a sibling layer…`,
+			`4:130 error template-only [layers] parameter num_elements: "in" is only allowed in architecture templates…`,
 		}},
 
 		// Catalog.
