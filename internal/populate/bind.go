@@ -10,12 +10,18 @@ import (
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 )
 
 // TorchDTypeBytes is the config key populate derives from torch_dtype (or dtype): the bytes
 // per element of the checkpoint's weights, for templates that declare it.
 const TorchDTypeBytes = "torch_dtype_bytes"
+
+// MaxInstances bounds what populate builds one by one: the items of a list made by a config
+// key's default_each, and the instances of an indexed layer whose subtree depends on its index.
+// A uniform layer is evaluated once whatever its repeat.
+const MaxInstances = 100_000
 
 // binding is the config seen through a template: every config key the template declares,
 // with its value or default.
@@ -25,6 +31,10 @@ type binding struct {
 	scope *expr.Scope
 	// values are the resolved config keys.
 	values map[string]expr.Value
+	// keys are the template's config keys by name.
+	keys map[string]*model.ConfigKey
+	// cat gives activation(NAME) its meaning; nil means the builtin catalog.
+	cat *layers.Catalog
 }
 
 // usage maps each config key to the template layers whose values need it, directly or
@@ -45,6 +55,7 @@ func usage(tpl *model.File) map[string][]string {
 	model.Walk(tpl.Layers, func(l *model.Layer) bool {
 		note(l.Repeat, l.Path)
 		note(l.If, l.Path)
+		note(l.ClassExpr, l.Path)
 		for _, p := range l.Parameters {
 			note(&p.Value, l.Path)
 		}
@@ -59,8 +70,10 @@ func usage(tpl *model.File) map[string][]string {
 		if k.Default != nil && k.Default.Expr != nil {
 			defaults[k.Name] = k.Default.Expr.VarNames()
 		}
-		if k.Null != nil && k.Null.Expr != nil {
-			defaults[k.Name] = append(defaults[k.Name], k.Null.Expr.VarNames()...)
+		for _, d := range []*model.Value{k.Null, k.Length, k.DefaultEach} {
+			if d != nil && d.Expr != nil {
+				defaults[k.Name] = append(defaults[k.Name], d.Expr.VarNames()...)
+			}
 		}
 	}
 	out := map[string][]string{}
@@ -105,9 +118,12 @@ func listPaths(paths []string) string {
 
 // bind reads the template's config keys from cfg. Every problem is reported, joined.
 func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
-	b := &binding{cfg: cfg, tpl: tpl, scope: expr.NewScope(nil), values: map[string]expr.Value{}}
+	b := &binding{cfg: cfg, tpl: tpl, scope: expr.NewScope(nil), values: map[string]expr.Value{}, keys: map[string]*model.ConfigKey{}}
 	used := usage(tpl)
 	var errs []error
+	for _, k := range tpl.Template.Config {
+		b.keys[k.Name] = k
+	}
 	for _, k := range tpl.Template.Config {
 		n := cfg.Get(k.Name)
 		if n == nil && k.Name == TorchDTypeBytes {
@@ -128,22 +144,26 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			continue
 		}
 		if n == nil {
-			if k.Default == nil {
+			switch {
+			case k.Type == "array" && k.DefaultEach != nil && k.Length != nil && k.DefaultEach.Expr != nil && k.Length.Expr != nil:
+				b.scope.DefineFunc(k.Name, b.defaultEach(k))
+			case k.Default == nil:
 				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
 					k.Name, k.Description, tplName, listPaths(used[k.Name])))
-				continue
-			}
-			if k.Default.Expr != nil {
+			case k.Type == "string":
+				b.scope.Set(k.Name, expr.String(k.Default.Node.Text))
+				b.values[k.Name] = expr.String(k.Default.Node.Text)
+			case k.Default.Expr != nil:
 				b.scope.Define(k.Name, k.Default.Expr)
 			}
 			continue
 		}
-		v, err := convert(n, k)
+		v, at, err := convert(n, k)
 		if err == nil && v.IsValid() {
 			err = checkKey(k, v)
 		}
 		if err != nil {
-			errs = append(errs, cfg.keyError(k.Name, n, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
+			errs = append(errs, cfg.keyError(k.Name, at, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
 			continue
 		}
 		if v.IsValid() {
@@ -158,6 +178,9 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 	for _, k := range tpl.Template.Config {
 		if _, done := b.values[k.Name]; done || k.Type == "string" {
 			continue
+		}
+		if k.DefaultEach != nil && cfg.Get(k.Name) == nil {
+			continue // built item by item when first used, so 10^30 layers cost nothing until then
 		}
 		v, err := b.scope.Lookup(k.Name)
 		if err == nil {
@@ -180,6 +203,30 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			continue
 		}
 		b.values[k.Name] = v
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// Lists of a given length: the config's, and defaults that are not built item by item.
+	for _, k := range tpl.Template.Config {
+		v, ok := b.values[k.Name]
+		if !ok || k.Length == nil || k.Length.Expr == nil || !v.IsList() {
+			continue
+		}
+		want, err := k.Length.Expr.Eval(b.scope)
+		fault := func(format string, args ...any) error {
+			if n := cfg.Get(k.Name); n != nil {
+				return cfg.keyError(k.Name, n, format, args...)
+			}
+			return cfg.errorAt(cfg.Doc.Root.Offset, format, args...)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fault("%s: its length %s cannot be worked out: %v", k.Name, k.Length.Expr, err))
+		case !want.Equal(expr.Int(int64(v.Len()))):
+			errs = append(errs, fault("%s has %d items, but the %s template needs %s = %s of them",
+				k.Name, v.Len(), tplName, k.Length.Expr, want))
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -235,16 +282,64 @@ func (b *binding) torchDType() (expr.Value, error) {
 	return expr.Value{}, nil
 }
 
-// convert reads a config value as the template's key type says.
-func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, error) {
+// convert reads a config value as the template's key type says. It returns the value at fault
+// with an error: the node itself, or the item of a list.
+func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, *jsonpos.Node, error) {
 	switch k.Type {
+	case "array":
+		if n.Kind != jsonpos.Array {
+			return expr.Value{}, n, fmt.Errorf("must be an array, not %s", describe(n))
+		}
+		items := make([]expr.Value, 0, len(n.Items))
+		for i, it := range n.Items {
+			t := k.Items
+			if t == "" {
+				t = "scalar"
+			}
+			v, err := scalar(it, t, k.ItemEnum, true)
+			if err != nil {
+				return expr.Value{}, it, fmt.Errorf("item %d %v", i, err)
+			}
+			items = append(items, v)
+		}
+		return expr.List(items), n, nil
+	case "integer", "number", "boolean", "string":
+		// checkKey says "must be an integer" of a fraction, with its value.
+		v, err := scalar(n, k.Type, k.Enum, false)
+		if err != nil {
+			return expr.Value{}, n, err
+		}
+		return v, n, nil
+	}
+	return expr.Value{}, n, fmt.Errorf("has an unknown type %q in the template", k.Type)
+}
+
+// scalar reads a number, boolean or string of type typ ("scalar": any of them); checkInt says
+// whether an "integer" must be integral here.
+func scalar(n *jsonpos.Node, typ string, enum []string, checkInt bool) (expr.Value, error) {
+	if typ == "scalar" {
+		switch n.Kind {
+		case jsonpos.Number:
+			typ = "number"
+		case jsonpos.Bool:
+			typ = "boolean"
+		case jsonpos.String:
+			typ = "string"
+		default:
+			return expr.Value{}, fmt.Errorf("must be a number, a boolean or a string, not %s", describe(n))
+		}
+	}
+	switch typ {
 	case "integer", "number":
 		if n.Kind != jsonpos.Number {
-			return expr.Value{}, fmt.Errorf("must be %s, not %s", article(k.Type), describe(n))
+			return expr.Value{}, fmt.Errorf("must be %s, not %s", article(typ), describe(n))
 		}
 		v, err := expr.ParseNumber(n.Text)
 		if err != nil {
 			return expr.Value{}, fmt.Errorf("is not a usable number: %v", err)
+		}
+		if typ == "integer" && checkInt && !v.IsInt() {
+			return expr.Value{}, fmt.Errorf("must be an integer, not %s", describe(n))
 		}
 		return v, nil
 	case "boolean":
@@ -252,22 +347,62 @@ func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, error) {
 			return expr.Value{}, fmt.Errorf("must be true or false, not %s", describe(n))
 		}
 		return expr.Bool(n.BoolValue()), nil
-	case "array":
-		if n.Kind != jsonpos.Array {
-			return expr.Value{}, fmt.Errorf("must be an array, not %s", describe(n))
-		}
-		return expr.Int(int64(len(n.Items))), nil
 	case "string":
 		if n.Kind != jsonpos.String {
 			return expr.Value{}, fmt.Errorf("must be a string, not %s", describe(n))
 		}
-		if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
-			return expr.Value{}, fmt.Errorf("is %q, which this template does not support (supported: %s)", n.Text, strings.Join(k.Enum, ", "))
+		if len(enum) > 0 && !slices.Contains(enum, n.Text) {
+			return expr.Value{}, fmt.Errorf("is %q, which this template does not support (supported: %s)", n.Text, strings.Join(enum, ", "))
 		}
-		// Strings are checked, never used in arithmetic.
-		return expr.Value{}, nil
+		return expr.String(n.Text), nil
 	}
-	return expr.Value{}, fmt.Errorf("has an unknown type %q in the template", k.Type)
+	return expr.Value{}, fmt.Errorf("has an unknown type %q in the template", typ)
+}
+
+// defaultEach builds the list of an array key the config lacks, item by item: default_each
+// with {index} = 0 … length−1.
+func (b *binding) defaultEach(k *model.ConfigKey) func(expr.Env) (expr.Value, error) {
+	return func(env expr.Env) (expr.Value, error) {
+		lv, err := k.Length.Expr.Eval(env)
+		if err != nil {
+			return expr.Value{}, fmt.Errorf("%s: its length %s: %w", k.Name, k.Length.Expr, err)
+		}
+		if !lv.IsInt() || lv.Sign() < 0 {
+			return expr.Value{}, fmt.Errorf("%s: its length %s works out to %s, not a count", k.Name, k.Length.Expr, lv)
+		}
+		n, ok := lv.Int64()
+		if !ok || n > MaxInstances {
+			return expr.Value{}, fmt.Errorf("%s: default_each would build %s = %s items one by one; the limit is %d", k.Name, k.Length.Expr, lv, MaxInstances)
+		}
+		s := expr.NewScope(env)
+		items := make([]expr.Value, n)
+		for i := range n {
+			s.Set("index", expr.Int(i))
+			v, err := k.DefaultEach.Expr.Eval(s)
+			if err != nil {
+				return expr.Value{}, fmt.Errorf("%s: default_each for item %d: %w", k.Name, i, err)
+			}
+			if err := checkItem(k, v); err != nil {
+				return expr.Value{}, fmt.Errorf("%s: default_each gives item %d %v", k.Name, i, err)
+			}
+			items[i] = v
+		}
+		return expr.List(items), nil
+	}
+}
+
+// checkItem checks an item that default_each built against the key's items.
+func checkItem(k *model.ConfigKey, v expr.Value) error {
+	switch {
+	case !v.IsScalar():
+		return fmt.Errorf("= %s, not a number, boolean or string", v)
+	case k.Items == "string" && !v.IsString(), k.Items == "boolean" && !v.IsBool(),
+		(k.Items == "number" || k.Items == "integer") && !v.IsNumber(), k.Items == "integer" && !v.IsInt():
+		return fmt.Errorf("= %s, not %s", v, article(k.Items))
+	case len(k.ItemEnum) > 0 && v.IsString() && !slices.Contains(k.ItemEnum, v.Text()):
+		return fmt.Errorf("= %s, not one of %s", v, strings.Join(k.ItemEnum, ", "))
+	}
+	return nil
 }
 
 func article(t string) string {
@@ -284,9 +419,17 @@ func checkKey(k *model.ConfigKey, v expr.Value) error {
 		if !v.IsNumber() || !v.IsInt() {
 			return fmt.Errorf("must be an integer, got %s", v)
 		}
-	case "number", "array":
+	case "number":
 		if !v.IsNumber() {
 			return fmt.Errorf("must be a number, got %s", v)
+		}
+	case "array":
+		if !v.IsList() {
+			return fmt.Errorf("must be a list, got %s", v)
+		}
+	case "string":
+		if !v.IsString() {
+			return fmt.Errorf("must be a string, got %s", v)
 		}
 	case "boolean":
 		if !v.IsBool() {

@@ -1,23 +1,91 @@
 package populate
 
 import (
+	"errors"
 	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 )
 
-// configEnv resolves config keys only; everything else (the variables chosen at calc time)
-// stays a placeholder.
-type configEnv struct{ b *binding }
+// env is what a template value is evaluated in: the config keys, the instance numbers of the
+// indexed layers above (bound), and activation(NAME) through the catalog. Everything else (the
+// variables chosen at calc time) stays a placeholder, and so do the index names being probed.
+type env struct {
+	b *binding
+	// index holds the bound index names, innermost last.
+	index []indexValue
+	// probe names the indexes whose instances are not told apart yet: a value that still uses
+	// one after partial evaluation makes the probe fail with errDependent.
+	probe []string
+}
 
-func (e configEnv) Lookup(name string) (expr.Value, error) {
-	if e.b.tpl.Template.ConfigKey(name) == nil {
+type indexValue struct {
+	name string
+	v    expr.Value
+}
+
+func (e *env) Lookup(name string) (expr.Value, error) {
+	for i := len(e.index) - 1; i >= 0; i-- {
+		if e.index[i].name == name {
+			return e.index[i].v, nil
+		}
+	}
+	if e.b.keys[name] == nil {
 		return expr.Value{}, fmt.Errorf("{%s}: %w", name, expr.ErrUnbound)
 	}
 	return e.b.scope.Lookup(name)
 }
+
+// Call gives activation(NAME): the class path the catalog's activations table names.
+func (e *env) Call(name string, args []expr.Value) (expr.Value, error) {
+	if name != "activation" || len(args) != 1 {
+		return expr.Value{}, fmt.Errorf("%s(…): %w", name, expr.ErrUnbound)
+	}
+	if !args[0].IsString() {
+		return expr.Value{}, fmt.Errorf("activation needs an activation name (a string), not %s", args[0])
+	}
+	cat := e.b.cat
+	if cat == nil {
+		cat = layers.Builtin()
+	}
+	path, ok := cat.Activation(args[0].Text())
+	if !ok {
+		return expr.Value{}, &activationError{name: args[0].Text(), known: cat.ActivationNames()}
+	}
+	return expr.String(path), nil
+}
+
+// activationError is an activation name the catalog's table lacks.
+type activationError struct {
+	name  string
+	known []string
+}
+
+func (e *activationError) Error() string {
+	return fmt.Sprintf("%q is not an activation the catalog knows (known: %s)", e.name, strings.Join(e.known, ", "))
+}
+
+// with returns the env with the index name bound to i.
+func (e *env) with(name string, i int64) *env {
+	out := &env{b: e.b, index: append(slices.Clip(e.index), indexValue{name, expr.Int(i)}), probe: e.probe}
+	return out
+}
+
+// probing returns the env with name unbound and probed.
+func (e *env) probing(name string) *env {
+	return &env{b: e.b, index: e.index, probe: append(slices.Clip(e.probe), name)}
+}
+
+// errDependent stops a probe: a value depends on an index being probed.
+var errDependent = errors.New("depends on the index")
 
 // generated is a model file built from a template, with what populate needs to fill other
 // files from it.
@@ -27,15 +95,33 @@ type generated struct {
 	aliases map[*jsonpos.Node][]string
 }
 
-// value partially evaluates a template value: a constant becomes a JSON number or boolean, the
-// rest a canonical placeholder string.
-func (b *binding) value(v *model.Value, where string) (*jsonpos.Node, error) {
+// partial evaluates a template value as far as the config and bound indexes allow. A value that
+// still uses a probed index fails with errDependent.
+func (e *env) partial(v *model.Value, where string) (*expr.Expr, error) {
 	if v.Err != nil {
 		return nil, fmt.Errorf("%s: %w", where, v.Err)
 	}
-	p, err := v.Expr.Partial(configEnv{b})
+	p, err := v.Expr.Partial(e)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if len(e.probe) > 0 && p.Vars() != nil {
+		for _, name := range p.VarNames() {
+			if slices.Contains(e.probe, name) {
+				return nil, errDependent
+			}
+		}
+	}
+	return p, nil
+}
+
+// value partially evaluates a template value: a constant becomes a JSON number or boolean, the
+// rest a canonical placeholder string. Strings and lists must be gone by then: a model file has
+// none.
+func (e *env) value(v *model.Value, where string) (*jsonpos.Node, error) {
+	p, err := e.partial(v, where)
+	if err != nil {
+		return nil, err
 	}
 	if c, ok := p.IsConst(); ok {
 		if c.IsBool() {
@@ -45,13 +131,28 @@ func (b *binding) value(v *model.Value, where string) (*jsonpos.Node, error) {
 		if s, exact := c.Decimal(64); exact {
 			return jsonpos.NewNumber(s), nil
 		}
+		if !c.IsNumber() {
+			return nil, fmt.Errorf("%s: %q works out to %s from the config: a value of a model file is a number or a boolean", where, v.Node.Text, clipValue(c))
+		}
+	}
+	if _, what, ok := p.TemplateOnly(); ok {
+		return nil, fmt.Errorf("%s: %q still holds %s after the config is applied (%s): a model file's values are numbers, booleans and expressions over its variables", where, v.Node.Text, what, clipValue(expr.String(p.String())))
 	}
 	return jsonpos.NewString(p.String()), nil
+}
+
+func clipValue(v expr.Value) string {
+	s := v.String()
+	if len(s) > 80 {
+		return s[:77] + "…"
+	}
+	return s
 }
 
 // generate builds the model file the template describes for the config.
 func (b *binding) generate() (*generated, error) {
 	g := &generated{aliases: map[*jsonpos.Node][]string{}}
+	top := &env{b: b}
 	src := b.tpl.Doc.Root
 	root := jsonpos.NewObject()
 	if b.cfg.ModelID != "" {
@@ -64,7 +165,7 @@ func (b *binding) generate() (*generated, error) {
 		case "variables":
 			vars := jsonpos.NewObject()
 			for _, v := range b.tpl.Variables {
-				n, err := b.value(&v.Value, "variables."+v.Name)
+				n, err := top.value(&v.Value, "variables."+v.Name)
 				if err != nil {
 					return nil, err
 				}
@@ -72,7 +173,7 @@ func (b *binding) generate() (*generated, error) {
 			}
 			root.Set("variables", vars)
 		case "layers":
-			arr, err := b.layers(b.tpl.Layers, g)
+			arr, err := b.layers(b.tpl.Layers, top, g)
 			if err != nil {
 				return nil, err
 			}
@@ -85,80 +186,198 @@ func (b *binding) generate() (*generated, error) {
 	return g, nil
 }
 
-func (b *binding) layers(ls []*model.Layer, g *generated) (*jsonpos.Node, error) {
+func (b *binding) layers(ls []*model.Layer, e *env, g *generated) (*jsonpos.Node, error) {
 	arr := jsonpos.NewArray()
 	for _, l := range ls {
-		if l.If != nil {
-			n, err := b.value(l.If, l.Path+": if")
+		if l.Index != "" {
+			runs, err := b.indexed(l, e, g)
 			if err != nil {
 				return nil, err
 			}
-			if n.Kind != jsonpos.Bool {
-				return nil, fmt.Errorf("%s: the condition %q does not reduce to true or false from the config", l.Path, l.If.Node.Text)
-			}
-			if !n.BoolValue() {
-				continue
-			}
-		}
-		out := jsonpos.NewObject()
-		var aliases []string
-		for _, m := range l.Node.Members {
-			switch m.Key {
-			case "if":
-				continue
-			case "aliases":
-				for _, it := range m.Value.Items {
-					aliases = append(aliases, it.Text)
-				}
-				continue
-			case "repeat":
-				n, err := b.value(l.Repeat, l.Path+": repeat")
-				if err != nil {
-					return nil, err
-				}
-				if n.Kind == jsonpos.Number {
-					v, _ := expr.ParseNumber(n.Text)
-					if !v.IsInt() || v.Sign() < 0 {
-						return nil, fmt.Errorf("%s: repeat works out to %s from the config, not a count", l.Path, n.Text)
-					}
-					if v.Sign() == 0 {
-						// No instances: the layer does not exist in this model.
-						out = nil
-					}
-				}
-				if out != nil {
-					out.Set("repeat", n)
-				}
-			case "parameters":
-				params := jsonpos.NewObject()
-				for _, p := range l.Parameters {
-					n, err := b.value(&p.Value, l.Path+": parameter "+p.Name)
-					if err != nil {
-						return nil, err
-					}
-					params.Set(p.Name, n)
-				}
-				out.Set("parameters", params)
-			case "sub_layers":
-				subs, err := b.layers(l.SubLayers, g)
-				if err != nil {
-					return nil, err
-				}
-				out.Set("sub_layers", subs)
-			default:
-				out.Set(m.Key, m.Value.Clone())
-			}
-			if out == nil {
-				break
-			}
-		}
-		if out == nil {
+			arr.Items = append(arr.Items, runs...)
 			continue
 		}
-		if len(aliases) > 0 {
-			g.aliases[out] = aliases
+		out, err := b.layer(l, e, g, nil)
+		if err != nil {
+			return nil, err
 		}
-		arr.Items = append(arr.Items, out)
+		if out != nil {
+			arr.Items = append(arr.Items, out)
+		}
 	}
 	return arr, nil
+}
+
+// layer builds one template layer; nil when its if is false or its repeat is 0. With repeat
+// set (an indexed layer's instance), that number is its repeat instead of the template's.
+func (b *binding) layer(l *model.Layer, e *env, g *generated, repeat *jsonpos.Node) (*jsonpos.Node, error) {
+	if l.If != nil {
+		p, err := e.partial(l.If, l.Path+": if")
+		if err != nil {
+			return nil, err
+		}
+		c, ok := p.IsConst()
+		if !ok || !c.IsBool() {
+			return nil, fmt.Errorf("%s: the condition %q does not reduce to true or false from the config", l.Path, l.If.Node.Text)
+		}
+		if !c.Bool() {
+			return nil, nil
+		}
+	}
+	out := jsonpos.NewObject()
+	for _, m := range l.Node.Members {
+		switch m.Key {
+		case "if", "index":
+			continue
+		case "aliases":
+			out.Set("aliases", m.Value.Clone())
+			g.aliases[out] = l.Aliases
+		case "class":
+			if l.ClassExpr == nil {
+				out.Set("class", m.Value.Clone())
+				continue
+			}
+			cl, err := b.class(l, e)
+			if err != nil {
+				return nil, err
+			}
+			out.Set("class", jsonpos.NewString(cl))
+		case "repeat":
+			if repeat != nil {
+				out.Set("repeat", repeat)
+				continue
+			}
+			n, err := e.value(l.Repeat, l.Path+": repeat")
+			if err != nil {
+				return nil, err
+			}
+			if n.Kind == jsonpos.Number {
+				v, _ := expr.ParseNumber(n.Text)
+				if !v.IsInt() || v.Sign() < 0 {
+					return nil, fmt.Errorf("%s: repeat works out to %s from the config, not a count", l.Path, n.Text)
+				}
+				if v.Sign() == 0 {
+					return nil, nil // no instances: the layer does not exist in this model
+				}
+			}
+			out.Set("repeat", n)
+		case "parameters":
+			params := jsonpos.NewObject()
+			for _, p := range l.Parameters {
+				n, err := e.value(&p.Value, l.Path+": parameter "+p.Name)
+				if err != nil {
+					return nil, err
+				}
+				params.Set(p.Name, n)
+			}
+			out.Set("parameters", params)
+		case "sub_layers":
+			subs, err := b.layers(l.SubLayers, e, g)
+			if err != nil {
+				return nil, err
+			}
+			out.Set("sub_layers", subs)
+		default:
+			out.Set(m.Key, m.Value.Clone())
+		}
+	}
+	return out, nil
+}
+
+// class evaluates a class expression to a class path. An activation name the catalog does not
+// know is the config's fault: reported at the config key that gave it.
+func (b *binding) class(l *model.Layer, e *env) (string, error) {
+	p, err := e.partial(l.ClassExpr, l.Path+": class")
+	if err != nil {
+		var ae *activationError
+		if errors.As(err, &ae) {
+			return "", b.activationFault(l, ae)
+		}
+		return "", err
+	}
+	c, ok := p.IsConst()
+	if !ok || !c.IsString() {
+		return "", fmt.Errorf("%s: the class %q does not work out to a class path from the config (it gives %s)", l.Path, l.Class, p)
+	}
+	return c.Text(), nil
+}
+
+// activationFault positions an unknown activation name at the config key that holds it.
+func (b *binding) activationFault(l *model.Layer, ae *activationError) error {
+	for _, name := range l.ClassExpr.Expr.VarNames() {
+		if v, ok := b.values[name]; ok && v.IsString() && v.Text() == ae.name {
+			if n := b.cfg.Get(name); n != nil {
+				return b.cfg.keyError(name, n, "%s %s: it chooses the class of %s", name, ae, l.Path)
+			}
+			return b.cfg.errorAt(b.cfg.Doc.Root.Offset, "%s %s (the template's default): it chooses the class of %s", name, ae, l.Path)
+		}
+	}
+	return fmt.Errorf("%s: class: %w", l.Path, ae)
+}
+
+// indexed builds a layer with an index: each instance i = 0 … repeat−1 with {NAME} = i, merged
+// into runs of consecutive identical instances, one layer each with the run's length as its
+// repeat. A layer whose subtree does not use the index (after the config is applied) is built
+// once, whatever its repeat.
+func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node, error) {
+	n, err := e.value(l.Repeat, l.Path+": repeat")
+	if err != nil {
+		return nil, err
+	}
+	count, ok := new(big.Int).SetString(n.Text, 10)
+	if n.Kind != jsonpos.Number || !ok || count.Sign() < 0 {
+		return nil, fmt.Errorf("%s: the repeat of a layer with an index must be a count known from the config, not %s", l.Path, n.Text)
+	}
+	if count.Sign() == 0 {
+		return nil, nil
+	}
+	out, err := b.layer(l, e.probing(l.Index), g, n)
+	switch {
+	case err == nil:
+		if out == nil {
+			return nil, nil
+		}
+		return []*jsonpos.Node{out}, nil
+	case !errors.Is(err, errDependent):
+		return nil, err
+	}
+	if !count.IsInt64() || count.Int64() > MaxInstances {
+		return nil, fmt.Errorf("%s: its layers depend on {%s}, so each of its %s instances would be built one by one; the limit is %d", l.Path, l.Index, count, MaxInstances)
+	}
+	type run struct {
+		first, last int64
+		node        *jsonpos.Node
+		text        []byte
+	}
+	var runs []run
+	placeholder := jsonpos.NewNumber("1")
+	for i := range count.Int64() {
+		inst, err := b.layer(l, e.with(l.Index, i), g, placeholder)
+		if err != nil {
+			var ce *diag.Faults
+			if errors.As(err, &ce) || errors.Is(err, errDependent) {
+				return nil, err // the config's fault says where; an enclosing probe stops here
+			}
+			return nil, fmt.Errorf("%s with {%s} = %d: %w", l.Path, l.Index, i, err)
+		}
+		if inst == nil {
+			continue
+		}
+		text := jsonpos.Marshal(inst)
+		if k := len(runs) - 1; k >= 0 && runs[k].last == i-1 && string(runs[k].text) == string(text) {
+			runs[k].last = i
+			delete(g.aliases, inst)
+			continue
+		}
+		runs = append(runs, run{first: i, last: i, node: inst, text: text})
+	}
+	nodes := make([]*jsonpos.Node, len(runs))
+	for k, r := range runs {
+		r.node.Set("repeat", jsonpos.NewNumber(strconv.FormatInt(r.last-r.first+1, 10)))
+		if len(runs) > 1 {
+			r.node.Set("name", jsonpos.NewString(fmt.Sprintf("%s_%d_%d", l.Name, r.first, r.last)))
+		}
+		nodes[k] = r.node
+	}
+	return nodes, nil
 }

@@ -70,8 +70,13 @@ func Run(req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.cat = cat
 	gen, err := b.generate()
 	if err != nil {
+		var ce *diag.Faults
+		if errors.As(err, &ce) {
+			return nil, ce // positioned in the config: the template is not at fault
+		}
 		return nil, fmt.Errorf("template %s: %w", req.TemplateName, err)
 	}
 	res := &Result{}

@@ -64,8 +64,12 @@ func TestFreshFile(t *testing.T) {
 			t.Errorf("output lacks %s", want)
 		}
 	}
-	if strings.Contains(out, `"if"`) || strings.Contains(out, `"aliases"`) || strings.Contains(out, `"template"`) {
+	if strings.Contains(out, `"if"`) || strings.Contains(out, `"index"`) || strings.Contains(out, `"template"`) {
 		t.Error("template-only keys leaked into the model file")
+	}
+	// aliases stay: they name the ModuleList of the decoder layers (model.layers.N).
+	if !strings.Contains(out, "\"name\": \"decoder_layer\",\n          \"aliases\": [\n            \"layers\"\n          ],") {
+		t.Errorf("the decoder layer lost its alias:\n%s", out)
 	}
 	if strings.Count(out, `"name": "lm_head"`) != 1 || strings.Contains(out, "tied_to") {
 		t.Error("the untied lm_head should be chosen once")
