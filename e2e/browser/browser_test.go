@@ -1,13 +1,16 @@
-package e2e
+// Package browser opens modeltool's HTML report in headless Chromium. It is a module of its own
+// (e2e/browser/go.mod) so that chromedp and cdproto are not requirements of modeltool; .ci/run
+// runs it with MODELTOOL_BROWSER_TEST=1.
+package browser
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +21,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/modeltool/modeltool/internal/cli"
 )
 
 var (
@@ -76,19 +81,18 @@ func rat(t *testing.T, s string) *big.Rat {
 	return r
 }
 
-// runModeltool runs the modeltool program in dir and returns its standard output.
-func runModeltool(t *testing.T, dir string, args ...string) []byte {
+// repoRoot is the repository's top directory.
+var repoRoot = filepath.Join("..", "..")
+
+// runModeltool runs modeltool (in-process, cli.Main) and returns its standard output.
+func runModeltool(t *testing.T, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(modeltool(t), args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("modeltool %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	var out, stderr bytes.Buffer
+	s := &cli.Streams{In: strings.NewReader(""), Out: &out, Err: &stderr, Getenv: func(string) string { return "" }}
+	if code := cli.Main(args, s); code != 0 {
+		t.Fatalf("modeltool %s: exit %d\n%s", strings.Join(args, " "), code, stderr.String())
 	}
-	return out
+	return out.Bytes()
 }
 
 // browserEvents records the URLs that the page asks for.
@@ -134,18 +138,23 @@ func TestBrowserReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	docs, err := filepath.Abs(filepath.Join(repoRoot, "docs"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "llama-2-7b-hf.json"), model, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(dir) // the page names the file as a user in its directory would
 	args := []string{"calc", "--hardware", "H100-SXM", "llama-2-7b-hf.json"}
-	page := runModeltool(t, dir, append([]string{"--format", "html"}, args...)...)
+	page := runModeltool(t, append([]string{"--format", "html"}, args...)...)
 	pagePath := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(pagePath, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// What the page should show, from the JSON output of the same calculation.
 	var want reportJSON
-	dec := json.NewDecoder(strings.NewReader(string(runModeltool(t, dir, append([]string{"--format", "json"}, args...)...))))
+	dec := json.NewDecoder(strings.NewReader(string(runModeltool(t, append([]string{"--format", "json"}, args...)...))))
 	dec.UseNumber()
 	if err := dec.Decode(&want); err != nil {
 		t.Fatal(err)
@@ -282,7 +291,7 @@ func TestBrowserReport(t *testing.T) {
 		writeShot(t, filepath.Join(shots, name), png)
 	}
 	if *updateDocs {
-		writeShot(t, filepath.Join(repoRoot, "docs", docScreenshot), full)
+		writeShot(t, filepath.Join(docs, docScreenshot), full)
 	}
 
 	// Sorting: a click on FLOPs sorts largest first, a second click smallest first, both
