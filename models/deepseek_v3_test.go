@@ -2,10 +2,13 @@ package models_test
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"testing"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/model"
 )
 
 func TestDeepseekV3Checkpoints(t *testing.T) {
@@ -14,9 +17,56 @@ func TestDeepseekV3Checkpoints(t *testing.T) {
 		// 61 × (attention 187,107,328 (q_a 11,010,048 + q_a_layernorm 1,536 + q_b 37,748,736 +
 		// kv_a 4,128,768 + kv_a_layernorm 512 + kv_b 16,777,216 + o 117,440,512) + norms 14,336);
 		// 3 dense MLPs 3·7168·18432 = 396,361,728; 58 MoE blocks 256·3·7168·2048 +
-		// 3·7168·2048 + router 256·7168 = 11,320,164,352. No MTP layer, no router bias buffer.
+		// 3·7168·2048 + router 256·7168 = 11,320,164,352. No MTP layer (mtp_layers defaults to
+		// 0), no router bias buffer.
 		{"models/deepseek-v3.config.json", "671_026_404_352"},
 	})
+}
+
+// computeWith runs calc on a model file for one step with further variables set.
+func computeWith(t *testing.T, name string, src []byte, s step, set map[string]expr.Value) *calc.Result {
+	t.Helper()
+	f, err := model.Parse(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]expr.Value{"batch_size": expr.Int(s.batch), "seq_len": expr.Int(s.seq), "past_len": expr.Int(s.past)}
+	maps.Copy(vars, set)
+	out, err := calc.Compute(f, calc.Options{Set: vars})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
+}
+
+// TestDeepseekV3MTP: the checkpoint holds one multi-token-prediction layer (config
+// num_nextn_predict_layers 1) as model.layers.61: a MoE decoder layer like layers 3–60
+// (attention 187,107,328 + its two norms 14,336 + MoE 11,320,164,352 = 11,507,286,016), enorm
+// and hnorm (2·7168 = 14,336), eh_proj 2·7168 → 7168 (102,760,448), shared_head.norm (7,168) and
+// its own stored copies of the embedding and the head (2·129280·7168 = 1,853,358,080):
+// 13,463,426,048. With it, 671,026,404,352 + 13,463,426,048 = 684,489,830,400. Cross-check: a
+// published tensor listing of the DeepSeek-R1 checkpoint (V3's shapes) sums to 684,531,386,000
+// elements = 684,489,830,400 + 41,540,496 fp8 block scales (weight_scale_inv) + 15,104
+// e_score_correction_bias values (59 MoE layers × 256, buffers).
+func TestDeepseekV3MTP(t *testing.T) {
+	const file = "deepseek-v3.json"
+	src := shipped(t, file)
+	off := computeWith(t, file, src, decode2048, nil)
+	on := computeWith(t, file, src, decode2048, map[string]expr.Value{"mtp_layers": expr.Int(1)})
+	wantFigure(t, "params without MTP", off.Totals.Params, "671_026_404_352")
+	wantFigure(t, "params with MTP", on.Totals.Params, "684_489_830_400")
+	if hasLayer(off, "model.mtp_layer.eh_proj") {
+		t.Error("the MTP layer is computed with mtp_layers 0")
+	}
+	// One decode step through the MTP layer too: per token its Linears and absorbed
+	// projections pass eh_proj 14336·7168 = 102,760,448 + attention 187,105,280 + MoE (8 routed
+	// and 1 shared expert of 44,040,192) 396,361,728 + head 926,679,040 = 1,612,906,496
+	// weights, 2 FLOPs each.
+	delta := new(big.Rat).Sub(categoryFLOPs(on, "matmul"), categoryFLOPs(off, "matmul"))
+	wantFigure(t, "matmul FLOPs the MTP layer adds", delta, "3_225_812_992")
+	// Its attention keeps a cache too: one more layer of 2049 latents of 576 bf16 values.
+	kv := new(big.Rat).Sub(on.Totals.KVCacheBytes, off.Totals.KVCacheBytes)
+	wantFigure(t, "KV cache the MTP layer adds", kv, fmt.Sprint(2049*576*2))
 }
 
 // TestDeepseekV3Branches builds a small made-up deepseek_v3 config that takes the branches the
@@ -64,26 +114,50 @@ func TestDeepseekV3FLOPs(t *testing.T) {
 	//     per token; × 58 = 22,988,980,224
 	//   lm_head 7168·129280 = 926,679,040
 	//   sum 36,518,166,528 per token (the router is category "routing", not matmul)
-	// Attention per attended pair and layer: 128 heads · (2·192 QKᵀ + 2·128 AV) = 81,920.
+	// The absorbed projections (q_absorb: q_nope·W_UK, 128 heads of 128 → 512; v_absorb:
+	// o·W_UV, 128 heads of 512 → 128) do per token exactly the work kv_b_proj does in the
+	// decompressed form (512 → 128·256): 2·16,777,216 FLOPs, so matmul totals are the same in
+	// both forms; kv_b_proj itself does not run in the absorbed form.
+	// Attention per attended pair and layer, absorbed (the default): 128 heads over the latent,
+	// 2·576 QKᵀ + 2·512 AV = 278,528; decompressed: 128 · (2·192 + 2·128) = 81,920.
 
 	// Prefill, batch 1, 2048 tokens (logits on all positions).
 	// matmul 2·2048·36,518,166,528 = 149,578,410,098,688
-	// attention 81,920 · (2048·2049/2 = 2,098,176) · 61 = 10,484,837,253,120
+	// attention absorbed 278,528 · (2048·2049/2 = 2,098,176) · 61 = 35,648,446,660,608;
+	//   decompressed 81,920 · 2,098,176 · 61 = 10,484,837,253,120
 	// KV cache: the MLA latent, 512 + 64 = 576 elements per token and layer, 2 bytes:
 	//   2048 · 576 · 2 · 61 = 143,917,056
 	pre := computeStep(t, file, src, prefill2048)
 	wantFigure(t, "prefill matmul", categoryFLOPs(pre, "matmul"), "149_578_410_098_688")
-	wantFigure(t, "prefill attention", categoryFLOPs(pre, "attention"), "10_484_837_253_120")
+	wantFigure(t, "prefill attention", categoryFLOPs(pre, "attention"), "35_648_446_660_608")
 	wantFigure(t, "prefill KV cache", pre.Totals.KVCacheBytes, "143_917_056")
 	// Router: 2·2048·7168·256 + 4·2048·256 per layer (matmul, sigmoid, bias add); × 58.
 	wantFigure(t, "prefill routing", categoryFLOPs(pre, "routing"), fmt.Sprint((2*2048*7168*256+4*2048*256)*58))
+	eager := map[string]expr.Value{"mla_absorb": expr.Bool(false)}
+	preHF := computeWith(t, file, src, prefill2048, eager)
+	wantFigure(t, "prefill matmul, decompressed", categoryFLOPs(preHF, "matmul"), "149_578_410_098_688")
+	wantFigure(t, "prefill attention, decompressed", categoryFLOPs(preHF, "attention"), "10_484_837_253_120")
 
 	// Decode: one token after 2048 cached.
 	// matmul 2·36,518,166,528 = 73,036,333,056
-	// attention 81,920 · 2049 · 61 = 10,239,098,880
+	// attention absorbed 278,528 · 2049 · 61 = 34,812,936,192; decompressed 81,920 · 2049 · 61
+	//   = 10,239,098,880
 	dec := computeStep(t, file, src, decode2048)
 	wantFigure(t, "decode matmul", categoryFLOPs(dec, "matmul"), "73_036_333_056")
-	wantFigure(t, "decode attention", categoryFLOPs(dec, "attention"), "10_239_098_880")
+	wantFigure(t, "decode attention", categoryFLOPs(dec, "attention"), "34_812_936_192")
+	decHF := computeWith(t, file, src, decode2048, eager)
+	wantFigure(t, "decode matmul, decompressed", categoryFLOPs(decHF, "matmul"), "73_036_333_056")
+	wantFigure(t, "decode attention, decompressed", categoryFLOPs(decHF, "attention"), "10_239_098_880")
+
+	// The absorbed projections in decode: q_absorb is 2·128·1·128·512 = 16,777,216 FLOPs and
+	// reads q_nope (128·128·2 bytes) and W_UK (128·128·512·2); kv_b_proj does nothing.
+	qa := row(t, dec, "model.moe_decoder_layer.self_attn.q_absorb")
+	wantFigure(t, "decode q_absorb FLOPs", qa.Figures.FLOPs.Rat(), "16_777_216")
+	wantFigure(t, "decode q_absorb bytes read", qa.Figures.BytesRead.Rat(), fmt.Sprint(128*128*2+128*128*512*2))
+	kvb := row(t, dec, "model.moe_decoder_layer.self_attn.kv_b_proj")
+	wantFigure(t, "decode kv_b_proj FLOPs, absorbed", kvb.Figures.FLOPs.Rat(), "0")
+	wantFigure(t, "decode kv_b_proj bytes read, absorbed", kvb.Figures.BytesRead.Rat(), "0")
+	wantFigure(t, "kv_b_proj params, absorbed", kvb.Figures.Params.Rat(), fmt.Sprint(512*32768))
 
 	// Each routed expert receives tokens·k/E rows: 2048·8/256 = 64 in prefill, 1·8/256 = 1/32 in
 	// decode; its gate_proj is 2·rows·7168·2048 FLOPs and it reads min(1, rows) of its weights.
@@ -107,6 +181,33 @@ func TestDeepseekV3FLOPs(t *testing.T) {
 			// bytes read = input rows·7168·2 + the weight share
 			in := new(big.Rat).Mul(c.inputRows, big.NewRat(7168*2, 1))
 			wantFigure(t, c.what+" expert gate_proj bytes read", r.Figures.BytesRead.Rat(), in.Add(in, c.weightRd).RatString())
+		})
+	}
+}
+
+// TestDeepseekV3CacheHeldIsCacheRead: in a decode step (one token after 2048 cached) the
+// attention core reads the query and the cache it holds, nothing else, in both forms.
+// Absorbed: the cache holds 2049 latents of 576 bf16 values per layer, 2049·576·2·61 =
+// 143,987,328 bytes; the core reads Q (128 heads · 576 · 2 · 61 = 8,994,816) and that cache.
+// Decompressed (transformers' eager form): the cache holds per-head K (192) and V (128),
+// 2049·128·320·2·61 = 10,239,098,880 bytes, 71.1× the latent; the core reads Q
+// (128·192·2·61 = 2,998,272) and that cache.
+func TestDeepseekV3CacheHeldIsCacheRead(t *testing.T) {
+	const file = "deepseek-v3.json"
+	src := shipped(t, file)
+	for _, c := range []struct {
+		name         string
+		absorb       bool
+		held, qBytes string
+	}{
+		{"absorbed", true, "143_987_328", "8_994_816"},
+		{"decompressed", false, "10_239_098_880", "2_998_272"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := computeWith(t, file, src, decode2048, map[string]expr.Value{"mla_absorb": expr.Bool(c.absorb)})
+			wantFigure(t, "KV cache held", res.Totals.KVCacheBytes, c.held)
+			read := new(big.Rat).Sub(res.Totals.ByCategory["attention"].BytesRead, res.Totals.KVCacheBytes)
+			wantFigure(t, "attention bytes read besides the cache", read, c.qBytes)
 		})
 	}
 }
