@@ -375,3 +375,98 @@ func TestActivations(t *testing.T) {
 		t.Errorf("template-only formula: %v", err)
 	}
 }
+
+// TestAttentionChunked: Llama 4's chunked attention. Brute force: a query at absolute position
+// p attends the keys of its own chunk, (p // C)·C … p; the closed form must agree for every
+// split of cached and new tokens, chunk sizes above, below and equal to the lengths. The keys
+// read start at the first query's chunk; the cache holds min(kv_len, C) tokens.
+func TestAttentionChunked(t *testing.T) {
+	cl := layers.Builtin().Lookup("torch.nn.functional.scaled_dot_product_attention")
+	brute := func(q, kv, c int) (pairs, firstKey int64) {
+		firstKey = -1
+		for p := kv - q; p < kv; p++ {
+			start := p / c * c
+			if firstKey < 0 {
+				firstKey = int64(start)
+			}
+			pairs += int64(p - start + 1)
+		}
+		return pairs, firstKey
+	}
+	for _, c := range []struct{ q, kv, chunk int }{
+		{1, 1, 1}, {5, 5, 2}, {8, 8, 8}, {9, 9, 8}, {3, 10, 4}, {1, 100, 8}, {1, 96, 8}, {1, 97, 8},
+		{7, 23, 5}, {20, 20, 3}, {4, 4, 100}, {13, 50, 7}, {1, 8192, 8192}, {2048, 10000, 8192},
+	} {
+		args := ints("batch_size", 1, "num_heads", 1, "num_kv_heads", 1, "head_dim", 1, "q_len", c.q, "kv_len", c.kv,
+			"causal", true, "chunk_size", c.chunk, "dtype_bytes", 1)
+		fig, err := cl.Evaluate(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs, first := brute(c.q, c.kv, c.chunk)
+		// flops = 2·pairs·d (QKᵀ) + 2·pairs·d (AV) with d = 1.
+		if want := expr.Int(4 * pairs); !fig.FLOPs.Equal(want) {
+			t.Errorf("%+v: flops %s, want %s", c, fig.FLOPs, want)
+		}
+		// Read: Q (q·1·1) and K, V (1 + 1 per key) for keys first … kv−1.
+		if want := expr.Int(int64(c.q) + 2*(int64(c.kv)-first)); !fig.BytesRead.Equal(want) {
+			t.Errorf("%+v: bytes read %s, want %s", c, fig.BytesRead, want)
+		}
+		if want := expr.Int(2 * int64(min(c.kv, c.chunk))); !fig.KVCacheBytes.Equal(want) {
+			t.Errorf("%+v: cache %s, want %s", c, fig.KVCacheBytes, want)
+		}
+	}
+	for _, bad := range []map[string]expr.Value{
+		ints("batch_size", 1, "num_heads", 1, "num_kv_heads", 1, "head_dim", 1, "q_len", 4, "kv_len", 4, "causal", false, "chunk_size", 2, "dtype_bytes", 1),
+		ints("batch_size", 1, "num_heads", 1, "num_kv_heads", 1, "head_dim", 1, "q_len", 4, "kv_len", 4, "causal", true, "chunk_size", 2, "sliding_window", 2, "dtype_bytes", 1),
+	} {
+		var ce *layers.CheckError
+		if _, err := cl.Evaluate(bad); !errors.As(err, &ce) {
+			t.Errorf("%v: %v, want a check error", bad, err)
+		}
+	}
+}
+
+// TestAttentionSoftcapAndSinks: Gemma 2's logit soft-capping is 3 FLOPs (divide, tanh, multiply)
+// per attended pair and query head; gpt-oss's sinks are one learned logit per query head,
+// parameters read once, with no FLOPs of their own (they join the softmax, which the core does
+// not count).
+func TestAttentionSoftcapAndSinks(t *testing.T) {
+	cl := layers.Builtin().Lookup("torch.nn.functional.scaled_dot_product_attention")
+	// Prefill of 10 tokens, 8 query heads over 2 KV heads of 64, causal: 55 pairs.
+	base := ints("batch_size", 2, "num_heads", 8, "num_kv_heads", 2, "head_dim", 64, "q_len", 10, "kv_len", 10, "causal", true, "dtype_bytes", 2)
+	plain, err := cl.Evaluate(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2·2·8·55·64 (QKᵀ) + the same (AV) = 225,280.
+	if !plain.FLOPs.Equal(expr.Int(225_280)) || plain.Params.Sign() != 0 {
+		t.Fatalf("plain: flops %s params %s", plain.FLOPs, plain.Params)
+	}
+	capped := ints("softcap", true)
+	for k, v := range base {
+		capped[k] = v
+	}
+	fig, err := cl.Evaluate(capped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// + 3·2·8·55 = 2640.
+	if !fig.FLOPs.Equal(expr.Int(225_280 + 2640)) {
+		t.Errorf("softcap flops %s, want 227920", fig.FLOPs)
+	}
+	sinks := ints("sinks", true)
+	for k, v := range base {
+		sinks[k] = v
+	}
+	fig, err = cl.Evaluate(sinks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 parameters of 2 bytes, read once: Q 2·10·8·64·2 = 20,480, K and V 2·10·2·128·2 = 10,240,
+	// the sinks 16.
+	if !fig.Params.Equal(expr.Int(8)) || !fig.WeightBytes.Equal(expr.Int(16)) || !fig.FLOPs.Equal(plain.FLOPs) ||
+		!fig.BytesRead.Equal(expr.Int(20_480+10_240+16)) || !plain.BytesRead.Equal(expr.Int(20_480+10_240)) {
+		t.Errorf("sinks: params %s weight bytes %s flops %s read %s (plain read %s)", fig.Params, fig.WeightBytes, fig.FLOPs, fig.BytesRead, plain.BytesRead)
+	}
+}
