@@ -78,6 +78,9 @@ type Class struct {
 	// Formulas holds the class's figures (a subset of FormulaNames).
 	Formulas []Definition
 	Checks   []Check
+	// Tensors are the tensors a checkpoint holds for one instance of the class, with their
+	// shapes; nil when the class declares none.
+	Tensors []TensorSpec
 	// Source says where the class was defined: the builtin catalog or a user's file.
 	Source string
 }

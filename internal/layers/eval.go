@@ -182,7 +182,7 @@ func (e *CheckError) Error() string { return e.Check.Message }
 // With returns a catalog in which overlay's classes are added to c. A class that c already has
 // (by name or alias) is changed field by field: parameters, derived values and formulas given
 // in the overlay replace those of the same name; description, notes and category replace c's
-// when given, checks replace c's when the overlay has any, and aliases add to c's (an overlay
+// when given, checks and tensors replace c's when the overlay has any, and aliases add to c's (an overlay
 // may name the class it changes by an alias, and its own name becomes one more). So a user
 // who counts differently replaces one formula, nothing else.
 func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
@@ -316,6 +316,9 @@ func merge(base, over *Class) *Class {
 	m.Formulas = mergeDefs(base.Formulas, over.Formulas)
 	if len(over.Checks) > 0 {
 		m.Checks = over.Checks
+	}
+	if over.Tensors != nil {
+		m.Tensors = over.Tensors
 	}
 	return &m
 }

@@ -220,7 +220,7 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 		return nil
 	}
 	cl := &Class{}
-	var derivedNode, formulasNode, paramsNode, checksNode *jsonpos.Node
+	var derivedNode, formulasNode, paramsNode, checksNode, tensorsNode *jsonpos.Node
 	for _, m := range n.Members {
 		v := m.Value
 		switch m.Key {
@@ -250,9 +250,11 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 			formulasNode = v
 		case "checks":
 			checksNode = v
+		case "tensors":
+			tensorsNode = v
 		default:
 			if !strings.HasPrefix(m.Key, "x-") {
-				p.errorf(m.KeyOffset, "unknown key %q in a class entry (expected class, aliases, category, description, notes, parameters, derived, formulas, checks)", m.Key)
+				p.errorf(m.KeyOffset, "unknown key %q in a class entry (expected class, aliases, category, description, notes, parameters, derived, formulas, checks, tensors)", m.Key)
 			}
 		}
 	}
@@ -313,6 +315,9 @@ func (p *catalogParser) class(n *jsonpos.Node) *Class {
 				}
 			}
 		}
+	}
+	if tensorsNode != nil {
+		cl.Tensors = p.tensors(cl, tensorsNode, names)
 	}
 	// Defaults may refer to other parameters only.
 	var params []string
