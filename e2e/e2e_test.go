@@ -68,7 +68,8 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "sameshape": cmdSameShape},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "sameshape": cmdSameShape,
+			"safetensors": cmdSafetensors, "headerlength": cmdHeaderLength},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil

@@ -25,6 +25,7 @@ type validateOptions struct {
 	// modelFilesOnly skips named files that are not model files, as walks do (the hook's flag).
 	modelFilesOnly bool
 	verbose        bool
+	weights        string
 }
 
 func newValidateCmd(s *Streams) *cobra.Command {
@@ -46,8 +47,15 @@ not a regular file (named pipes, sockets, devices) are skipped; --verbose lists 
 reason. A file named on the command line is always checked, unless --model-files-only (what
 the pre-commit hook passes) applies the same rule to it.
 
+With --weights CHECKPOINT (a .safetensors file, a model.safetensors.index.json or a folder),
+each model file that validates is also compared with the checkpoint, reading only its headers:
+every tensor mapped to its layer (decoder_layer runs aliased "layers" are model.layers.N),
+shapes compared with the layers' parameters, tensors missing on either side and the parameter
+totals reported at the layers' positions. Quantized checkpoints (GPTQ, AWQ, fp8, NVFP4, MXFP4)
+are understood.
+
 Exit status: 0 no errors (warnings allowed unless --strict), 1 findings, 2 usage errors or
-unreadable input.`,
+unreadable input (a checkpoint too).`,
 		Example: `  # check every model file under models/
   modeltool validate models/
 
@@ -55,7 +63,10 @@ unreadable input.`,
   modeltool validate --format github models/*.json
 
   # from a pipe, failing on warnings too
-  cat model.json | modeltool validate --strict -`,
+  cat model.json | modeltool validate --strict -
+
+  # against the checkpoint's tensors
+  modeltool validate --weights ~/models/Llama-2-7b-hf models/llama-2-7b-hf.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("validate needs at least one PATH: a model file, a directory of them, or - for standard input")
@@ -74,6 +85,7 @@ unreadable input.`,
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	f.BoolVar(&opts.modelFilesOnly, "model-files-only", false, "skip named files that are not model files or templates, as directory walks do")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "list the files skipped, and why, on standard error")
+	f.StringVar(&opts.weights, "weights", "", "also compare each model file with a checkpoint: a .safetensors file, a model.safetensors.index.json or a folder (only headers are read)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.DiagnosticFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -92,6 +104,10 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		return err
 	}
 	found, skipped, err := fsutil.ExpandPaths(opts.paths)
+	if err != nil {
+		return err
+	}
+	ck, err := openWeights(opts.weights)
 	if err != nil {
 		return err
 	}
@@ -120,7 +136,9 @@ func runValidate(s *Streams, opts *validateOptions) error {
 			all = append(all, validate.Syntax(display, perr))
 			continue
 		}
-		all = append(all, validate.Document(doc, validate.Options{Catalog: cat}).Diagnostics...)
+		res := validate.Document(doc, validate.Options{Catalog: cat})
+		all = append(all, res.Diagnostics...)
+		all = append(all, checkWeights(ck, res, cat)...)
 	}
 	if opts.verbose {
 		for _, sk := range skipped {
