@@ -78,6 +78,19 @@ func writeClass(b *strings.Builder, cl *layers.Class) {
 			fmt.Fprintf(b, "  %s  (%s)\n", c.Expr, c.Message)
 		}
 	}
+	if len(cl.Tensors) > 0 {
+		fmt.Fprintf(b, "\ntensors in a checkpoint:\n")
+		for _, t := range cl.Tensors {
+			fmt.Fprintf(b, "  %s %s", t.Name, tensorShape(t))
+			if t.If != nil {
+				fmt.Fprintf(b, "  when %s", t.If)
+			}
+			if t.Buffer {
+				fmt.Fprintf(b, "  (a buffer, not a parameter)")
+			}
+			fmt.Fprintln(b)
+		}
+	}
 	if cl.Notes != "" {
 		fmt.Fprintf(b, "\nnotes:\n  %s\n", cl.Notes)
 	}
@@ -128,8 +141,37 @@ func classNode(cl *layers.Class) *jsonpos.Node {
 		}
 		o.Set("checks", cs)
 	}
+	if len(cl.Tensors) > 0 {
+		ts := jsonpos.NewArray()
+		for _, t := range cl.Tensors {
+			to := jsonpos.NewObject()
+			to.Set("name", jsonpos.NewString(t.Name))
+			shape := jsonpos.NewArray()
+			for _, d := range t.Shape {
+				shape.Items = append(shape.Items, jsonpos.NewString(d.String()))
+			}
+			to.Set("shape", shape)
+			if t.If != nil {
+				to.Set("if", jsonpos.NewString(t.If.String()))
+			}
+			if t.Buffer {
+				to.Set("buffer", jsonpos.NewBool(true))
+			}
+			ts.Items = append(ts.Items, to)
+		}
+		o.Set("tensors", ts)
+	}
 	if cl.Notes != "" {
 		o.Set("notes", jsonpos.NewString(cl.Notes))
 	}
 	return o
+}
+
+// tensorShape prints a tensor's shape expressions: [{out_features}, {in_features}].
+func tensorShape(t layers.TensorSpec) string {
+	parts := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		parts[i] = d.String()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
