@@ -79,7 +79,7 @@ func TestCohereNormsAndLogitScale(t *testing.T) {
 // TestCohereRefusals checks that what the template does not describe is refused.
 func TestCohereRefusals(t *testing.T) {
 	checkRefusals(t, ayaConfig, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 5}, "must divide"},
 	})
 }

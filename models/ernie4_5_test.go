@@ -66,7 +66,7 @@ func TestErnie45FLOPs(t *testing.T) {
 // TestErnie45Refusals checks that what the template does not describe is refused.
 func TestErnie45Refusals(t *testing.T) {
 	checkRefusals(t, ernieConfig, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 3}, "must divide"},
 	})
 }

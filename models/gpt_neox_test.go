@@ -105,9 +105,19 @@ func TestGPTNeoXPartialRotary(t *testing.T) {
 // TestGPTNeoXRefusals checks that what the template does not describe is refused.
 func TestGPTNeoXRefusals(t *testing.T) {
 	checkRefusals(t, pythia1bConfig, []refusal{
-		{map[string]any{"hidden_act": "gelu_new"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"hidden_size": 2050}, "must divide hidden_size"},
 		// 3/256 of 256 = 3 rotary dimensions: odd.
 		{map[string]any{"rotary_pct": 0.01171875}, "even number of rotary dimensions"},
 	})
+}
+
+// TestGPTNeoXActivation: hidden_act chooses act's class. pythia-1b's gelu (GELUActivation, 5 FLOPs
+// per element) over 2048·8192 elements and 16 layers: 5·2048·8192·16 = 1,342,177,280; gelu_new
+// (NewGELUActivation, 9): 2,415,919,104.
+func TestGPTNeoXActivation(t *testing.T) {
+	for act, want := range map[string]string{"gelu": "1_342_177_280", "gelu_new": "2_415_919_104"} {
+		res := computeStep(t, act, buildConfig(t, pythia1bConfig, map[string]any{"hidden_act": act}), prefill2048)
+		wantFigure(t, act+" activation FLOPs", categoryFLOPs(res, "activation"), want)
+	}
 }

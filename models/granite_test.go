@@ -78,7 +78,7 @@ func TestGraniteMultipliers(t *testing.T) {
 // TestGraniteRefusals checks that what the template does not describe is refused.
 func TestGraniteRefusals(t *testing.T) {
 	checkRefusals(t, graniteConfig, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 5}, "must divide"},
 	})
 }

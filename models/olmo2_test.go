@@ -78,7 +78,17 @@ func TestOlmo2QKNorm(t *testing.T) {
 // TestOlmo2Refusals checks that what the template does not describe is refused.
 func TestOlmo2Refusals(t *testing.T) {
 	checkRefusals(t, olmo2Config, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 5}, "must divide"},
 	})
+}
+
+// TestOlmo2Activation: hidden_act chooses act_fn's class. silu (3 FLOPs per element) over
+// 2048·11008 elements and 32 layers: 3·2048·11008·32 = 2,164,260,864; relu2 (ReLUSquared, 2):
+// 1,442,840,576.
+func TestOlmo2Activation(t *testing.T) {
+	for act, want := range map[string]string{"silu": "2_164_260_864", "relu2": "1_442_840_576"} {
+		res := computeStep(t, act, buildConfig(t, olmo2Config, map[string]any{"hidden_act": act}), prefill2048)
+		wantFigure(t, act+" activation FLOPs", categoryFLOPs(res, "activation"), want)
+	}
 }

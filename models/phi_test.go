@@ -89,10 +89,21 @@ func TestPhiQKLayerNorm(t *testing.T) {
 func TestPhiRefusals(t *testing.T) {
 	checkRefusals(t, phi2Config, []refusal{
 		{map[string]any{"tie_word_embeddings": true}, "tie_word_embeddings is not modelled"},
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 3}, "must divide"},
 		// 0.0625 of 80 = 5 rotary dimensions: odd.
 		{map[string]any{"partial_rotary_factor": 0.0625}, "even number of rotary dimensions"},
 		{map[string]any{"qk_layernorm": true, "head_dim": 64}, "with qk_layernorm"},
 	})
+}
+
+// TestPhiActivation: hidden_act chooses activation_fn's class through the catalog's activations
+// table. Over 2048·10240 elements per layer and 32 layers: gelu_new (NewGELUActivation, 9 FLOPs
+// per element) 9·2048·10240·32 = 6,039,797,760; gelu (GELUActivation, 5) 3,355,443,200; relu (1)
+// 671,088,640.
+func TestPhiActivation(t *testing.T) {
+	for act, want := range map[string]string{"gelu_new": "6_039_797_760", "gelu": "3_355_443_200", "relu": "671_088_640"} {
+		res := computeStep(t, act, buildConfig(t, phi2Config, map[string]any{"hidden_act": act}), prefill2048)
+		wantFigure(t, act+" activation FLOPs", categoryFLOPs(res, "activation"), want)
+	}
 }

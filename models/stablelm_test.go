@@ -93,7 +93,7 @@ func TestStableLMPerHeadNorm(t *testing.T) {
 // TestStableLMRefusals checks that what the template does not describe is refused.
 func TestStableLMRefusals(t *testing.T) {
 	checkRefusals(t, stablelm3bConfig, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"hidden_size": 2561}, "must divide hidden_size"},
 		{map[string]any{"num_key_value_heads": 3}, "must divide num_attention_heads"},
 		// 0.0625 of 80 = 5 rotary dimensions: odd.

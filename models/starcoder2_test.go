@@ -79,7 +79,7 @@ func TestStarcoder2NoWindow(t *testing.T) {
 // TestStarcoder2Refusals checks that what the template does not describe is refused.
 func TestStarcoder2Refusals(t *testing.T) {
 	checkRefusals(t, starcoder2Config, []refusal{
-		{map[string]any{"hidden_act": "gelu"}, "hidden_act"},
+		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 5}, "must divide"},
 	})
 }
