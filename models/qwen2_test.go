@@ -123,7 +123,7 @@ func TestQwen2LayerTypes(t *testing.T) {
 	// A list of the wrong length, or with a kind Qwen2 does not have, is the config's fault.
 	for set, want := range map[string]map[string]any{
 		"layer_types has 27 items, but the qwen2 template needs {num_hidden_layers} = 28 of them": {"layer_types": types[:27]},
-		`layer_types item 0 is "chunked_attention", which this template does not support`:        {"layer_types": append([]string{"chunked_attention"}, types[1:]...)},
+		`layer_types item 0 is "chunked_attention", which this template does not support`:         {"layer_types": append([]string{"chunked_attention"}, types[1:]...)},
 	} {
 		_, err := configVariant(t, cfg, want)
 		if err == nil || !strings.Contains(err.Error(), set) {
