@@ -235,15 +235,59 @@ func shapeMessage(t *safetensors.Tensor, n *node, spec layers.Tensor, want []int
 	return fmt.Sprintf("%s is %s (%s) in the checkpoint, but the layer's %s is %s", t.Name, t.ShapeString(), t.DType, spec.Name, what)
 }
 
-// unused reports a tensor no layer accounts for, at the module it leads into.
+// unused records a tensor no layer accounts for, under the module its name leads into.
 func (c *checker) unused(t *safetensors.Tensor, at *node) {
-	c.res.CheckpointParams.Add(c.res.CheckpointParams, big.NewInt(t.Elements()))
-	msg := fmt.Sprintf("the checkpoint's %s %s is held by no layer of the model file", t.Name, t.ShapeString())
-	if at == nil || at.layer == nil {
-		c.addFile(diag.Error, CodeUnused, msg)
-		return
+	// A quantized weight's scales are not parameters, wherever they are.
+	if _, aux := auxiliaries[t.Name[strings.LastIndexByte(t.Name, '.')+1:]]; !aux {
+		c.res.CheckpointParams.Add(c.res.CheckpointParams, big.NewInt(t.Elements()))
 	}
-	c.add(at.layer, diag.Error, CodeUnused, msg+" (its name leads here)")
+	if at != nil && at.layer == nil {
+		at = nil
+	}
+	if c.strays == nil {
+		c.strays = map[*node][]*safetensors.Tensor{}
+	}
+	if _, ok := c.strays[at]; !ok {
+		c.strayOrder = append(c.strayOrder, at)
+	}
+	c.strays[at] = append(c.strays[at], t)
+}
+
+// reportUnused reports the tensors no layer accounts for: one finding per module their names
+// lead into (a vision tower of 500 tensors is one finding, not 500).
+func (c *checker) reportUnused() {
+	for _, at := range c.strayOrder {
+		ts := c.strays[at]
+		var msg string
+		if len(ts) == 1 {
+			msg = fmt.Sprintf("the checkpoint's %s %s is held by no layer of the model file", ts[0].Name, ts[0].ShapeString())
+		} else {
+			elems := new(big.Int)
+			for _, t := range ts {
+				elems.Add(elems, big.NewInt(t.Elements()))
+			}
+			names := make([]string, 0, 3)
+			for _, t := range ts[:min(3, len(ts))] {
+				names = append(names, t.Name+" "+t.ShapeString())
+			}
+			msg = fmt.Sprintf("%d tensors of the checkpoint (%s elements) are held by no layer of the model file: %s", len(ts), group(elems), strings.Join(names, ", "))
+			if len(ts) > 3 {
+				msg += ", …"
+			}
+		}
+		if at == nil {
+			c.addFile(diag.Error, CodeUnused, msg)
+			continue
+		}
+		if at.repeat == 0 {
+			msg += fmt.Sprintf(" (their names lead here, to a layer that repeats 0 times with the file's default variables: %s)", at.layer.Repeat.Node.Text)
+		} else if len(ts) == 1 {
+			msg += " (its name leads here)"
+		} else {
+			msg += " (their names lead here)"
+		}
+		c.add(at.layer, diag.Error, CodeUnused, msg)
+	}
 }
 
 // instanceKey writes an instance's indices as a set key: "0.3", "1.*" for a fused tensor.

@@ -92,6 +92,7 @@ func Check(f *model.File, ck *safetensors.Checkpoint, cat *layers.Catalog) (*Res
 	for i := range ck.Tensors {
 		c.tensor(&ck.Tensors[i])
 	}
+	c.reportUnused()
 	c.missing(c.base)
 	c.total()
 	diag.Sort(c.res.Diagnostics)
@@ -108,6 +109,10 @@ type checker struct {
 	base      *node
 	res       *Result
 	unchecked map[string]bool
+	// strays are the tensors no layer accounts for, by the module their names lead into (nil:
+	// none), in the order first met.
+	strays     map[*node][]*safetensors.Tensor
+	strayOrder []*node
 }
 
 // node is one layer of the model file, with what the checkpoint holds for it.
@@ -132,21 +137,6 @@ type node struct {
 
 func (n *node) basic() bool { return n.layer != nil && !n.layer.Composite }
 
-// aliases returns the layer's "aliases".
-func aliases(l *model.Layer) []string {
-	a := l.Node.Get("aliases")
-	if a == nil {
-		return nil
-	}
-	var out []string
-	for _, it := range a.Items {
-		if it.Text != "" {
-			out = append(out, it.Text)
-		}
-	}
-	return out
-}
-
 // maxInstances bounds the instances of a list whose indices are tracked; a repeat beyond it
 // (a test file with repeat 10^30) is compared by counts only.
 const maxInstances = 1 << 40
@@ -169,7 +159,7 @@ func (c *checker) build(parent *node, ls []*model.Layer, path []*node) error {
 			above = parent.count
 		}
 		n.count = new(big.Int).Mul(above, reps)
-		if al := aliases(l); len(al) > 0 || reps.Cmp(big.NewInt(1)) != 0 {
+		if al := l.Aliases; len(al) > 0 || reps.Cmp(big.NewInt(1)) != 0 {
 			n.list = true
 			if len(al) > 0 {
 				n.hf = al[0]
@@ -321,6 +311,13 @@ func (c *checker) resolve(start *node, segs []string) match {
 				}
 			}
 			if next == nil {
+				// A list member absent with the file's default variables (repeat 0: DeepSeek-V3's
+				// MTP layer with mtp_layers 0) is where the name leads.
+				for _, m := range members {
+					if m.repeat == 0 && m.start <= i {
+						return match{deepest: m}
+					}
+				}
 				return match{deepest: cur}
 			}
 			segs = segs[2:]
