@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,10 @@ type populateOptions struct {
 	template   string
 	output     string
 	check      bool
+	update     bool
+	force      bool
+	strict     bool
+	verbose    bool
 	addMissing bool
 	catalogs   []string
 	modelID    string
@@ -38,25 +43,53 @@ func newPopulateCmd(s *Streams) *cobra.Command {
 	opts := &populateOptions{}
 	cmd := &cobra.Command{
 		Use:   "populate [--config CONFIG.json] [flags] [MODEL.json...]",
-		Short: "Build or fill a model file from a HuggingFace config.json",
+		Short: "Build, fill, update or check a model file from a HuggingFace config.json",
 		Long: `Build a model file from a HuggingFace config.json through the architecture template of its
-model_type (modeltool populate --help lists them), or fill an existing model file in place.
+model_type, fill or update an existing model file in place, or check that model files are in
+sync with their configs.
 
 Static values come from the config (hidden_size 4096 becomes 4096); what is chosen when calc
 runs stays a placeholder ("{batch_size} * {seq_len}").
 
-Given MODEL.json, populate fills only the parameters it lacks, matching layers by name path
-(older layouts included: …SdpaAttention classes, rotary_emb inside each attention), keeps
-every value, key and layer the author wrote, and reports what it filled and what it could
-not. --add-missing also inserts the template's layers the file lacks, such as the attention
-core. The output is canonical JSON, so a second run changes nothing.
+What is written, and where:
+  populate --config C               the new model file, on standard output
+  populate --config C -o OUT        the new model file, to OUT, which must not exist
+                                    (--force overwrites it; never the config itself)
+  populate [--config C] MODEL       MODEL, filled in place: only what it lacks is added
+                                    (parameters, class, repeat, tied_to, model_id, variables;
+                                    --add-missing also inserts the template's layers it lacks,
+                                    such as the attention core). Every value, key and layer
+                                    the author wrote stays, also a value the config gives
+                                    otherwise (reported as "kept").
+  populate --update [--config C] MODEL
+                                    MODEL follows its config: every value the template derives
+                                    that differs is rewritten and reported ("updated LAYER:
+                                    in_features 4096 → 5120"), a tied_to the config no longer
+                                    gives is removed, missing layers are inserted. What the
+                                    template does not derive stays: x- keys, the file's own
+                                    variables and layers, calc-time choices such as seq_len.
+  populate --check [MODEL|NAME.config.json|DIR]...
+                                    nothing. Reports, at its line, every derived value that
+                                    differs ("LAYER: in_features is 4097, the config gives
+                                    4096") or is missing, and exits 1 if there is any.
 
-Without --config, each MODEL.json is paired with the config beside it: NAME.config.json for
-NAME.json, else config.json in the same directory. With --check several files may be
-given (--paired skips those without a config beside them), which is what the pre-commit
-hook modeltool-populate-check runs.
+Nothing else is ever written. MODEL is written only when its content changes, and only if the
+result validates: a fill that would leave validation errors writes nothing and lists them.
+A target that is not a model file (a HuggingFace config, a template, other JSON) is refused.
+If MODEL changed on disk while populate ran (an editor saved it), nothing is written and the
+run fails (exit 2), keeping that edit. The write is atomic and keeps the file's mode, owner,
+group and hard links; an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves no temporary file. On any
+failure every file is left byte for byte as it was.
 
-Writes are atomic: on any error every file is left as it was.
+Pairing: without --config, MODEL is paired with the config beside it, NAME.config.json for
+NAME.json, else config.json in the same directory. --check also takes the config: given
+NAME.config.json or config.json it checks the model file(s) it pairs with, so a commit that
+changes only the config is checked. --paired skips files without a pair and files that are
+not model files (what the pre-commit hook modeltool-populate-check runs).
+
+--template NAME|FILE builds with another template than the config's model_type; when the two
+differ, a warning names both and the config keys that template ignores (an error with
+--strict, and nothing is written).
 
 Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 		Example: `  # a new model file from a config
@@ -65,9 +98,12 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
   # fill a hand-written skeleton in place, adding the attention core and other hidden layers
   modeltool populate --config config.json --add-missing models/my-llama.json
 
+  # the config changed: make the model file follow it
+  modeltool populate --update models/llama-2-7b-hf.json
+
   # in CI: fail if a model file is out of sync with the config beside it
   modeltool populate --check models/llama-2-7b-hf.json
-  modeltool populate --check --paired models/*.json`,
+  modeltool populate --check --paired models/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.models = args
 			return runPopulate(s, opts)
@@ -75,11 +111,15 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.config, "config", "", "the HuggingFace config.json (default: the config beside MODEL.json)")
-	f.BoolVar(&opts.paired, "paired", false, "with several MODEL.json, skip those without a config beside them")
+	f.BoolVar(&opts.paired, "paired", false, "with --check, skip files that are not model files or have no config beside them")
 	f.StringVar(&opts.template, "template", "", "a template name (model_type) or template file, instead of the config's model_type")
-	f.StringVarP(&opts.output, "output", "o", "", "write here instead of standard output (or instead of MODEL.json in place)")
-	f.BoolVar(&opts.check, "check", false, "write nothing; exit 1 if the output would differ from the file")
+	f.StringVarP(&opts.output, "output", "o", "", "write to this new file instead of standard output (or instead of MODEL.json in place); - is standard output")
+	f.BoolVar(&opts.force, "force", false, "let -o overwrite an existing file")
+	f.BoolVar(&opts.check, "check", false, "write nothing; report every value that differs from the config, exit 1 if any")
+	f.BoolVar(&opts.update, "update", false, "rewrite the values of MODEL.json that differ from the config (default: keep the author's)")
 	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
+	f.BoolVar(&opts.strict, "strict", false, "a --template for another model_type than the config's is an error, not a warning")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "with --check, list the files skipped, and why, on standard error")
 	f.StringVar(&opts.modelID, "model-id", "", "the model_id to write (default: the config's _name_or_path, else its file name)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	formatFlag(cmd, &opts.format)
@@ -97,12 +137,18 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	switch {
 	case len(opts.models) == 0 && opts.config == "":
 		return usagef("give --config CONFIG.json, or MODEL.json files with their configs beside them")
-	case len(opts.models) > 1 && !opts.check:
-		return usagef("several model files can only be checked (--check); fill them one at a time")
 	case opts.check && opts.output != "":
 		return usagef("--check writes nothing; drop -o")
+	case opts.check && (opts.update || opts.addMissing):
+		return usagef("--check writes nothing; drop --update and --add-missing")
 	case opts.check && len(opts.models) == 0:
-		return usagef("--check compares with a file: give MODEL.json")
+		return usagef("--check compares with a file: give MODEL.json or NAME.config.json")
+	case len(opts.models) > 1 && !opts.check:
+		return usagef("several model files can only be checked (--check); fill them one at a time")
+	case opts.update && len(opts.models) == 0:
+		return usagef("--update rewrites an existing model file: give MODEL.json (a new file is written with -o)")
+	case opts.force && (opts.output == "" || opts.output == "-"):
+		return usagef("--force lets -o overwrite an existing file; give -o FILE")
 	case slices.Contains(opts.models, "-"):
 		return usagef("populate writes the model file it fills; give a path, not -")
 	}
@@ -110,42 +156,134 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.check {
+		return runCheck(s, opts, cat)
+	}
 	if len(opts.models) == 0 {
 		return populateOne(s, opts, cat, opts.config, "")
 	}
+	m := opts.models[0]
+	config := opts.config
+	if config == "" {
+		if config = configBeside(m); config == "" {
+			return usagef("no config beside %s (looked for %s and config.json); give --config", m, strings.TrimSuffix(m, ".json")+".config.json")
+		}
+	}
+	return populateOne(s, opts, cat, config, m)
+}
+
+// checkPair is a model file and the config it is checked against.
+type checkPair struct{ model, config string }
+
+// runCheck checks model files against their configs; several may be given, and configs or
+// directories in their place.
+func runCheck(s *Streams, opts *populateOptions, cat *layers.Catalog) error {
+	pairs, skipped, err := checkPairs(opts)
+	if err != nil {
+		return err
+	}
+	if opts.verbose {
+		for _, sk := range skipped {
+			fmt.Fprintf(s.Err, "skipped %s: %s\n", sk.Path, sk.Reason)
+		}
+	}
 	var (
-		stale  []string
-		faults []error
+		stale    []string
+		faults   []error
+		warnings []diag.Diagnostic
+		warned   = map[string]bool{}
 	)
-	for _, m := range opts.models {
-		config := opts.config
-		if config == "" {
-			config = configBeside(m)
-			if config == "" {
-				if opts.paired {
-					continue
-				}
-				return usagef("no config beside %s (looked for %s and config.json); give --config", m, strings.TrimSuffix(m, ".json")+".config.json")
+	for _, p := range pairs {
+		ws, err := populatePair(s, opts, cat, p.config, p.model)
+		for _, w := range ws {
+			if !warned[w.String()] {
+				warned[w.String()] = true
+				warnings = append(warnings, w)
 			}
 		}
-		err := populateOne(s, opts, cat, config, m)
 		var fe *faultError
-		if opts.check && errors.As(err, &fe) && fe.code == exitFindings && len(opts.models) > 1 {
+		if errors.As(err, &fe) && fe.code == exitFindings {
+			if len(pairs) == 1 {
+				return withWarnings(err, warnings)
+			}
 			if fe.msg != "" {
-				fmt.Fprintln(s.Err, fe.msg)
+				faults = append(faults, errors.New(fe.msg))
 			}
 			faults = append(faults, fe.err)
-			stale = append(stale, m)
+			stale = append(stale, p.model)
 			continue
 		}
 		if err != nil {
-			return err
+			return withWarnings(err, warnings)
 		}
 	}
 	if len(stale) > 0 {
-		return findings(fmt.Sprintf("%d of %d model files are out of sync with their configs", len(stale), len(opts.models)), errors.Join(faults...))
+		return withWarnings(findings(fmt.Sprintf("%d of %d model files are out of sync with their configs", len(stale), len(pairs)), errors.Join(faults...)), warnings)
 	}
-	return nil
+	return withWarnings(nil, warnings)
+}
+
+// checkPairs turns --check's arguments into model files and their configs. A model file is
+// paired with --config, else with the config beside it; a config (NAME.config.json,
+// config.json) with the model files beside it that it is the config of; a directory gives the
+// model files in it. Each model file is checked once. With --paired, files that are not model
+// files and files without a pair are skipped (and listed with --verbose); without it they are
+// usage errors.
+func checkPairs(opts *populateOptions) ([]checkPair, []fsutil.Skip, error) {
+	found, skipped, err := fsutil.ExpandPaths(opts.models)
+	if err != nil {
+		return nil, nil, err
+	}
+	var pairs []checkPair
+	seen := map[string]bool{}
+	add := func(m, c string) {
+		if key := filepath.Clean(m); !seen[key] {
+			seen[key] = true
+			pairs = append(pairs, checkPair{m, c})
+		}
+	}
+	skip := func(path, reason string) { skipped = append(skipped, fsutil.Skip{Path: path, Reason: reason}) }
+	for _, f := range found {
+		lenient := opts.paired || f.Dir != ""
+		if opts.config == "" && fsutil.IsHuggingFaceConfig(f.Path) {
+			ms := modelsBeside(f.Path)
+			if len(ms) == 0 {
+				if !lenient {
+					return nil, nil, usagef("no model file beside %s (looked for %s); give the model file", f.Path, modelNameFor(f.Path))
+				}
+				skip(f.Path, "a config without a model file beside it")
+			}
+			for _, m := range ms {
+				add(m, f.Path)
+			}
+			continue
+		}
+		if lenient {
+			data, err := fsutil.ReadFile(f.Path)
+			if err != nil {
+				return nil, nil, err
+			}
+			if kind, why := model.Classify(data, nil); kind != model.ModelFile {
+				if why == "" {
+					why = "an architecture template"
+				}
+				skip(f.Path, why)
+				continue
+			}
+		}
+		config := opts.config
+		if config == "" {
+			if config = configBeside(f.Path); config == "" {
+				if !lenient {
+					return nil, nil, usagef("no config beside %s (looked for %s and config.json); give --config", f.Path, strings.TrimSuffix(f.Path, ".json")+".config.json")
+				}
+				skip(f.Path, "no config beside it")
+				continue
+			}
+		}
+		add(f.Path, config)
+	}
+	return pairs, skipped, nil
 }
 
 // configBeside finds the config of a model file: NAME.config.json beside NAME.json, else
@@ -162,78 +300,211 @@ func configBeside(modelPath string) string {
 	return ""
 }
 
-// populateOne builds (modelPath "") or fills one model file.
+// modelNameFor is the model file that NAME.config.json is the config of (NAME.json); for a
+// config.json, any model file in its directory.
+func modelNameFor(config string) string {
+	if filepath.Base(config) == "config.json" {
+		return "model files in " + filepath.Dir(config)
+	}
+	return strings.TrimSuffix(config, ".config.json") + ".json"
+}
+
+// modelsBeside returns the model files whose config (by configBeside) is config: NAME.json for
+// NAME.config.json; for a config.json, the model files of its directory that have no
+// NAME.config.json of their own.
+func modelsBeside(config string) []string {
+	if filepath.Base(config) != "config.json" {
+		m := modelNameFor(config)
+		if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+			return []string{m}
+		}
+		return nil
+	}
+	dir := filepath.Dir(config)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".json") || fsutil.IsHuggingFaceConfig(name) || !e.Type().IsRegular() {
+			continue
+		}
+		m := filepath.Join(dir, name)
+		if filepath.Clean(configBeside(m)) != filepath.Clean(config) {
+			continue
+		}
+		if data, err := fsutil.ReadFile(m); err == nil {
+			if kind, _ := model.Classify(data, nil); kind == model.ModelFile {
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// withWarnings adds warnings to the error a command ends with; with no error they are still
+// printed, through the same printer, and the exit code is 0.
+func withWarnings(err error, warnings []diag.Diagnostic) error {
+	if len(warnings) == 0 {
+		return err
+	}
+	if err == nil {
+		return &faultError{code: exitOK, err: diag.New(warnings...)}
+	}
+	var fe *faultError
+	if errors.As(err, &fe) {
+		return &faultError{code: fe.code, msg: fe.msg, err: errors.Join(diag.New(warnings...), fe.err)}
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return &faultError{code: exitUsage, err: errors.Join(diag.New(warnings...), err)}
+}
+
+// populateOne builds (modelPath "") or fills, updates or checks one model file, and prints
+// the warnings of the run.
 func populateOne(s *Streams, opts *populateOptions, cat *layers.Catalog, config, modelPath string) error {
+	warnings, err := populatePair(s, opts, cat, config, modelPath)
+	return withWarnings(err, warnings)
+}
+
+// populatePair does populateOne's work and returns its warnings apart.
+func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config, modelPath string) ([]diag.Diagnostic, error) {
 	cfgName, cfgData, err := readInput(s, config)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg, err := populate.ReadConfig(cfgName, cfgData)
 	if err != nil {
-		return findings("", err)
+		return nil, findings("", err)
 	}
 	tplName, tplData, err := chooseTemplate(opts.template, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tpl, err := populate.LoadTemplate(tplName, tplData, cat)
 	if err != nil {
 		if errors.Is(err, populate.ErrNotATemplate) {
-			return fmt.Errorf("%w; to fill it: modeltool populate --config %s %s", err, config, tplName)
+			return nil, fmt.Errorf("%w; to fill it: modeltool populate --config %s %s", err, config, tplName)
 		}
 		// Like a broken --catalog: exit 2, its problems as validate prints findings.
-		return brokenInput(fmt.Sprintf("template %s is not valid", tplName), err)
+		return nil, brokenInput(fmt.Sprintf("template %s is not valid", tplName), err)
 	}
-	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
+	var warnings []diag.Diagnostic
+	if w, ok := populate.TemplateMismatch(cfg, tpl, tplName, templateFor); ok {
+		if opts.strict {
+			w.Severity = diag.Error
+			return nil, findings("nothing written: --strict makes a template for another model_type an error", diag.New(w))
+		}
+		warnings = append(warnings, w)
+	}
+	mode := populate.Fill
+	switch {
+	case opts.check:
+		mode = populate.Check
+	case opts.update:
+		mode = populate.Update
+	}
+	req := populate.Request{Config: cfg, Template: tpl, TemplateName: tplName, Mode: mode, AddMissing: opts.addMissing, Catalog: cat, ModelID: opts.modelID}
 	var original []byte
 	if modelPath != "" {
 		name, data, err := readInput(s, modelPath)
 		if err != nil {
-			return err
+			return warnings, err
 		}
 		original = data
 		existing, err := model.Parse(name, data)
 		if err != nil {
 			d := validate.Syntax(name, err)
 			d.Message += " (fix the JSON before populate fills it)"
-			return findings("", diag.New(d))
+			return warnings, findings("", diag.New(d))
 		}
 		req.Existing = existing
 	}
+	if opts.output != "" && opts.output != "-" && sameFile(opts.output, config) {
+		return warnings, usagef("-o %s is the config populate reads; write the model file elsewhere", opts.output)
+	}
 	res, err := populate.Run(req)
 	if err != nil {
-		return findings("", err)
+		return warnings, findings("", err)
 	}
-	if !opts.check || !bytes.Equal(original, res.Output) {
-		if err := report.WritePopulate(s.Err, res); err != nil {
-			return err
+	if opts.check {
+		if len(res.Drift) > 0 {
+			return warnings, findings(fmt.Sprintf("%s is out of sync with %s: run modeltool populate --update %s to follow the config%s", modelPath, cfgName, modelPath, configFlag(opts, config, modelPath)), diag.New(res.Drift...))
 		}
+		return warnings, nil
 	}
+	if err := report.WritePopulate(s.Err, res); err != nil {
+		return warnings, err
+	}
+	if errs := diag.Errors(res.Diagnostics); len(errs) > 0 {
+		// Never write a file that would not validate: the author fixes it first.
+		hint := ""
+		if len(res.Report.Kept) > 0 {
+			hint = " (values kept from the file are listed above; --update takes the config's instead)"
+		}
+		return warnings, findings(fmt.Sprintf("nothing written: %s would still have %d validation error(s); fix them in %s%s", modelPath, len(errs), modelPath, hint), diag.New(errs...))
+	}
+	return warnings, writePopulated(s, opts, modelPath, original, res.Output)
+}
+
+// configFlag is " --config C" when the config is not the one populate finds beside the model.
+func configFlag(opts *populateOptions, config, modelPath string) string {
+	if opts.config == "" || sameFile(configBeside(modelPath), config) {
+		return ""
+	}
+	return " --config " + config
+}
+
+// writePopulated writes populate's output where the options say: standard output, a new -o
+// file (an existing one only with --force), or the model file in place, if it changed and is
+// still what populate read.
+func writePopulated(s *Streams, opts *populateOptions, modelPath string, original, out []byte) error {
 	switch {
-	case opts.check:
-		if !bytes.Equal(original, res.Output) {
-			return findings(fmt.Sprintf("%s is out of sync with %s: run modeltool populate --config %s %s", modelPath, cfgName, config, modelPath), nil)
-		}
-		return nil
 	case opts.output == "-" || (opts.output == "" && modelPath == ""):
-		_, err := s.Out.Write(res.Output)
+		_, err := s.Out.Write(out)
 		return err
-	case opts.output != "":
-		if err := fsutil.WriteFileAtomic(opts.output, res.Output); err != nil {
-			return err
+	case opts.output != "" && !(modelPath != "" && sameFile(opts.output, modelPath)):
+		var err error
+		if opts.force {
+			err = fsutil.WriteFileAtomic(opts.output, out)
+		} else {
+			err = fsutil.CreateFile(opts.output, out)
 		}
-	default:
-		if !bytes.Equal(original, res.Output) {
-			if err := fsutil.WriteFileAtomic(modelPath, res.Output); err != nil {
-				return err
-			}
+		var ee *fsutil.ExistsError
+		if errors.As(err, &ee) {
+			return usagef("%s already exists: populate does not overwrite it unless --force is given (to fill it in place: modeltool populate --config CONFIG %s)", opts.output, opts.output)
 		}
+		return err
 	}
-	// The fill is written; errors that remain (the author's own values) still fail the run.
-	if n, _ := diag.Count(res.Diagnostics); n > 0 {
-		return findings(fmt.Sprintf("%s still has %d validation error(s)", modelPath, n), diag.New(res.Diagnostics...))
+	if bytes.Equal(original, out) {
+		return nil
 	}
-	return nil
+	return fsutil.ReplaceFile(modelPath, out, original)
+}
+
+// sameFile reports whether two paths name one existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// templateFor returns the builtin template of a model_type.
+func templateFor(modelType string) (*model.File, bool) {
+	data, ok := models.Template(modelType)
+	if !ok {
+		return nil, false
+	}
+	f, err := model.Parse(modelType, data)
+	return f, err == nil && f.Template != nil
 }
 
 // chooseTemplate finds the template: --template as a file if one exists at that path, else as
@@ -251,14 +522,21 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 	}
 	if cfg.ModelType == "" {
 		return "", nil, findings("", diag.New(diag.Diagnostic{File: cfg.Name, Severity: diag.Error, Code: "config",
-			Message: fmt.Sprintf("no model_type; choose a template with --template (templates: %s)", strings.Join(models.TemplateNames(), ", "))}))
+			Message: "no model_type: choose a template with --template NAME " + noTemplateHint()}))
 	}
 	data, ok := models.Template(cfg.ModelType)
 	if !ok {
 		d := cfg.Doc.Diagnostic(cfg.Doc.Root.Get("model_type").Offset, "config",
-			fmt.Sprintf("model_type %q has no template (supported: %s); write one and pass it with --template FILE", cfg.ModelType, strings.Join(models.TemplateNames(), ", ")))
+			fmt.Sprintf("model_type %q has no template %s", cfg.ModelType, noTemplateHint()))
 		d.Pointer = "/model_type"
 		return "", nil, findings("", diag.New(d))
 	}
 	return cfg.ModelType, data, nil
+}
+
+// noTemplateHint says what to do when no builtin template fits a config: the one place that
+// names the templates and the way to write one.
+func noTemplateHint() string {
+	return fmt.Sprintf("(templates: %s); for another architecture write one, starting from modeltool templates show NAME of the nearest or from modeltool import on the model's print(model) output (docs/authoring.md), and pass it with --template FILE",
+		strings.Join(models.TemplateNames(), ", "))
 }

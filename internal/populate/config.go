@@ -33,6 +33,18 @@ func ReadConfig(name string, data []byte) (*Config, error) {
 	if doc.Root.Kind != jsonpos.Object {
 		return nil, diag.New(doc.Diagnostic(doc.Root.Offset, "config", fmt.Sprintf("a config.json is an object, not %s", doc.Root.Kind.WithArticle())))
 	}
+	if len(doc.Duplicates) > 0 {
+		// The model file's rule holds for configs too: a repeated key is ambiguous (which
+		// one did the author mean?), and populate would silently build from the last.
+		var ds []diag.Diagnostic
+		for _, d := range doc.Duplicates {
+			first := doc.Position(d.First)
+			f := doc.Diagnostic(d.Again, "duplicate-key", fmt.Sprintf("duplicate key %q (first at %d:%d): JSON readers keep only the last value, so which one the config means is unclear; keep one", d.Key, first.Line, first.Col))
+			f.Pointer = d.Pointer + "/" + jsonpos.EscapePointerToken(d.Key)
+			ds = append(ds, f)
+		}
+		return nil, diag.New(ds...)
+	}
 	c := &Config{Doc: doc, Name: name}
 	if mt := doc.Root.Get("model_type"); mt != nil {
 		if mt.Kind != jsonpos.String {

@@ -3,18 +3,41 @@ package populate
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
+)
+
+// Mode says what populate does with an existing model file.
+type Mode int
+
+const (
+	// Fill adds what the file lacks and keeps every value the author wrote, also where the
+	// config gives another (reported as kept).
+	Fill Mode = iota
+	// Update makes the file follow its config: it also rewrites every value the template derives
+	// that differs, removes a tied_to the config no longer gives and inserts the template's
+	// layers the file lacks. What the template does not derive (x- keys, the file's own
+	// variables and layers, variables that are calc-time choices such as seq_len) stays.
+	Update
+	// Check changes nothing: Result.Drift lists every derived value that differs from the
+	// config's and everything the file lacks, positioned in the file.
+	Check
 )
 
 // Report says what a fill did and did not do.
 type Report struct {
 	// Filled lists, per layer, the keys populate wrote into it.
 	Filled []Change
-	// Added lists the layers inserted from the template (with --add-missing).
+	// Added lists the layers inserted from the template (with --add-missing or --update).
 	Added []string
+	// Updated lists the values --update rewrote: "model.norm: hidden_size 4096 → 5120".
+	Updated []string
 	// Kept lists values the author wrote that differ from what the config gives.
 	Kept []string
 	// Unmatched lists the file's layers that have no counterpart in the template.
@@ -47,11 +70,73 @@ func insertKey(obj *jsonpos.Node, key string, v *jsonpos.Node) {
 	obj.Set(key, v)
 }
 
+// filler compares an existing file (a clone of its tree, which it changes) with the model the
+// template generates from the config, and fills, updates or only reports, by mode.
 type filler struct {
 	cat        *layers.Catalog
 	gen        *generated
+	mode       Mode
 	addMissing bool
 	report     *Report
+	// doc is the existing file, for the positions of drift.
+	doc *jsonpos.Document
+	// drift lists every difference, whatever the mode.
+	drift []diag.Diagnostic
+	// derivedVars are the template's variables whose values come from config keys
+	// (dtype_bytes from torch_dtype); the others are calc-time choices (seq_len), not drift.
+	derivedVars map[string]bool
+	// modelIDDerived says the config names the model: --model-id, or an _name_or_path that is
+	// a Hub id (org/name). A bare name or a local path (configs saved from a download hold
+	// "/root/.cache/…/Qwen2-0___5B" or "Phi-3-mini-4k-instruct") and a model_id guessed from
+	// the config's file name are no reason to call a file out of sync.
+	modelIDDerived bool
+	// tiedPaths are the template layers that have a tied_to in some variant: only there is a
+	// tied_to the config no longer gives drift (elsewhere it is the author's).
+	tiedPaths map[string]bool
+}
+
+func newFiller(req Request, cat *layers.Catalog, gen *generated, report *Report) *filler {
+	f := &filler{cat: cat, gen: gen, mode: req.Mode, addMissing: req.AddMissing || req.Mode == Update, report: report,
+		doc: req.Existing.Doc, derivedVars: map[string]bool{}, tiedPaths: map[string]bool{},
+		modelIDDerived: req.ModelID != "" || isHubID(req.Config.Get("_name_or_path"))}
+	tpl := req.Template
+	for _, v := range tpl.Variables {
+		if v.Value.Expr == nil {
+			continue
+		}
+		for _, name := range v.Value.Expr.VarNames() {
+			if tpl.Template.ConfigKey(name) != nil {
+				f.derivedVars[v.Name] = true
+			}
+		}
+	}
+	model.Walk(tpl.Layers, func(l *model.Layer) bool {
+		if l.TiedTo != "" {
+			f.tiedPaths[l.Path] = true
+		}
+		return true
+	})
+	return f
+}
+
+// isHubID reports whether n is a string of the form org/name, as Hub model ids are.
+func isHubID(n *jsonpos.Node) bool {
+	if n == nil || n.Kind != jsonpos.String {
+		return false
+	}
+	org, name, ok := strings.Cut(n.Text, "/")
+	valid := func(s string) bool {
+		if s == "" || s[0] == '.' || s[0] == '-' {
+			return false
+		}
+		for _, c := range s {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return false
+			}
+		}
+		return true
+	}
+	return ok && valid(org) && valid(name)
 }
 
 func layerName(n *jsonpos.Node) string {
@@ -75,17 +160,62 @@ func join(parent, name string) string {
 	return parent + "." + name
 }
 
+// differs records a value of the file (at node have, whose JSON pointer is ptr) that is not
+// the value the config gives (want; nil when the config gives none), and applies the mode:
+// Update takes the config's value (set puts it in place; want nil removes the key), Fill keeps
+// the author's. what names the value in messages ("in_features", "variable dtype_bytes").
+func (f *filler) differs(path, ptr, what string, have, want *jsonpos.Node, set func(*jsonpos.Node)) {
+	gives := "none"
+	if want != nil {
+		gives = show(want)
+	}
+	d := f.doc.Diagnostic(have.Offset, "drift", fmt.Sprintf("%s is %s, the config gives %s", what, show(have), gives))
+	d.Layer, d.Pointer = path, ptr
+	f.drift = append(f.drift, d)
+	where := path
+	if where == "" {
+		where = "(file)"
+	}
+	switch f.mode {
+	case Update:
+		set(want)
+		f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s %s → %s", where, what, show(have), gives))
+	case Fill:
+		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the config gives %s)", path, what, show(have), gives))
+	}
+}
+
+// lacks records a value the config gives that the file does not have; the caller fills it
+// (every mode fills the clone; Check does not write it). at is the offset of the object that
+// lacks it.
+func (f *filler) lacks(path, ptr string, at int, what string, want *jsonpos.Node) {
+	msg := "lacks " + what
+	if want != nil {
+		msg = fmt.Sprintf("lacks %s (the config gives %s)", what, show(want))
+	}
+	d := f.doc.Diagnostic(at, "drift", msg)
+	d.Layer, d.Pointer = path, ptr
+	f.drift = append(f.drift, d)
+}
+
 // fillFile fills root (a clone of the author's file) from the generated model.
 func (f *filler) fillFile(root *jsonpos.Node) {
 	g := f.gen.root
 	var top []string
-	if root.Get("model_id") == nil && g.Get("model_id") != nil {
-		root.Insert(0, "model_id", g.Get("model_id").Clone())
+	gid, eid := g.Get("model_id"), root.Get("model_id")
+	switch {
+	case gid == nil:
+	case eid == nil:
+		f.lacks("", "/model_id", root.Offset, "model_id", gid)
+		root.Insert(0, "model_id", gid.Clone())
 		top = append(top, "model_id")
+	case f.modelIDDerived && !jsonpos.Equal(eid, gid):
+		f.differs("", "/model_id", "model_id", eid, gid, func(n *jsonpos.Node) { root.Set("model_id", n.Clone()) })
 	}
 	if gv := g.Get("variables"); gv != nil {
 		ev := root.Get("variables")
 		if ev == nil {
+			f.lacks("", "/variables", root.Offset, `"variables" (populate fills the template's)`, nil)
 			at := root.Index("layers")
 			if at < 0 {
 				at = len(root.Members)
@@ -94,9 +224,16 @@ func (f *filler) fillFile(root *jsonpos.Node) {
 			top = append(top, "variables")
 		} else if ev.Kind == jsonpos.Object {
 			for _, m := range gv.Members {
-				if ev.Get(m.Key) == nil {
+				ptr := "/variables/" + jsonpos.EscapePointerToken(m.Key)
+				have := ev.Get(m.Key)
+				switch {
+				case have == nil:
+					f.lacks("", ptr, ev.Offset, "variable "+m.Key, m.Value)
 					ev.Set(m.Key, m.Value.Clone())
 					top = append(top, "variables."+m.Key)
+				case f.derivedVars[m.Key] && !sameValue(have, m.Value):
+					key, want := m.Key, m.Value
+					f.differs("", ptr, "variable "+key, have, want, func(n *jsonpos.Node) { ev.Set(key, n.Clone()) })
 				}
 			}
 		}
@@ -108,7 +245,7 @@ func (f *filler) fillFile(root *jsonpos.Node) {
 	if el == nil || el.Kind != jsonpos.Array || gl == nil {
 		return
 	}
-	f.layers(el, gl, "", "")
+	f.layers(el, gl, "", "", "/layers")
 }
 
 // match finds the generated sibling for an existing layer name.
@@ -127,33 +264,37 @@ func (f *filler) match(gArr *jsonpos.Node, name string, used map[*jsonpos.Node]b
 }
 
 // layers fills the layers of an existing sub_layers array from the generated one. ePath is the
-// dotted path of the parent in the author's file, gPath in the generated one.
-func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath string) {
+// dotted path of the parent in the author's file, gPath in the generated one; ePtr is the JSON
+// pointer of eArr in the file.
+func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
 	used := map[*jsonpos.Node]bool{}
 	matchOf := map[*jsonpos.Node]*jsonpos.Node{} // generated -> existing
-	for _, e := range eArr.Items {
+	for i, e := range eArr.Items {
 		if e.Kind != jsonpos.Object {
 			continue
 		}
 		name := layerName(e)
+		ptr := ePtr + "/" + strconv.Itoa(i)
 		g := f.match(gArr, name, used)
 		if g == nil {
-			if !f.legacy(e, join(ePath, name)) {
+			if !f.legacy(e, join(ePath, name), ptr) {
 				f.report.Unmatched = append(f.report.Unmatched, join(ePath, name))
 			}
 			continue
 		}
 		used[g] = true
 		matchOf[g] = e
-		f.layer(e, g, join(ePath, name), join(gPath, layerName(g)))
+		f.layer(e, g, join(ePath, name), join(gPath, layerName(g)), ptr)
 	}
-	// Layers of the template the file lacks.
+	// Layers of the template the file lacks: drift; inserted at their template position with
+	// --add-missing and --update.
 	insertAt := 0
 	for _, g := range gArr.Items {
 		if e := matchOf[g]; e != nil {
 			insertAt = slices.Index(eArr.Items, e) + 1
 			continue
 		}
+		f.lacks(ePath, ePtr, eArr.Offset, fmt.Sprintf("layer %s, which the template has (populate --update or --add-missing inserts it)", layerName(g)), nil)
 		path := join(ePath, layerName(g))
 		if !f.addMissing {
 			f.report.Missing = append(f.report.Missing, path)
@@ -170,7 +311,7 @@ func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath string) {
 // inside every attention module (besides the model-level one): the forward pass of those
 // versions takes cos and sin from the model-level module and never calls the per-layer one, so
 // it is filled with the model-level parameters and num_positions 0.
-func (f *filler) legacy(e *jsonpos.Node, path string) bool {
+func (f *filler) legacy(e *jsonpos.Node, path, ptr string) bool {
 	cl := f.cat.Lookup(layerClass(e))
 	if cl == nil || cl.Category != "rotary" || cl.Param("num_positions") == nil || e.Get("sub_layers") != nil {
 		return false
@@ -196,14 +337,14 @@ func (f *filler) legacy(e *jsonpos.Node, path string) bool {
 	}
 	params := model.Get("parameters").Clone()
 	params.Set("num_positions", jsonpos.NewNumber("0"))
-	if f.fillParams(e, params, path) {
+	if f.fillParams(e, params, path, ptr) {
 		f.report.Notes = append(f.report.Notes, fmt.Sprintf("%s: an older layout's per-attention rotary embedding; filled from %s with num_positions 0, since the forward pass never calls it", path, modelPath))
 	}
 	return true
 }
 
 // layer fills one matched layer.
-func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath string) {
+func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath, ptr string) {
 	var keys []string
 	eClass, gClass := layerClass(e), layerClass(g)
 	gSubs := g.Get("sub_layers")
@@ -220,19 +361,25 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath string) {
 		}
 	}
 	if e.Get("class") == nil && gClass != "" {
+		f.lacks(ePath, ptr, e.Offset, "class", jsonpos.NewString(gClass))
 		insertKey(e, "class", jsonpos.NewString(gClass))
 		keys = append(keys, "class")
 	}
 	for _, key := range []string{"repeat", "tied_to"} {
 		gv := g.Get(key)
 		ev := e.Get(key)
+		kptr := ptr + "/" + key
 		switch {
+		case gv == nil && ev != nil && key == "tied_to" && f.tiedPaths[gPath]:
+			// The template ties this layer under other config values, not under these.
+			f.differs(ePath, kptr, key, ev, nil, func(*jsonpos.Node) { e.Delete(key) })
 		case gv == nil:
 		case ev == nil:
+			f.lacks(ePath, kptr, e.Offset, key, gv)
 			insertKey(e, key, gv.Clone())
 			keys = append(keys, key)
 		case !sameValue(ev, gv):
-			f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the config gives %s)", ePath, key, show(ev), show(gv)))
+			f.differs(ePath, kptr, key, ev, gv, func(n *jsonpos.Node) { e.Set(key, n.Clone()) })
 		}
 	}
 	if len(keys) > 0 {
@@ -240,6 +387,7 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath string) {
 	}
 	if gSubs != nil {
 		if eSubs == nil {
+			f.lacks(ePath, ptr, e.Offset, "its sub-layers, which the template has (populate --update or --add-missing inserts them)", nil)
 			if !f.addMissing {
 				f.report.Missing = append(f.report.Missing, ePath+" (its sub-layers)")
 				return
@@ -248,38 +396,53 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath string) {
 			insertKey(e, "sub_layers", eSubs)
 		}
 		if eSubs.Kind == jsonpos.Array {
-			f.layers(eSubs, gSubs, ePath, gPath)
+			f.layers(eSubs, gSubs, ePath, gPath, ptr+"/sub_layers")
 		}
 		return
 	}
 	if gp := g.Get("parameters"); gp != nil {
-		f.fillParams(e, gp, ePath)
+		f.fillParams(e, gp, ePath, ptr)
 	}
 }
 
-// fillParams adds the generated parameters e lacks, keeping e's own, and reports whether it
-// added any.
-func (f *filler) fillParams(e, gp *jsonpos.Node, path string) bool {
+// fillParams adds the generated parameters e lacks, compares those it has, and reports
+// whether it added any.
+func (f *filler) fillParams(e, gp *jsonpos.Node, path, ptr string) bool {
 	ep := e.Get("parameters")
+	at := e.Offset
 	if ep == nil {
 		ep = jsonpos.NewObject()
 		insertKey(e, "parameters", ep)
+	} else {
+		at = ep.Offset
 	}
 	if ep.Kind != jsonpos.Object {
 		f.report.Unmatched = append(f.report.Unmatched, path+" (its parameters are not an object: left as they are)")
 		return false
 	}
 	var added []string
+	var addedValue *jsonpos.Node
 	for _, m := range gp.Members {
+		pptr := ptr + "/parameters/" + jsonpos.EscapePointerToken(m.Key)
 		ev := ep.Get(m.Key)
 		if ev == nil {
 			ep.Set(m.Key, m.Value.Clone())
 			added = append(added, m.Key)
+			addedValue = m.Value
 			continue
 		}
 		if !sameValue(ev, m.Value) {
-			f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the config gives %s)", path, m.Key, show(ev), show(m.Value)))
+			key := m.Key
+			f.differs(path, pptr, key, ev, m.Value, func(n *jsonpos.Node) { ep.Set(key, n.Clone()) })
 		}
+	}
+	// One finding per layer, not one per parameter: an unfilled layer lacks them all.
+	switch pptr := ptr + "/parameters"; len(added) {
+	case 0:
+	case 1:
+		f.lacks(path, pptr+"/"+jsonpos.EscapePointerToken(added[0]), at, "parameter "+added[0], addedValue)
+	default:
+		f.lacks(path, pptr, at, "parameters "+strings.Join(added, ", ")+" (populate fills them from the config)", nil)
 	}
 	if len(added) > 0 {
 		f.report.Filled = append(f.report.Filled, Change{Path: path, Keys: added})
@@ -321,8 +484,11 @@ func asExpr(n *jsonpos.Node) (*expr.Expr, error) {
 }
 
 func show(n *jsonpos.Node) string {
-	if n.Kind == jsonpos.String {
+	switch n.Kind {
+	case jsonpos.String:
 		return fmt.Sprintf("%q", n.Text)
+	case jsonpos.Object, jsonpos.Array:
+		return n.Kind.WithArticle()
 	}
 	return n.Text
 }

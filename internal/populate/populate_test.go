@@ -242,3 +242,26 @@ func TestConfigLongStringIsCutWhole(t *testing.T) {
 		t.Errorf("error %v\nwant %q", err, want)
 	}
 }
+
+// TestConfigDuplicateKeys: a key given twice in config.json is an error at the repeat, naming
+// the first, for every repeat (top level and nested).
+func TestConfigDuplicateKeys(t *testing.T) {
+	src := "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096,\n  \"rope_scaling\": {\"factor\": 2, \"factor\": 4},\n  \"hidden_size\": 5120\n}"
+	_, err := populate.ReadConfig("config.json", []byte(src))
+	ds, rest := diag.Split(err)
+	if len(rest) > 0 || len(ds) != 2 {
+		t.Fatalf("%v", err)
+	}
+	want := []string{
+		`config.json:4:33: error: duplicate key "factor" (first at 4:20): JSON readers keep only the last value, so which one the config means is unclear; keep one`,
+		`config.json:5:3: error: duplicate key "hidden_size" (first at 3:3): JSON readers keep only the last value, so which one the config means is unclear; keep one`,
+	}
+	for i, d := range ds {
+		if d.String() != want[i] {
+			t.Errorf("got  %s\nwant %s", d, want[i])
+		}
+	}
+	if ds[1].Pointer != "/hidden_size" || ds[0].Pointer != "/rope_scaling/factor" {
+		t.Errorf("pointers %q %q", ds[0].Pointer, ds[1].Pointer)
+	}
+}

@@ -9,7 +9,7 @@ import (
 )
 
 // WritePopulate says what a populate run did: the keys it filled, the layers it added, the
-// author's values it kept, what it could not match and what the file still lacks. The
+// values it updated, the author's values it kept, what it could not match and what the file still lacks. The
 // validation errors left in the result are diagnostics, printed by the command with the rest.
 func WritePopulate(w io.Writer, res *populate.Result) error {
 	r := &res.Report
@@ -23,6 +23,9 @@ func WritePopulate(w io.Writer, res *populate.Result) error {
 	}
 	for _, p := range r.Added {
 		fmt.Fprintf(&b, "added %s\n", p)
+	}
+	for _, u := range r.Updated {
+		fmt.Fprintf(&b, "updated %s\n", u)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)

@@ -1,0 +1,187 @@
+package populate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/populate"
+	"github.com/modeltool/modeltool/models"
+)
+
+func runMode(t *testing.T, config, existing string, mode populate.Mode) *populate.Result {
+	t.Helper()
+	cfg, err := populate.ReadConfig("config.json", []byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := models.Template("llama")
+	tpl, err := populate.LoadTemplate("llama", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := model.Parse("model.json", []byte(existing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: "llama", Existing: f, Mode: mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func driftLines(res *populate.Result) string {
+	var lines []string
+	for _, d := range res.Drift {
+		lines = append(lines, d.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestCheckAndUpdate changes the config under a file built from it, and the file under its
+// config, then checks (every difference at its line), updates (every difference rewritten, the
+// author's additions kept) and checks again (clean).
+func TestCheckAndUpdate(t *testing.T) {
+	built, err := run(t, llamaConfig, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := runMode(t, llamaConfig, string(built.Output), populate.Check); len(res.Drift) > 0 {
+		t.Fatalf("a file just built is out of sync:\n%s", driftLines(res))
+	}
+	// The author's edits: an x- key, an extra variable, a calc-time choice (seq_len), an extra
+	// layer, and one derived value changed by hand (q_proj in_features 64 → 65).
+	file := string(built.Output)
+	file = strings.Replace(file, `"model_id": "test/tiny-llama",`, `"model_id": "test/tiny-llama",
+  "x-owner": "me",`, 1)
+	file = strings.Replace(file, `"seq_len": 2048,`, `"seq_len": 4096,
+    "my_var": 3,`, 1)
+	file = strings.Replace(file, `"name": "q_proj",
+                  "class": "torch.nn.modules.linear.Linear",
+                  "parameters": {
+                    "num_tokens": "{batch_size} * {seq_len}",
+                    "in_features": 64,`, `"name": "q_proj",
+                  "class": "torch.nn.modules.linear.Linear",
+                  "parameters": {
+                    "num_tokens": "{batch_size} * {seq_len}",
+                    "in_features": 65,`, 1)
+	file = strings.Replace(file, `"layers": [
+    {
+      "name": "model",`, `"layers": [
+    {"name": "mine", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}},
+    {
+      "name": "model",`, 1)
+	if !strings.Contains(file, `"in_features": 65`) || !strings.Contains(file, `"mine"`) || !strings.Contains(file, `"my_var"`) {
+		t.Fatal("the test's edits did not apply")
+	}
+	// The config changes: 3 layers, hidden 64 → 128, float32, another name.
+	config := strings.NewReplacer(`"num_hidden_layers": 2`, `"num_hidden_layers": 3`, `"hidden_size": 64`, `"hidden_size": 128`,
+		`"bfloat16"`, `"float32"`, `"test/tiny-llama"`, `"test/tiny-llama-v2"`).Replace(llamaConfig)
+
+	check := runMode(t, config, file, populate.Check)
+	got := driftLines(check)
+	for _, want := range []string{
+		`model.json:2:15: error: model_id is "test/tiny-llama", the config gives "test/tiny-llama-v2"`,
+		`model.json:10:20: error: variable dtype_bytes is 2, the config gives 4`,
+		`: error: model.decoder_layer: repeat is 2, the config gives 3`,
+		`: error: model.decoder_layer.self_attn.q_proj: in_features is 65, the config gives 128`,
+		`: error: model.embed_tokens: embedding_dim is 64, the config gives 128`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q:\n%s", want, got)
+		}
+	}
+	for _, never := range []string{"x-owner", "my_var", "variable seq_len", "mine"} {
+		if strings.Contains(got, never) {
+			t.Errorf("check reports %s, which the template does not derive:\n%s", never, got)
+		}
+	}
+	if string(check.Output) == file {
+		t.Error("check computed no update")
+	}
+
+	upd := runMode(t, config, file, populate.Update)
+	out := string(upd.Output)
+	for _, keep := range []string{`"x-owner": "me"`, `"my_var": 3`, `"seq_len": 4096`, `"name": "mine"`} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("update lost %s", keep)
+		}
+	}
+	updated := strings.Join(upd.Report.Updated, "\n")
+	for _, want := range []string{
+		`(file): model_id "test/tiny-llama" → "test/tiny-llama-v2"`,
+		`(file): variable dtype_bytes 2 → 4`,
+		`model.decoder_layer: repeat 2 → 3`,
+		`model.decoder_layer.self_attn.q_proj: in_features 65 → 128`,
+	} {
+		if !strings.Contains(updated, want) {
+			t.Errorf("update report lacks %q:\n%s", want, updated)
+		}
+	}
+	if len(upd.Report.Kept) > 0 {
+		t.Errorf("update kept %q", upd.Report.Kept)
+	}
+	if res := runMode(t, config, out, populate.Check); len(res.Drift) > 0 {
+		t.Errorf("after the update, check finds:\n%s", driftLines(res))
+	}
+	if res := runMode(t, config, out, populate.Update); string(res.Output) != out {
+		t.Error("a second update changed the file")
+	}
+}
+
+// TestCheckTiedTo: untying the embedding in the config is drift on lm_head's tied_to, which
+// update removes; a tied_to on a layer the template never ties is the author's.
+func TestCheckTiedTo(t *testing.T) {
+	tiedConfig := strings.Replace(llamaConfig, `"torch_dtype"`, `"tie_word_embeddings": true, "torch_dtype"`, 1)
+	tied, err := run(t, tiedConfig, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runMode(t, llamaConfig, string(tied.Output), populate.Check)
+	if got := driftLines(res); !strings.Contains(got, `: error: lm_head: tied_to is "model.embed_tokens", the config gives none`) {
+		t.Errorf("untying not caught:\n%s", got)
+	}
+	upd := runMode(t, llamaConfig, string(tied.Output), populate.Update)
+	if strings.Contains(string(upd.Output), "tied_to") {
+		t.Error("update kept the tie the config no longer gives")
+	}
+	if res := runMode(t, llamaConfig, string(upd.Output), populate.Check); len(res.Drift) > 0 {
+		t.Errorf("after the update:\n%s", driftLines(res))
+	}
+	// Tied the other way round: the config ties, the file does not.
+	res = runMode(t, tiedConfig, string(upd.Output), populate.Check)
+	if got := driftLines(res); !strings.Contains(got, `lm_head: lacks tied_to (the config gives "model.embed_tokens")`) {
+		t.Errorf("a missing tie not caught:\n%s", got)
+	}
+}
+
+// TestCheckNameOrPathNotAHubID: a config whose _name_or_path is a local path or a bare name
+// does not make model_id drift.
+func TestCheckNameOrPathNotAHubID(t *testing.T) {
+	built, err := run(t, llamaConfig, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/root/.cache/hub/tiny-llama", "tiny-llama", "../models/x"} {
+		config := strings.Replace(llamaConfig, `"test/tiny-llama"`, `"`+p+`"`, 1)
+		if res := runMode(t, config, string(built.Output), populate.Check); len(res.Drift) > 0 {
+			t.Errorf("%s: %s", p, driftLines(res))
+		}
+	}
+}
+
+// TestFillRefusesNonModelFiles: a HuggingFace config, a template or other JSON is not a
+// target.
+func TestFillRefusesNonModelFiles(t *testing.T) {
+	for src, want := range map[string]string{
+		llamaConfig: "model.json:1:1: error: this is a HuggingFace config, not a model file",
+		`{"template": {"model_type": "llama", "config": {}}, "layers": []}`: "model.json:1:1: error: this is an architecture template, not a model file",
+		`{"name": "web", "version": "1.0.0"}`:                               `model.json:1:1: error: not a model file (no "layers", "model_id" or "variables" key)`,
+	} {
+		_, err := run(t, llamaConfig, src, false)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error %v\nwant %s…", err, want)
+		}
+	}
+}
