@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/cli"
 	"maps"
 	"os"
 	"os/exec"
@@ -14,8 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/modeltool/modeltool/internal/cli"
+	"github.com/modeltool/modeltool/internal/fsutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden output in testdata/script/*.txtar with what modeltool prints now")
@@ -34,10 +37,40 @@ var repoRoot = func() string {
 // tests that need a process of their own (peak memory, a closed pipe, another user) run that
 // copy, so the code they reach counts in go test -coverpkg=./... and the go command's test
 // cache sees every source it depends on.
+//
+// modeltool-hooked is modeltool with a hook in its file writes (fsutil.SetTestHook), for the
+// tests that must act at one precise moment of a write:
+//
+//	MODELTOOL_TESTHOOK_BEFORE_REPLACE  a shell command run when the new content is complete on
+//	                                   disk, just before the target is checked and replaced
+//	                                   (MODELTOOL_TESTHOOK_PATH names the target)
+//	MODELTOOL_TESTHOOK_WAIT=SECONDS    then wait that long (for a signal the command sent)
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"modeltool": func() { os.Exit(cli.Run()) },
+		"modeltool-hooked": func() {
+			fsutil.SetTestHook(hookFromEnv())
+			os.Exit(cli.Run())
+		},
 	})
+}
+
+// hookFromEnv is modeltool-hooked's write hook.
+func hookFromEnv() func(stage, path string) {
+	command := os.Getenv("MODELTOOL_TESTHOOK_BEFORE_REPLACE")
+	wait, _ := strconv.Atoi(os.Getenv("MODELTOOL_TESTHOOK_WAIT"))
+	return func(stage, path string) {
+		if stage != "before-replace" || command == "" {
+			return
+		}
+		c := exec.Command("sh", "-c", command)
+		c.Env = append(os.Environ(), "MODELTOOL_TESTHOOK_PATH="+path)
+		c.Stdout, c.Stderr = os.Stderr, os.Stderr
+		if err := c.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "test hook: %v\n", err)
+		}
+		time.Sleep(time.Duration(wait) * time.Second)
+	}
 }
 
 // modeltool returns the path of the modeltool program the scripts run.
@@ -69,7 +102,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits, "sameshape": cmdSameShape,
-			"safetensors": cmdSafetensors, "headerlength": cmdHeaderLength},
+			"safetensors": cmdSafetensors, "headerlength": cmdHeaderLength, "subst": cmdSubst},
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil
@@ -103,6 +136,22 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdSubst is the script command "subst FILE OLD NEW": it replaces the first occurrence of
+// OLD in FILE by NEW (an edit by hand), and fails if FILE does not contain OLD.
+func cmdSubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: subst FILE OLD NEW")
+	}
+	data := ts.ReadFile(args[0])
+	if !strings.Contains(data, args[1]) {
+		ts.Fatalf("%s does not contain %q", args[0], args[1])
+	}
+	data = strings.Replace(data, args[1], args[2], 1)
+	if err := os.WriteFile(ts.MkAbs(args[0]), []byte(data), 0o644); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }
 

@@ -183,9 +183,7 @@ func runCheck(s *Streams, opts *populateOptions, cat *layers.Catalog) error {
 		return err
 	}
 	if opts.verbose {
-		for _, sk := range skipped {
-			fmt.Fprintf(s.Err, "skipped %s: %s\n", sk.Path, sk.Reason)
-		}
+		writeSkips(s.Err, skipped)
 	}
 	var (
 		stale    []string

@@ -3,7 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -141,9 +144,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		all = append(all, checkWeights(ck, res, cat)...)
 	}
 	if opts.verbose {
-		for _, sk := range skipped {
-			fmt.Fprintf(s.Err, "skipped %s: %s\n", sk.Path, sk.Reason)
-		}
+		writeSkips(s.Err, skipped)
 	}
 	for _, p := range opts.paths {
 		if st, err := os.Stat(p); err == nil && st.IsDir() && perDir[p] == 0 {
@@ -162,4 +163,13 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		return findings("", nil)
 	}
 	return nil
+}
+
+// writeSkips lists the files a command passed over, sorted by path, with the reason for each
+// (--verbose of validate and populate --check).
+func writeSkips(w io.Writer, skipped []fsutil.Skip) {
+	slices.SortStableFunc(skipped, func(a, b fsutil.Skip) int { return strings.Compare(a.Path, b.Path) })
+	for _, sk := range skipped {
+		fmt.Fprintf(w, "skipped %s: %s\n", sk.Path, sk.Reason)
+	}
 }

@@ -78,10 +78,15 @@ func ReplaceFile(path string, data, original []byte) error {
 	return write(path, data, replaceUnchanged, original)
 }
 
-// testHook, when set (by tests, or by the testhooks build of the binary), is called at the
-// named stage of a write: "before-replace" is after the new content is complete on disk and
-// just before the target is checked and replaced.
+// testHook, when set (SetTestHook), is called at the named stage of a write: "before-replace"
+// is after the new content is complete on disk and just before the target is checked and
+// replaced (path is the name the caller gave).
 var testHook func(stage, path string)
+
+// SetTestHook makes f run at each stage of every write, so that a test can act at a precise
+// moment (save the file from "another editor", send a signal) instead of racing the write
+// with a sleep. Only tests call it; modeltool itself never does.
+func SetTestHook(f func(stage, path string)) { testHook = f }
 
 func hook(stage, path string) {
 	if testHook != nil {
