@@ -51,10 +51,10 @@ type Sum struct {
 	BytesWritten *big.Rat
 	KVCacheBytes *big.Rat
 
-	// acc accumulates the figures, indexed like layers.FormulaNames, until finish: integers
-	// (nearly every figure) in big.Int, fractions apart, so summing 50,000 rows does not
-	// normalise a fraction 300,000 times.
-	acc [6]accumulator
+	// acc accumulates the figures, indexed by formula, until finish: integers (nearly every
+	// figure) in big.Int, fractions apart, so summing 50,000 rows does not normalise a fraction
+	// 300,000 times.
+	acc [layers.NumFormulas]accumulator
 }
 
 type accumulator struct {
@@ -95,51 +95,32 @@ func newSum() *Sum {
 	return &Sum{}
 }
 
-// Get returns the total named by one of layers.FormulaNames (nil for another name).
-func (s *Sum) Get(name string) *big.Rat {
-	if p := s.field(name); p != nil {
-		return *p
-	}
-	return nil
-}
+// Get returns the total of formula k.
+func (s *Sum) Get(k layers.Formula) *big.Rat { return *s.field(k) }
 
-// field is the one place that maps a formula name to its total.
-func (s *Sum) field(name string) **big.Rat {
-	switch name {
-	case layers.FormulaParams:
-		return &s.Params
-	case layers.FormulaWeightBytes:
-		return &s.WeightBytes
-	case layers.FormulaFLOPs:
-		return &s.FLOPs
-	case layers.FormulaBytesRead:
-		return &s.BytesRead
-	case layers.FormulaBytesWritten:
-		return &s.BytesWritten
-	case layers.FormulaKVCacheBytes:
-		return &s.KVCacheBytes
-	}
-	return nil
+// field is the one place that maps a formula to its total.
+func (s *Sum) field(k layers.Formula) **big.Rat {
+	return [layers.NumFormulas]**big.Rat{&s.Params, &s.WeightBytes, &s.FLOPs, &s.BytesRead, &s.BytesWritten, &s.KVCacheBytes}[k]
 }
 
 // isWeight reports whether a figure counts the weights themselves, which a tied layer shares.
-func isWeight(name string) bool {
-	return name == layers.FormulaParams || name == layers.FormulaWeightBytes
+func isWeight(k layers.Formula) bool {
+	return k == layers.FormulaParams || k == layers.FormulaWeightBytes
 }
 
 // add adds count instances of a row; its weights only when countWeights.
 func (s *Sum) add(r *Row, countWeights bool, tmp *big.Int) {
-	for i, name := range layers.FormulaNames {
-		if countWeights || !isWeight(name) {
-			s.acc[i].add(r.Figures.Get(name), r.Count, tmp)
+	for _, k := range layers.Formulas {
+		if countWeights || !isWeight(k) {
+			s.acc[k].add(r.Figures.Get(k), r.Count, tmp)
 		}
 	}
 }
 
 // finish fixes the totals from the accumulators.
 func (s *Sum) finish() {
-	for i, name := range layers.FormulaNames {
-		*s.field(name) = s.acc[i].total()
+	for _, k := range layers.Formulas {
+		*s.field(k) = s.acc[k].total()
 	}
 }
 

@@ -68,8 +68,8 @@ func (r *Roofline) Of(flops, bytes *big.Rat) Bound {
 // Row bounds all instances of a row.
 func (r *Roofline) Row(row Row) Bound {
 	c := new(big.Rat).SetInt(row.Count)
-	flops := ratOf(row.Figures.FLOPs)
-	bytes := new(big.Rat).Add(ratOf(row.Figures.BytesRead), ratOf(row.Figures.BytesWritten))
+	flops := row.Figures.FLOPs.RatOrZero()
+	bytes := new(big.Rat).Add(row.Figures.BytesRead.RatOrZero(), row.Figures.BytesWritten.RatOrZero())
 	return r.Of(flops.Mul(flops, c), bytes.Mul(bytes, c))
 }
 
@@ -85,11 +85,4 @@ func (r *Roofline) Total(res *Result) Bound {
 	}
 	b.Seconds = sum
 	return b
-}
-
-func ratOf(v interface{ Rat() *big.Rat }) *big.Rat {
-	if x := v.Rat(); x != nil {
-		return x
-	}
-	return new(big.Rat)
 }

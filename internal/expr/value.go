@@ -146,6 +146,14 @@ func (v Value) Rat() *big.Rat {
 	return new(big.Rat).Set(v.r)
 }
 
+// RatOrZero is Rat, with 0 for a value that is not a number: a figure that is not defined.
+func (v Value) RatOrZero() *big.Rat {
+	if r := v.Rat(); r != nil {
+		return r
+	}
+	return new(big.Rat)
+}
+
 // rat returns v as a *big.Rat that the caller must not modify.
 func (v Value) rat() *big.Rat {
 	if v.r == nil {

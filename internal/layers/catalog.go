@@ -28,18 +28,40 @@ var builtinFiles embed.FS
 // BuiltinName is the name the embedded catalog carries in messages.
 const BuiltinName = "builtin catalog"
 
-// Formula names, in the order they are reported.
+// Formula is one figure a class may define; a missing formula is zero. Figures and their sums
+// are indexed by it.
+type Formula int
+
+// The formulas, in the order they are reported.
 const (
-	FormulaParams       = "params"
-	FormulaWeightBytes  = "weight_bytes"
-	FormulaFLOPs        = "flops"
-	FormulaBytesRead    = "bytes_read"
-	FormulaBytesWritten = "bytes_written"
-	FormulaKVCacheBytes = "kv_cache_bytes"
+	FormulaParams Formula = iota
+	FormulaWeightBytes
+	FormulaFLOPs
+	FormulaBytesRead
+	FormulaBytesWritten
+	FormulaKVCacheBytes
+	// NumFormulas is the number of formulas: the length of an array indexed by Formula.
+	NumFormulas
 )
 
-// FormulaNames lists every figure a class may define; a missing formula is zero.
-var FormulaNames = []string{FormulaParams, FormulaWeightBytes, FormulaFLOPs, FormulaBytesRead, FormulaBytesWritten, FormulaKVCacheBytes}
+// formulaNames are the formulas' names in catalogs, expressions and JSON output.
+var formulaNames = [NumFormulas]string{"params", "weight_bytes", "flops", "bytes_read", "bytes_written", "kv_cache_bytes"}
+
+// Formulas lists every formula in the order they are reported.
+var Formulas = []Formula{FormulaParams, FormulaWeightBytes, FormulaFLOPs, FormulaBytesRead, FormulaBytesWritten, FormulaKVCacheBytes}
+
+// String is the formula's name: "flops", "kv_cache_bytes", ….
+func (f Formula) String() string { return formulaNames[f] }
+
+// FormulaNamed returns the formula of a name, and whether there is one.
+func FormulaNamed(name string) (Formula, bool) {
+	for f, n := range formulaNames {
+		if n == name {
+			return Formula(f), true
+		}
+	}
+	return 0, false
+}
 
 // ParamTypes maps each parameter type to what it accepts, as said in messages.
 var ParamTypes = map[string]string{
@@ -75,7 +97,7 @@ type Class struct {
 	Params      []*ParamSpec
 	// Derived are named intermediate values, evaluated in order of need.
 	Derived []Definition
-	// Formulas holds the class's figures (a subset of FormulaNames).
+	// Formulas holds the class's figures (a subset of Formulas).
 	Formulas []Definition
 	Checks   []Check
 	// Tensors are the tensors a checkpoint holds for one instance of the class, with their
@@ -280,9 +302,9 @@ func (cl *Class) Required() []*ParamSpec {
 }
 
 // Formula returns the expression of a figure, or nil when the class does not define it (zero).
-func (cl *Class) Formula(name string) *expr.Expr {
+func (cl *Class) Formula(k Formula) *expr.Expr {
 	for _, f := range cl.Formulas {
-		if f.Name == name {
+		if f.Name == k.String() {
 			return f.Expr
 		}
 	}

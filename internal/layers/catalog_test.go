@@ -68,7 +68,7 @@ func TestLinearFigures(t *testing.T) {
 	}
 	// params 3·5+5; flops 2·10·3·5 + 10·5; read 10·3·2 + 20·2; written 10·5·2.
 	for name, want := range map[string]int64{"params": 20, "weight_bytes": 40, "flops": 350, "bytes_read": 100, "bytes_written": 100, "kv_cache_bytes": 0} {
-		if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+		if got := figure(fig, name); !got.Equal(expr.Int(want)) {
 			t.Errorf("%s = %s, want %d", name, got, want)
 		}
 	}
@@ -132,7 +132,7 @@ func TestAttentionSharedKV(t *testing.T) {
 		"bytes_written":  16 * 512 * 2,
 		"kv_cache_bytes": 100 * 576 * 2,
 	} {
-		if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+		if got := figure(fig, name); !got.Equal(expr.Int(want)) {
 			t.Errorf("kv_shared: %s = %s, want %d", name, got, want)
 		}
 	}
@@ -145,7 +145,7 @@ func TestAttentionSharedKV(t *testing.T) {
 		"bytes_read":     16*576*2 + 100*(576+512)*2,
 		"kv_cache_bytes": 100 * (576 + 512) * 2,
 	} {
-		if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+		if got := figure(fig, name); !got.Equal(expr.Int(want)) {
 			t.Errorf("separate K and V: %s = %s, want %d", name, got, want)
 		}
 	}
@@ -174,7 +174,7 @@ func TestExtendOverridesOneFormula(t *testing.T) {
 	if !fig.FLOPs.Equal(expr.Int(24)) || !fig.Params.Equal(expr.Int(12)) {
 		t.Errorf("MAC override: flops %s params %s", fig.FLOPs, fig.Params)
 	}
-	if base.Lookup("torch.nn.modules.linear.Linear").Formula("flops").String() == lin.Formula("flops").String() {
+	if base.Lookup("torch.nn.modules.linear.Linear").Formula(layers.FormulaFLOPs).String() == lin.Formula(layers.FormulaFLOPs).String() {
 		t.Error("Extend changed the base catalog")
 	}
 	op := cat.Lookup("my.Op")
@@ -231,7 +231,7 @@ func TestRotaryEmbeddingFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 		for name, want := range map[string]int64{"params": 0, "weight_bytes": c.weight, "flops": c.flops, "bytes_read": c.read, "bytes_written": c.written} {
-			if got := fig.Get(name); !got.Equal(expr.Int(want)) {
+			if got := figure(fig, name); !got.Equal(expr.Int(want)) {
 				t.Errorf("num_positions %d: %s = %s, want %d", c.positions, name, got, want)
 			}
 		}
@@ -266,7 +266,7 @@ func TestExtendThroughAnAlias(t *testing.T) {
 			t.Errorf("%s is not the changed Linear", name)
 		}
 	}
-	if got := lin.Formula("flops").String(); got != "{num_tokens} * {in_features} * {out_features}" {
+	if got := lin.Formula(layers.FormulaFLOPs).String(); got != "{num_tokens} * {in_features} * {out_features}" {
 		t.Errorf("flops %s", got)
 	}
 }
@@ -469,4 +469,13 @@ func TestAttentionSoftcapAndSinks(t *testing.T) {
 		!fig.BytesRead.Equal(expr.Int(20_480+10_240+16)) || !plain.BytesRead.Equal(expr.Int(20_480+10_240)) {
 		t.Errorf("sinks: params %s weight bytes %s flops %s read %s (plain read %s)", fig.Params, fig.WeightBytes, fig.FLOPs, fig.BytesRead, plain.BytesRead)
 	}
+}
+
+// figure returns the figure of fig named name ("flops", …).
+func figure(fig layers.Figures, name string) expr.Value {
+	k, ok := layers.FormulaNamed(name)
+	if !ok {
+		panic("no formula " + name)
+	}
+	return fig.Get(k)
 }

@@ -22,37 +22,12 @@ type Figures struct {
 	KVCacheBytes expr.Value
 }
 
-// Get returns the figure named by one of FormulaNames (invalid for another name).
-func (f *Figures) Get(name string) expr.Value {
-	if p := f.field(name); p != nil {
-		return *p
-	}
-	return expr.Value{}
-}
+// Get returns the figure of formula k.
+func (f *Figures) Get(k Formula) expr.Value { return *f.field(k) }
 
-func (f *Figures) set(name string, v expr.Value) {
-	if p := f.field(name); p != nil {
-		*p = v
-	}
-}
-
-// field is the one place that maps a formula name to its field.
-func (f *Figures) field(name string) *expr.Value {
-	switch name {
-	case FormulaParams:
-		return &f.Params
-	case FormulaWeightBytes:
-		return &f.WeightBytes
-	case FormulaFLOPs:
-		return &f.FLOPs
-	case FormulaBytesRead:
-		return &f.BytesRead
-	case FormulaBytesWritten:
-		return &f.BytesWritten
-	case FormulaKVCacheBytes:
-		return &f.KVCacheBytes
-	}
-	return nil
+// field is the one place that maps a formula to its field.
+func (f *Figures) field(k Formula) *expr.Value {
+	return [NumFormulas]*expr.Value{&f.Params, &f.WeightBytes, &f.FLOPs, &f.BytesRead, &f.BytesWritten, &f.KVCacheBytes}[k]
 }
 
 // ParamError is a parameter value that does not fit its type.
@@ -106,11 +81,11 @@ func (cl *Class) Scope(args map[string]expr.Value) *expr.Scope {
 	for _, d := range cl.Derived {
 		s.Define(d.Name, d.Expr)
 	}
-	for _, name := range FormulaNames {
-		if e := cl.Formula(name); e != nil {
-			s.Define(name, e)
+	for _, k := range Formulas {
+		if e := cl.Formula(k); e != nil {
+			s.Define(k.String(), e)
 		} else {
-			s.Set(name, expr.Int(0))
+			s.Set(k.String(), expr.Int(0))
 		}
 	}
 	return s
@@ -159,15 +134,15 @@ func (cl *Class) Evaluate(args map[string]expr.Value) (Figures, error) {
 			return fig, &CheckError{Check: c}
 		}
 	}
-	for _, name := range FormulaNames {
-		v, err := s.Lookup(name)
+	for _, k := range Formulas {
+		v, err := s.Lookup(k.String())
 		if err != nil {
-			return fig, fmt.Errorf("%s of %s: %w", name, cl.Name, err)
+			return fig, fmt.Errorf("%s of %s: %w", k, cl.Name, err)
 		}
 		if !v.IsNumber() {
-			return fig, fmt.Errorf("%s of %s is %s, not a number", name, cl.Name, v)
+			return fig, fmt.Errorf("%s of %s is %s, not a number", k, cl.Name, v)
 		}
-		fig.set(name, v)
+		*fig.field(k) = v
 	}
 	return fig, nil
 }

@@ -394,7 +394,7 @@ func (p *catalogParser) definitions(cl *Class, n *jsonpos.Node, what string, nam
 	var defs []Definition
 	for _, m := range n.Members {
 		if formulas && !isFormulaName(m.Key) {
-			p.errorf(m.KeyOffset, "unknown formula %q of %s (known: %s)", m.Key, cl.Name, strings.Join(FormulaNames, ", "))
+			p.errorf(m.KeyOffset, "unknown formula %q of %s (known: %s)", m.Key, cl.Name, strings.Join(formulaNames[:], ", "))
 			continue
 		}
 		if !identRE.MatchString(m.Key) {
@@ -436,4 +436,7 @@ func (p *catalogParser) usesOnly(cl *Class, n *jsonpos.Node, e *expr.Expr, names
 	}
 }
 
-func isFormulaName(s string) bool { return slices.Contains(FormulaNames, s) }
+func isFormulaName(s string) bool {
+	_, ok := FormulaNamed(s)
+	return ok
+}

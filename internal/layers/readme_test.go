@@ -30,7 +30,7 @@ func conventionsTable(cat *layers.Catalog) string {
 		if len(short) > 0 {
 			name += " (also " + strings.Join(short, ", ") + ")"
 		}
-		formula := func(f string) string {
+		formula := func(f layers.Formula) string {
 			e := cl.Formula(f)
 			if e == nil {
 				return "0"

@@ -64,13 +64,13 @@ func writeClass(b *strings.Builder, cl *layers.Class) {
 		}
 	}
 	fmt.Fprintf(b, "\nformulas:\n")
-	for _, name := range layers.FormulaNames {
-		e := cl.Formula(name)
+	for _, k := range layers.Formulas {
+		e := cl.Formula(k)
 		s := "0"
 		if e != nil {
 			s = e.String()
 		}
-		fmt.Fprintf(b, "  %s = %s\n", name, s)
+		fmt.Fprintf(b, "  %s = %s\n", k, s)
 	}
 	if len(cl.Checks) > 0 {
 		fmt.Fprintf(b, "\nchecks:\n")

@@ -50,24 +50,16 @@ func valueNode(v expr.Value) *jsonpos.Node {
 	if v.IsBool() {
 		return jsonpos.NewBool(v.Bool())
 	}
-	return num(ratOrZero(v))
-}
-
-// ratOrZero is the number v (an expr.Value), or 0 when it is not one.
-func ratOrZero(v interface{ Rat() *big.Rat }) *big.Rat {
-	if r := v.Rat(); r != nil {
-		return r
-	}
-	return new(big.Rat)
+	return num(v.RatOrZero())
 }
 
 // figureFields are the per-layer and total figures of the JSON and CSV outputs.
-var figureFields = []string{layers.FormulaParams, layers.FormulaFLOPs, layers.FormulaBytesRead, layers.FormulaBytesWritten, layers.FormulaKVCacheBytes}
+var figureFields = []layers.Formula{layers.FormulaParams, layers.FormulaFLOPs, layers.FormulaBytesRead, layers.FormulaBytesWritten, layers.FormulaKVCacheBytes}
 
 func sumNode(s *calc.Sum) *jsonpos.Node {
 	o := jsonpos.NewObject()
-	for _, name := range layers.FormulaNames {
-		o.Set(name, num(s.Get(name)))
+	for _, k := range layers.Formulas {
+		o.Set(k.String(), num(s.Get(k)))
 	}
 	return o
 }
@@ -115,8 +107,8 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 		o.Set("class", jsonpos.NewString(r.Class))
 		o.Set("category", jsonpos.NewString(r.Category))
 		o.Set("count", jsonpos.NewNumber(r.Count.String()))
-		for _, name := range figureFields {
-			o.Set(name, valueNode(r.Figures.Get(name)))
+		for _, k := range figureFields {
+			o.Set(k.String(), valueNode(r.Figures.Get(k)))
 		}
 		o.Set("weight_bytes", valueNode(r.Figures.WeightBytes))
 		if r.TiedTo != "" {
@@ -149,7 +141,9 @@ func groupNode(m map[string]*calc.Sum) *jsonpos.Node {
 func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	cw := csv.NewWriter(w)
 	header := []string{"path", "class", "category", "count"}
-	header = append(header, figureFields...)
+	for _, k := range figureFields {
+		header = append(header, k.String())
+	}
 	header = append(header, "weight_bytes", "tied_to")
 	if roof != nil {
 		header = append(header, "seconds", "intensity", "bound")
@@ -159,10 +153,10 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	}
 	for _, r := range res.Rows {
 		rec := []string{r.Path, r.Class, r.Category, r.Count.String()}
-		for _, name := range figureFields {
-			rec = append(rec, Exact(ratOrZero(r.Figures.Get(name))))
+		for _, k := range figureFields {
+			rec = append(rec, Exact(r.Figures.Get(k).RatOrZero()))
 		}
-		rec = append(rec, Exact(ratOrZero(r.Figures.WeightBytes)), r.TiedTo)
+		rec = append(rec, Exact(r.Figures.WeightBytes.RatOrZero()), r.TiedTo)
 		if roof != nil {
 			b := roof.Row(r)
 			intensity := ""

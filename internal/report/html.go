@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
 )
@@ -309,11 +310,11 @@ func fixed(r *big.Rat, prec int) string {
 	return r.FloatString(prec)
 }
 
-func countCell(v interface{ Rat() *big.Rat }, count *big.Int, human func(*big.Rat) string, unit string) htmlCell {
+func countCell(v expr.Value, count *big.Int, human func(*big.Rat) string, unit string) htmlCell {
 	total := times(v, count)
 	c := sumCell(total, human(total), unit)
 	if count.Cmp(big.NewInt(1)) != 0 && total.Sign() != 0 {
-		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(ratOrZero(v)))
+		c.Tip = fmt.Sprintf("%s%s = %s × %s", exactGrouped(total), unit, count.String(), exactGrouped(v.RatOrZero()))
 	}
 	return c
 }

@@ -125,8 +125,8 @@ func text(n *html.Node) string {
 func plottable(res *calc.Result) int {
 	n := 0
 	for _, r := range res.Rows {
-		moved := new(big.Rat).Add(ratOrZero(r.Figures.BytesRead), ratOrZero(r.Figures.BytesWritten))
-		if ratOrZero(r.Figures.FLOPs).Sign() > 0 && moved.Sign() > 0 {
+		moved := new(big.Rat).Add(r.Figures.BytesRead.RatOrZero(), r.Figures.BytesWritten.RatOrZero())
+		if r.Figures.FLOPs.RatOrZero().Sign() > 0 && moved.Sign() > 0 {
 			n++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/fatih/color"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/layers"
 )
 
@@ -110,8 +111,9 @@ func (f formatter) bytes(r *big.Rat) string {
 	return Human(r, "B")
 }
 
-func times(v interface{ Rat() *big.Rat }, n *big.Int) *big.Rat {
-	r := ratOrZero(v)
+// times is a figure of one instance times the number of instances (0 for an undefined figure).
+func times(v expr.Value, n *big.Int) *big.Rat {
+	r := v.RatOrZero()
 	return r.Mul(r, new(big.Rat).SetInt(n))
 }
 
