@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 type catalogParser struct {
 	doc  *jsonpos.Document
@@ -370,7 +368,7 @@ func (p *catalogParser) param(cl *Class, n *jsonpos.Node) *ParamSpec {
 			}
 		}
 	}
-	if !identRE.MatchString(ps.Name) {
+	if !expr.IsName(ps.Name) {
 		p.errorf(n.Offset, "parameter name %q of %s is not an identifier", ps.Name, cl.Name)
 		return nil
 	}
@@ -397,7 +395,7 @@ func (p *catalogParser) definitions(cl *Class, n *jsonpos.Node, what string, nam
 			p.errorf(m.KeyOffset, "unknown formula %q of %s (known: %s)", m.Key, cl.Name, strings.Join(formulaNames[:], ", "))
 			continue
 		}
-		if !identRE.MatchString(m.Key) {
+		if !expr.IsName(m.Key) {
 			p.errorf(m.KeyOffset, "%q is not an identifier", m.Key)
 			continue
 		}

@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 
@@ -106,5 +108,45 @@ func TestProblemsExactly(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s:\n got %q\nwant %q", c.src, got, c.want)
 		}
+	}
+}
+
+// TestNamePatternsAreExprs: every pattern of the schema that describes a name spells it as
+// expr.NamePattern, the one rule for names (the parser, the catalog and the validator use
+// expr.IsName), so the schema cannot accept a name the rest refuses, or the other way round.
+func TestNamePatternsAreExprs(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal(ModelJSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if s, ok := x.(string); ok && k == "pattern" {
+					patterns = append(patterns, s)
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(doc)
+	names := 0
+	for _, p := range patterns {
+		if strings.Contains(p, expr.NamePattern) {
+			names++
+		}
+		if rest := strings.ReplaceAll(p, expr.NamePattern, "NAME"); strings.Contains(rest, "A-Za-z") || strings.Contains(rest, "a-z") {
+			t.Errorf("pattern %q spells a name other than as expr.NamePattern %q", p, expr.NamePattern)
+		}
+	}
+	if names < 3 { // identifier, name (or x-…), dotted class path
+		t.Errorf("%d patterns use expr.NamePattern, want at least 3: %q", names, patterns)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -526,7 +525,7 @@ func (c *checker) layer(l *model.Layer) {
 func (c *checker) index(l *model.Layer) {
 	m := l.Node.Member("index")
 	ptr := l.Pointer + "/index"
-	if !identifierRE.MatchString(l.Index) {
+	if !expr.IsName(l.Index) {
 		return // the schema reports it
 	}
 	if c.declared[l.Index] {
@@ -642,7 +641,7 @@ func (c *checker) basic(l *model.Layer) {
 		ptr := l.Pointer + "/parameters/" + jsonpos.EscapePointerToken(p.Name)
 		spec := cl.Param(p.Name)
 		if spec == nil {
-			if !identifierRE.MatchString(p.Name) {
+			if !expr.IsName(p.Name) {
 				continue // the schema reports a name that cannot be a parameter
 			}
 			names := make([]string, len(cl.Params))
@@ -711,7 +710,6 @@ func (c *checker) basic(l *model.Layer) {
 	c.params[l] = fig.Params
 }
 
-var identifierRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // maxQuoted is the most bytes of a name or value from the file that a message repeats: the
 // position says where the rest is, and a 10 MB class name must not make a 10 MB line.
