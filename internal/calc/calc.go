@@ -224,8 +224,8 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 		if err != nil {
 			return nil, nil, &VariableError{Name: name, Msg: err.Error()}
 		}
-		if typ := model.StandardVariableType(name); typ != "" && !layers.FitsType(typ, v) {
-			return nil, nil, &VariableError{Name: name, Msg: fmt.Sprintf("must be %s, got %s", layers.ParamTypes[typ], v)}
+		if need := model.StandardVariableNeeds(name, v); need != "" {
+			return nil, nil, &VariableError{Name: name, Msg: fmt.Sprintf("must be %s, got %s", need, v)}
 		}
 		vars = append(vars, Variable{Name: name, Value: v})
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/hardware"
-	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
 	"github.com/modeltool/modeltool/internal/validate"
@@ -151,10 +150,12 @@ func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
 		if fl.value == "" {
 			continue
 		}
-		typ := model.StandardVariableType(fl.variable)
 		n, err := expr.ParseNumber(strings.TrimSpace(fl.value))
-		if err != nil || !n.IsInt() || !layers.FitsType(typ, n) {
-			return nil, "", usagef("%s must be %s, not %q", fl.flag, layers.ParamTypes[typ], fl.value)
+		if err != nil {
+			n = expr.Value{} // fits no type: the message says what the flag takes
+		}
+		if need := model.StandardVariableNeeds(fl.variable, n); need != "" {
+			return nil, "", usagef("%s must be %s, not %q", fl.flag, need, fl.value)
 		}
 		set[fl.variable] = n
 	}

@@ -156,3 +156,26 @@ func TestWalkCountsZero(t *testing.T) {
 		}
 	}
 }
+
+// TestStandardVariableNeeds: a standard variable takes the values of its type, the message says
+// which; an unreadable value fits none, and other names fit anything.
+func TestStandardVariableNeeds(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		v    expr.Value
+		want string
+	}{
+		{"seq_len", expr.Int(1), ""},
+		{"seq_len", expr.Int(0), "a positive integer"},
+		{"past_len", expr.Int(0), ""},
+		{"past_len", expr.Int(-1), "a non-negative integer"},
+		{"weight_dtype_bytes", expr.Rat(big.NewRat(1, 2)), ""},
+		{"batch_size", expr.Rat(big.NewRat(3, 2)), "a positive integer"},
+		{"batch_size", expr.Value{}, "a positive integer"},
+		{"my_var", expr.Int(-7), ""},
+	} {
+		if got := model.StandardVariableNeeds(c.name, c.v); got != c.want {
+			t.Errorf("%s = %s: %q, want %q", c.name, c.v, got, c.want)
+		}
+	}
+}

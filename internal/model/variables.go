@@ -2,6 +2,7 @@ package model
 
 import (
 	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/layers"
 )
 
 // StandardVariable is one of the variables every model file has without declaring it.
@@ -33,14 +34,26 @@ var standardExprs = func() map[string]*expr.Expr {
 	return m
 }()
 
-// StandardVariableType returns the type of a standard variable, or "" for other names.
-func StandardVariableType(name string) string {
+// standardVariableType returns the type of a standard variable, or "" for other names.
+func standardVariableType(name string) string {
 	for _, v := range StandardVariables {
 		if v.Name == name {
 			return v.Type
 		}
 	}
 	return ""
+}
+
+// StandardVariableNeeds says what the standard variable name must be ("a positive integer") when
+// v is not a value of its type, and "" when it is (or name is not a standard variable). An
+// invalid v (a value that could not be read) never fits. The file's variables, calc's --set and
+// its shorthand flags are all checked by it.
+func StandardVariableNeeds(name string, v expr.Value) string {
+	typ := standardVariableType(name)
+	if typ == "" || v.IsValid() && layers.FitsType(typ, v) {
+		return ""
+	}
+	return layers.ParamTypes[typ]
 }
 
 // DeclaredVariables returns every variable name a placeholder in f may use: the standard set,

@@ -281,10 +281,10 @@ func (c *checker) variables() {
 			}
 			continue
 		}
-		if typ := model.StandardVariableType(v.Name); typ != "" && !layers.FitsType(typ, val) {
+		if need := model.StandardVariableNeeds(v.Name, val); need != "" {
 			c.badVars[v.Name] = true
 			c.add(v.Value.Node.Offset, ptr, nil, diag.Error, "bad-value",
-				fmt.Sprintf("variable %s must be %s, got %s", v.Name, layers.ParamTypes[typ], describeValue(v.Value, val)))
+				fmt.Sprintf("variable %s must be %s, got %s", v.Name, need, describeValue(v.Value, val)))
 		}
 	}
 }
