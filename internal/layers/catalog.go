@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -252,32 +254,23 @@ func (c *Catalog) ActivationNames() []string {
 func (c *Catalog) Lookup(class string) *Class { return c.byName[class] }
 
 // Suggest returns the known class path or alias nearest to class, or "" when nothing is close.
-// A short name without dots ("Lnear") is compared with the short names of the classes.
+// A class with the same short name is the answer; else a short name without dots ("Lnear") is
+// compared with the classes' short names and a path with the paths, by suggest.Nearest.
 func (c *Catalog) Suggest(class string) string {
-	if len(class) > suggest.MaxLen*2 {
-		return "" // no class path is that long; and edit distance is quadratic
-	}
-	best, bestScore := "", 0
 	short := ShortName(class)
-	dotless := short == class
-	for name := range c.byName {
-		var score int
-		switch {
-		case ShortName(name) == short:
-			score = 1000
-		case dotless:
-			score = similarity(strings.ToLower(class), strings.ToLower(ShortName(name)))
-		default:
-			score = similarity(strings.ToLower(class), strings.ToLower(name))
-		}
-		if score > bestScore || score == bestScore && name < best {
-			best, bestScore = name, score
+	byShort := map[string]string{} // a short name -> its first class path
+	for _, name := range slices.Sorted(maps.Keys(c.byName)) {
+		if s := ShortName(name); byShort[s] == "" {
+			byShort[s] = name
 		}
 	}
-	if bestScore < 40 {
-		return ""
+	if name := byShort[short]; name != "" && name != class {
+		return name
 	}
-	return best
+	if short == class {
+		return byShort[suggest.Nearest(class, slices.Collect(maps.Keys(byShort)))]
+	}
+	return suggest.Nearest(class, slices.Collect(maps.Keys(c.byName)))
 }
 
 // Param returns the class's parameter named name, or nil.
@@ -317,16 +310,6 @@ func ShortName(class string) string {
 		return class[i+1:]
 	}
 	return class
-}
-
-// similarity scores two strings from 0 to 100 by their edit distance relative to length.
-func similarity(a, b string) int {
-	d := suggest.Distance(a, b)
-	n := max(len([]rune(a)), len([]rune(b)))
-	if n == 0 {
-		return 100
-	}
-	return 100 * (n - d) / n
 }
 
 func (cl *Class) String() string { return fmt.Sprintf("%s (%s)", cl.Name, cl.Category) }

@@ -13,7 +13,6 @@ import (
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
-
 type catalogParser struct {
 	doc  *jsonpos.Document
 	errs []diag.Diagnostic
