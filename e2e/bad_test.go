@@ -58,7 +58,7 @@ var badNotes = map[string]string{
 	"repeat-string-fraction":                      "A string repeat is evaluated with the file's default variables and must come to an integer ≥ 0 (0: the layer is absent for those variables).",
 	"repeat-10-to-the-30":                         "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
 	"name-with-slash":                             "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
-	"name-10000-characters":                       "Names longer than 256 bytes are errors; text output cuts such a name in the layer path.",
+	"name-10000-characters":                       "Names longer than 256 bytes are errors; messages and the printed layer path cut a name to 48 bytes.",
 	"name-with-control-character-escape":          "Control characters are printed as escapes, never raw.",
 	"param-string-number":                         "Valid: \"64\" is the placeholder expression 64.",
 	"placeholder-nested-10000-parens":             "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",

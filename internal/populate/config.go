@@ -8,7 +8,6 @@ import (
 	"github.com/modeltool/modeltool/internal/diag"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/internal/jsonpos"
 )
@@ -112,15 +111,7 @@ func (c *Config) IsNull(key string) bool {
 func describe(n *jsonpos.Node) string {
 	switch n.Kind {
 	case jsonpos.String:
-		s := n.Text
-		if len(s) > 40 {
-			cut := 37
-			for cut > 0 && !utf8.RuneStart(s[cut]) {
-				cut-- // at a character boundary: half a character would print as \xNN
-			}
-			s = s[:cut] + "..."
-		}
-		return fmt.Sprintf("the string %q", s)
+		return "the string " + diag.Quote(n.Text)
 	case jsonpos.Number:
 		return "the number " + n.Text
 	case jsonpos.Bool:

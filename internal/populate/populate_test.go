@@ -237,7 +237,7 @@ func TestLoadTemplateRefusesModelFiles(t *testing.T) {
 // character boundary, never inside a UTF-8 sequence.
 func TestConfigLongStringIsCutWhole(t *testing.T) {
 	_, err := run(t, strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": "`+strings.Repeat("é", 30)+`"`, 1), "", false)
-	want := `hidden_size must be an integer, not the string "` + strings.Repeat("é", 18) + `..."`
+	want := `hidden_size must be an integer, not the string "` + strings.Repeat("é", diag.MaxQuoted/2) + `"…(60 bytes)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v\nwant %q", err, want)
 	}

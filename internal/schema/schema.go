@@ -7,12 +7,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -317,7 +317,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []P
 	case *kind.AdditionalProperties:
 		var out []Problem
 		for _, prop := range k.Properties {
-			msg := "unknown key " + quoteShort(prop)
+			msg := "unknown key " + diag.Quote(prop)
 			if s := nearestKey(prop); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
@@ -338,7 +338,7 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []P
 			}
 			out = append(out, Problem{
 				Tokens: append(append([]string(nil), loc.tokens...), k.Property), AtKey: true, Code: "pattern",
-				Message: fmt.Sprintf("%s %s is not an identifier (letters, digits and _, not starting with a digit)", loc.what, quoteShort(k.Property)),
+				Message: fmt.Sprintf("%s %s is not an identifier (letters, digits and _, not starting with a digit)", loc.what, diag.Quote(k.Property)),
 			})
 		}
 		return out
@@ -412,11 +412,11 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []P
 		}
 		switch last(tokens) {
 		case "name":
-			p.Message = fmt.Sprintf("layer name %s may not contain dots, whitespace or control characters (names join into dotted paths)", quoteShort(k.Got))
+			p.Message = fmt.Sprintf("layer name %s may not contain dots, whitespace or control characters (names join into dotted paths)", diag.Quote(k.Got))
 		case "class":
-			p.Message = fmt.Sprintf("class %s is not a dotted Python path like torch.nn.modules.linear.Linear", quoteShort(k.Got))
+			p.Message = fmt.Sprintf("class %s is not a dotted Python path like torch.nn.modules.linear.Linear", diag.Quote(k.Got))
 		default:
-			p.Message = fmt.Sprintf("%s is not an identifier (letters, digits and _, not starting with a digit)", quoteShort(k.Got))
+			p.Message = fmt.Sprintf("%s is not an identifier (letters, digits and _, not starting with a digit)", diag.Quote(k.Got))
 		}
 	case *kind.Enum:
 		p.Code = "enum"
@@ -465,19 +465,6 @@ func last(tokens []string) string {
 		return ""
 	}
 	return tokens[len(tokens)-1]
-}
-
-// quoteShort quotes a string from the file for a message, cut (at a character boundary) when
-// long: a message need not repeat what the position points at.
-func quoteShort(s string) string {
-	if len(s) > 60 {
-		cut := 57
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 func nearestKey(key string) string { return suggest.Nearest(key, knownKeys) }

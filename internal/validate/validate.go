@@ -11,7 +11,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -182,7 +181,7 @@ func (c *checker) duplicateKeys() {
 		first := c.doc.Position(d.First)
 		toks := splitPointer(d.Pointer)
 		c.add(d.Again, d.Pointer+"/"+jsonpos.EscapePointerToken(d.Key), c.layerOf(toks), diag.Error, "duplicate-key",
-			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", quote(d.Key), first.Line, first.Col))
+			fmt.Sprintf("duplicate key %s (first at %d:%d): JSON readers keep only the last value, so the first is lost", diag.Quote(d.Key), first.Line, first.Col))
 	}
 }
 
@@ -250,7 +249,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 			continue
 		}
 		ok = false
-		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, clip(ref.Name))
+		msg := fmt.Sprintf("%s: {%s} is not a declared variable", what, diag.Clip(ref.Name))
 		if s := suggest.Nearest(ref.Name, slices.Sorted(maps.Keys(c.declared))); s != "" {
 			msg += fmt.Sprintf(" (did you mean {%s}?)", s)
 		} else if c.template {
@@ -266,7 +265,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 func (c *checker) variables() {
 	for _, v := range c.f.Variables {
 		ptr := "/variables/" + jsonpos.EscapePointerToken(v.Name)
-		if !c.expression(&v.Value, ptr, nil, "variable "+clip(v.Name)) {
+		if !c.expression(&v.Value, ptr, nil, "variable "+diag.Clip(v.Name)) {
 			c.badVars[v.Name] = true
 			continue
 		}
@@ -277,7 +276,7 @@ func (c *checker) variables() {
 		if err != nil {
 			c.badVars[v.Name] = true
 			if c.reportHere(v.Name, err) {
-				c.evalError(&v.Value, ptr, nil, "variable "+clip(v.Name), err)
+				c.evalError(&v.Value, ptr, nil, "variable "+diag.Clip(v.Name), err)
 			}
 			continue
 		}
@@ -318,9 +317,9 @@ func (c *checker) reportHere(name string, err error) bool {
 // describeValue says what a value came to, and from what when it used variables.
 func describeValue(v model.Value, val expr.Value) string {
 	if v.Node.Kind == jsonpos.String && v.Expr != nil && len(v.Expr.Vars()) > 0 {
-		return fmt.Sprintf("%s (%s with the default variables)", clipNumber(val.String()), quote(v.Node.Text))
+		return fmt.Sprintf("%s (%s with the default variables)", diag.Clip(val.String()), diag.Quote(v.Node.Text))
 	}
-	return clipNumber(val.String())
+	return diag.Clip(val.String())
 }
 
 // usesBadVar reports whether v uses a variable that was already reported as unusable.
@@ -458,7 +457,7 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
 				first := c.doc.Position(prev.offset)
 				c.add(nameOffset(l), l.Pointer+"/name", l, diag.Error, "duplicate-name",
-					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", quote(l.Name), first.Line, first.Col))
+					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", diag.Quote(l.Name), first.Line, first.Col))
 			}
 			continue
 		}
@@ -476,7 +475,7 @@ func (c *checker) aliasClash(l *model.Layer, names map[string]bool) {
 	for i, it := range m.Items {
 		if it.Kind == jsonpos.String && it.Text != l.Name && names[it.Text] {
 			c.add(it.Offset, fmt.Sprintf("%s/aliases/%d", l.Pointer, i), l, diag.Error, "duplicate-name",
-				fmt.Sprintf("alias %s is the name of a sibling layer: an alias names the ModuleList the layer belongs to, so it must differ from every sibling's name", quote(it.Text)))
+				fmt.Sprintf("alias %s is the name of a sibling layer: an alias names the ModuleList the layer belongs to, so it must differ from every sibling's name", diag.Quote(it.Text)))
 		}
 	}
 }
@@ -506,7 +505,7 @@ func (c *checker) layer(l *model.Layer) {
 		}
 		if l.ClassExpr != nil {
 			c.add(l.Node.Get("class").Offset, l.Pointer+"/class", l, diag.Error, "template-only",
-				fmt.Sprintf("class %s is an expression, which only architecture templates may use: a model file names the class path", quote(l.Class)))
+				fmt.Sprintf("class %s is an expression, which only architecture templates may use: a model file names the class path", diag.Quote(l.Class)))
 		}
 	}
 	if l.Repeat != nil {
@@ -550,7 +549,7 @@ func (c *checker) layerBody(l *model.Layer) {
 			// The class is known only when populate evaluates it: check the parameters'
 			// expressions; the output's validation checks them against the class.
 			for _, p := range l.Parameters {
-				c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
+				c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+diag.Clip(p.Name))
 			}
 			return
 		}
@@ -621,14 +620,14 @@ func (c *checker) basic(l *model.Layer) {
 	cl := c.cat.Lookup(l.Class)
 	if cl == nil {
 		ptr := l.Pointer + "/class"
-		msg := fmt.Sprintf("unknown basic class %s", clip(l.Class))
+		msg := fmt.Sprintf("unknown basic class %s", diag.Clip(l.Class))
 		if s := c.cat.Suggest(l.Class); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		msg += "; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog"
 		c.add(l.Node.Get("class").Offset, ptr, l, diag.Error, "unknown-class", msg)
 		for _, p := range l.Parameters {
-			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+clip(p.Name))
+			c.expression(&p.Value, l.Pointer+"/parameters/"+jsonpos.EscapePointerToken(p.Name), l, "parameter "+diag.Clip(p.Name))
 		}
 		return
 	}
@@ -648,14 +647,14 @@ func (c *checker) basic(l *model.Layer) {
 			for i, ps := range cl.Params {
 				names[i] = ps.Name
 			}
-			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", layers.ShortName(cl.Name), quote(p.Name))
+			msg := fmt.Sprintf("%s has no parameter %s; it is ignored", layers.ShortName(cl.Name), diag.Quote(p.Name))
 			if s := suggest.Nearest(p.Name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
 			c.add(p.KeyOffset, ptr, l, diag.Warning, "unknown-parameter", msg)
 			continue
 		}
-		if !c.expression(&p.Value, ptr, l, "parameter "+clip(p.Name)) {
+		if !c.expression(&p.Value, ptr, l, "parameter "+diag.Clip(p.Name)) {
 			usable = false
 			continue
 		}
@@ -670,7 +669,7 @@ func (c *checker) basic(l *model.Layer) {
 		if err != nil {
 			usable = false
 			if !errors.Is(err, expr.ErrUnbound) {
-				c.evalError(&p.Value, ptr, l, "parameter "+clip(p.Name), err)
+				c.evalError(&p.Value, ptr, l, "parameter "+diag.Clip(p.Name), err)
 			}
 			continue
 		}
@@ -708,47 +707,6 @@ func (c *checker) basic(l *model.Layer) {
 		return
 	}
 	c.params[l] = fig.Params
-}
-
-
-// maxQuoted is the most bytes of a name or value from the file that a message repeats: the
-// position says where the rest is, and a 10 MB class name must not make a 10 MB line.
-const maxQuoted = 64
-
-// clip shortens text from the file for a message, at a character boundary, marking the cut.
-func clip(s string) string {
-	if cut := clipAt(s); cut < len(s) {
-		return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
-	}
-	return s
-}
-
-// quote quotes text from the file for a message, cut like clip with the mark outside the quotes.
-func quote(s string) string {
-	if cut := clipAt(s); cut < len(s) {
-		return fmt.Sprintf("%q…(%d bytes)", s[:cut], len(s))
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// clipAt is where clip cuts s: len(s) when it is short enough.
-func clipAt(s string) int {
-	if len(s) <= maxQuoted {
-		return len(s)
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return cut
-}
-
-// clipNumber shortens a number with more digits than a message can show.
-func clipNumber(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	return fmt.Sprintf("%s…(%d digits)", s[:20], len(s))
 }
 
 // tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
@@ -791,7 +749,7 @@ func (c *checker) tiedTo() {
 				}
 				return true
 			})
-			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", clip(l.TiedTo))
+			msg := fmt.Sprintf("tied_to names %s, which is not a layer of this file", diag.Clip(l.TiedTo))
 			if s := suggest.Nearest(l.TiedTo, paths); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", s)
 			}
@@ -801,7 +759,7 @@ func (c *checker) tiedTo() {
 		case l.Composite:
 			c.add(at, ptr, l, diag.Error, "tied-to", "a composite layer cannot be tied: tied_to joins two basic layers that share one weight (put it on the basic layer)")
 		case target.Composite:
-			c.add(at, ptr, l, diag.Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", clip(l.TiedTo)))
+			c.add(at, ptr, l, diag.Error, "tied-to", fmt.Sprintf("tied_to names %s, a composite layer: tied_to joins two basic layers that share one weight", diag.Clip(l.TiedTo)))
 		default:
 			if cycle := tieCycle(c.f, l); cycle != nil {
 				if !reported[l] {
@@ -810,9 +768,9 @@ func (c *checker) tiedTo() {
 					}
 					names := make([]string, 0, len(cycle)+1)
 					for _, m := range cycle {
-						names = append(names, clip(m.Path))
+						names = append(names, diag.Clip(m.Path))
 					}
-					names = append(names, clip(l.Path))
+					names = append(names, diag.Clip(l.Path))
 					c.add(at, ptr, l, diag.Error, "tied-to", fmt.Sprintf("tied_to goes round in a circle (%s): no layer on it owns the weight, so its parameters would be counted nowhere; tie the others to the one that owns it and drop its tied_to", strings.Join(names, " → ")))
 				}
 				return true
@@ -823,7 +781,7 @@ func (c *checker) tiedTo() {
 				// An error, not a warning: calc counts the shared weight once, with the target's
 				// size, so the model's parameter count would be wrong by the difference.
 				c.add(at, ptr, l, diag.Error, "tied-to",
-					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to", clipNumber(a.String()), clip(target.Path), clipNumber(b.String())))
+					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to", diag.Clip(a.String()), diag.Clip(target.Path), diag.Clip(b.String())))
 			}
 		}
 		return true

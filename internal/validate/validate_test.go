@@ -263,15 +263,18 @@ func longNameCases() []struct{ name, src, want string } {
 	long := func(c byte, n int) string { return strings.Repeat(string(c), n) }
 	cases := []struct{ name, src, want string }{
 		{"class", `{"layers": [{"name": "a", "class": "` + long('x', 1<<20) + `", "parameters": {}}]}`,
-			`unknown basic class ` + long('x', 64) + `…(1048576 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
+			`unknown basic class ` + long('x', diag.MaxQuoted) + `…(1048576 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
 		{"tied_to", `{"layers": [{"name": "` + long('y', 1<<16) + `", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}, {"name": "b", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "tied_to": "` + long('y', 1<<16-1) + `z"}]}`,
-			`tied_to names ` + long('y', 64) + `…(65536 bytes), which is not a layer of this file`},
+			`tied_to names ` + long('y', diag.MaxQuoted) + `…(65536 bytes), which is not a layer of this file`},
 		{"unknown key", `{"layers": [], "` + long('k', 1<<20) + `": 1}`,
-			`unknown key "` + long('k', 57) + `"…(1048576 bytes) (your own annotations go in keys that begin with x-)`},
+			`unknown key "` + long('k', diag.MaxQuoted) + `"…(1048576 bytes) (your own annotations go in keys that begin with x-)`},
 		{"unknown parameter", `{"layers": [{"name": "a", "class": "torch.nn.modules.activation.SiLU", "parameters": {"num_elements": 1, "dtype_bytes": 2, "` + long('p', 1<<20) + `": 1}}]}`,
-			`SiLU has no parameter "` + long('p', 64) + `"…(1048576 bytes); it is ignored`},
+			`SiLU has no parameter "` + long('p', diag.MaxQuoted) + `"…(1048576 bytes); it is ignored`},
 		{"multi-byte cut", `{"layers": [{"name": "a", "class": "` + strings.Repeat("é", 100) + `", "parameters": {}}]}`,
-			`unknown basic class ` + strings.Repeat("é", 32) + `…(200 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
+			`unknown basic class ` + strings.Repeat("é", diag.MaxQuoted/2) + `…(200 bytes); a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
+		// A class path is cut at the front: its end says what it is.
+		{"dotted class", `{"layers": [{"name": "a", "class": "acme.models.rotary_family.modeling_rotary_family.ApplyRotaryPosEmb", "parameters": {}}]}`,
+			`unknown basic class …modeling_rotary_family.ApplyRotaryPosEmb; a layer without sub_layers must be a class of the catalog (modeltool layers), or add it with --catalog`},
 	}
 	return cases
 }
