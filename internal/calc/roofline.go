@@ -1,9 +1,9 @@
 package calc
 
 import (
-	"github.com/modeltool/modeltool/internal/dtype"
 	"math/big"
 
+	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/hardware"
 )
 

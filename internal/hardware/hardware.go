@@ -10,11 +10,12 @@ package hardware
 
 import (
 	"fmt"
-	"github.com/modeltool/modeltool/internal/dtype"
 	"math/big"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/modeltool/modeltool/internal/dtype"
 )
 
 // Device is one accelerator: a single GPU or accelerator package as a

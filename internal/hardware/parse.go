@@ -3,12 +3,13 @@ package hardware
 import (
 	"errors"
 	"fmt"
+	"math/big"
+	"strings"
+
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
-	"math/big"
-	"strings"
 )
 
 // Keys of a device object, in the order they are documented.

@@ -2,12 +2,13 @@ package jsonpos
 
 import (
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
 // DefaultMaxDepth is the nesting depth (objects and arrays) Parse accepts unless Options say

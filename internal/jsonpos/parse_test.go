@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/modeltool/modeltool/internal/diag"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
 func mustParse(t *testing.T, src string) *Document {

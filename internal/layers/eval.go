@@ -3,12 +3,12 @@ package layers
 import (
 	"errors"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 )
 

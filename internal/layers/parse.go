@@ -3,11 +3,11 @@ package layers
 import (
 	"errors"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/suggest"

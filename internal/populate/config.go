@@ -5,10 +5,10 @@ package populate
 
 import (
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"path/filepath"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 

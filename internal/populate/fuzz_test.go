@@ -2,11 +2,11 @@ package populate_test
 
 import (
 	"bytes"
-	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/internal/validate"

@@ -3,8 +3,8 @@ package populate
 import (
 	"errors"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"

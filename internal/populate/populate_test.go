@@ -2,11 +2,11 @@ package populate_test
 
 import (
 	"errors"
-	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/models"

@@ -3,11 +3,12 @@ package validate
 import (
 	"bytes"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
 // FuzzValidate feeds arbitrary bytes to the validator. Whatever the input, it must not panic,

@@ -7,11 +7,11 @@ package validate
 import (
 	"errors"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"

@@ -2,12 +2,12 @@ package validate
 
 import (
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/schema"
 )
