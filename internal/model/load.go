@@ -249,6 +249,10 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 					d := b.value(v)
 					k.Length = &d
 				}
+				if v := m.Value.Get("min_length"); v != nil {
+					d := b.value(v)
+					k.MinLength = &d
+				}
 				if v := m.Value.Get("default_each"); v != nil {
 					d := b.value(v)
 					k.DefaultEach = &d

@@ -179,11 +179,23 @@ type ConfigKey struct {
 	// boolean or string), and ItemEnum the strings an item may be.
 	Items    string
 	ItemEnum []string
-	// Length, for an array key, is the expression its length must equal.
-	Length *Value
+	// Length, for an array key, is the expression its length must equal; MinLength one it must
+	// reach at least (a config class that reads only the first items: SmolLM3's no_rope_layers).
+	Length    *Value
+	MinLength *Value
 	// DefaultEach, for an array key, builds the list item by item when the config lacks it
-	// (or holds null): an expression over {index} (0-based) and other keys, for Length items.
+	// (or holds null): an expression over {index} (0-based) and other keys, for Length (or
+	// MinLength) items.
 	DefaultEach *Value
+}
+
+// BuildLength is the number of items default_each builds: Length, else MinLength (nil when
+// the key has neither).
+func (k *ConfigKey) BuildLength() *Value {
+	if k.Length != nil {
+		return k.Length
+	}
+	return k.MinLength
 }
 
 // Requirement is a condition every config must meet for the template to apply.

@@ -70,7 +70,7 @@ func usage(tpl *model.File) map[string][]string {
 		if k.Default != nil && k.Default.Expr != nil {
 			defaults[k.Name] = k.Default.Expr.VarNames()
 		}
-		for _, d := range []*model.Value{k.Null, k.Length, k.DefaultEach} {
+		for _, d := range []*model.Value{k.Null, k.Length, k.MinLength, k.DefaultEach} {
 			if d != nil && d.Expr != nil {
 				defaults[k.Name] = append(defaults[k.Name], d.Expr.VarNames()...)
 			}
@@ -145,7 +145,7 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 		}
 		if n == nil {
 			switch {
-			case k.Type == "array" && k.DefaultEach != nil && k.Length != nil && k.DefaultEach.Expr != nil && k.Length.Expr != nil:
+			case k.Type == "array" && k.DefaultEach != nil && k.BuildLength() != nil && k.DefaultEach.Expr != nil && k.BuildLength().Expr != nil:
 				b.scope.DefineFunc(k.Name, b.defaultEach(k))
 			case k.Default == nil:
 				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
@@ -210,22 +210,27 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 	// Lists of a given length: the config's, and defaults that are not built item by item.
 	for _, k := range tpl.Template.Config {
 		v, ok := b.values[k.Name]
-		if !ok || k.Length == nil || k.Length.Expr == nil || !v.IsList() {
+		want := k.BuildLength()
+		if !ok || want == nil || want.Expr == nil || !v.IsList() {
 			continue
 		}
-		want, err := k.Length.Expr.Eval(b.scope)
+		n, err := want.Expr.Eval(b.scope)
 		fault := func(format string, args ...any) error {
-			if n := cfg.Get(k.Name); n != nil {
-				return cfg.keyError(k.Name, n, format, args...)
+			if node := cfg.Get(k.Name); node != nil {
+				return cfg.keyError(k.Name, node, format, args...)
 			}
 			return cfg.errorAt(cfg.Doc.Root.Offset, format, args...)
 		}
+		have := expr.Int(int64(v.Len()))
 		switch {
 		case err != nil:
-			errs = append(errs, fault("%s: its length %s cannot be worked out: %v", k.Name, k.Length.Expr, err))
-		case !want.Equal(expr.Int(int64(v.Len()))):
+			errs = append(errs, fault("%s: its length %s cannot be worked out: %v", k.Name, want.Expr, err))
+		case k.Length != nil && !n.Equal(have):
 			errs = append(errs, fault("%s has %d items, but the %s template needs %s = %s of them",
-				k.Name, v.Len(), tplName, k.Length.Expr, want))
+				k.Name, v.Len(), tplName, want.Expr, n))
+		case k.Length == nil && have.Cmp(n) < 0:
+			errs = append(errs, fault("%s has %d items, but the %s template needs at least %s = %s of them",
+				k.Name, v.Len(), tplName, want.Expr, n))
 		}
 	}
 	if len(errs) > 0 {
@@ -363,16 +368,17 @@ func scalar(n *jsonpos.Node, typ string, enum []string, checkInt bool) (expr.Val
 // with {index} = 0 … length−1.
 func (b *binding) defaultEach(k *model.ConfigKey) func(expr.Env) (expr.Value, error) {
 	return func(env expr.Env) (expr.Value, error) {
-		lv, err := k.Length.Expr.Eval(env)
+		length := k.BuildLength().Expr
+		lv, err := length.Eval(env)
 		if err != nil {
-			return expr.Value{}, fmt.Errorf("%s: its length %s: %w", k.Name, k.Length.Expr, err)
+			return expr.Value{}, fmt.Errorf("%s: its length %s: %w", k.Name, length, err)
 		}
 		if !lv.IsInt() || lv.Sign() < 0 {
-			return expr.Value{}, fmt.Errorf("%s: its length %s works out to %s, not a count", k.Name, k.Length.Expr, lv)
+			return expr.Value{}, fmt.Errorf("%s: its length %s works out to %s, not a count", k.Name, length, lv)
 		}
 		n, ok := lv.Int64()
 		if !ok || n > MaxInstances {
-			return expr.Value{}, fmt.Errorf("%s: default_each would build %s = %s items one by one; the limit is %d", k.Name, k.Length.Expr, lv, MaxInstances)
+			return expr.Value{}, fmt.Errorf("%s: default_each would build %s = %s items one by one; the limit is %d", k.Name, length, lv, MaxInstances)
 		}
 		s := expr.NewScope(env)
 		items := make([]expr.Value, n)

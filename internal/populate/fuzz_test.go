@@ -31,7 +31,7 @@ func FuzzPopulate(f *testing.F) {
 	// The second-round language: lists, default_each, activation() and indexed layers.
 	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 6, "hidden_size": 16}`))
 	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 3, "hidden_size": 8, "hidden_act": "gelu_new", "mlp_only_layers": [1], "layer_types": ["full_attention", "sliding_attention", "full_attention"]}`))
-	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false}`))
+	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false, "nope": false}`))
 	templates := map[string]*model.File{}
 	kinds, err := populate.LoadTemplate("kinds", []byte(kindsTemplate), nil)
 	if err != nil {

@@ -26,7 +26,9 @@ const kindsTemplate = `{
         "items": {"type": "string", "enum": ["sliding_attention", "full_attention"]},
         "length": "{num_hidden_layers}",
         "default_each": "({index} + 1) % 3 == 0 ? 'full_attention' : 'sliding_attention'"},
-      "mlp_only_layers": {"type": "array", "items": {"type": "integer"}, "description": "layers without the extra mul", "default": "[]"}
+      "mlp_only_layers": {"type": "array", "items": {"type": "integer"}, "description": "layers without the extra mul", "default": "[]"},
+      "nope": {"type": "boolean", "description": "whether some layers do not rotate", "default": true},
+      "rope": {"type": "array", "items": {"type": "integer"}, "description": "1 for a layer that rotates", "min_length": "{num_hidden_layers}", "default_each": "({index} + 1) % 4 == 0 ? 0 : 1"}
     }
   },
   "layers": [
@@ -39,6 +41,8 @@ const kindsTemplate = `{
           "sliding_window": "{use_sliding_window} && {layer_types}[{layer_idx}] == 'sliding_attention' ? {sliding_window} : 0"}},
         {"name": "act_fn", "class": "activation({hidden_act})", "parameters": {
           "num_elements": "{batch_size} * {seq_len} * {hidden_size}", "dtype_bytes": "{dtype_bytes}"}},
+        {"name": "rotary", "if": "!{nope} || {rope}[{layer_idx}] == 1", "class": "torch.mul", "parameters": {
+          "num_elements": "{batch_size} * {seq_len}", "dtype_bytes": "{dtype_bytes}"}},
         {"name": "extra", "if": "len({mlp_only_layers}) == 0 || !({layer_idx} in {mlp_only_layers})", "class": "torch.mul", "parameters": {
           "num_elements": "{batch_size} * {seq_len} * {hidden_size}", "dtype_bytes": "{dtype_bytes}"}}
       ]}
@@ -91,6 +95,8 @@ func decoderRuns(t *testing.T, out []byte) []string {
 				s += " " + sub.Class[strings.LastIndex(sub.Class, ".")+1:]
 			case "extra":
 				s += " extra"
+			case "rotary":
+				s += " rope"
 			}
 		}
 		runs = append(runs, s)
@@ -109,28 +115,31 @@ func TestIndexRuns(t *testing.T) {
 		name, config string
 		want         []string
 	}{
-		// default_each: layers 2, 5 are full (every third), the rest slide by 4.
+		// default_each: layers 2, 5 are full (every third), the rest slide by 4; layer 3 does
+		// not rotate (every fourth).
 		{"default_each", `{"num_hidden_layers": 6, "hidden_size": 16}`, []string{
-			"decoder_layer_0_1 ×2 layers w4 SiLU extra",
-			"decoder_layer_2_2 ×1 layers w0 SiLU extra",
-			"decoder_layer_3_4 ×2 layers w4 SiLU extra",
-			"decoder_layer_5_5 ×1 layers w0 SiLU extra",
+			"decoder_layer_0_1 ×2 layers w4 SiLU rope extra",
+			"decoder_layer_2_2 ×1 layers w0 SiLU rope extra",
+			"decoder_layer_3_3 ×1 layers w4 SiLU extra",
+			"decoder_layer_4_4 ×1 layers w4 SiLU rope extra",
+			"decoder_layer_5_5 ×1 layers w0 SiLU rope extra",
 		}},
 		// An explicit list, another activation, and an index list taking layers out of a run.
 		{"explicit list", `{"num_hidden_layers": 4, "hidden_size": 16, "hidden_act": "gelu_pytorch_tanh", "mlp_only_layers": [3],
-		  "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention"]}`, []string{
-			"decoder_layer_0_2 ×3 layers w0 PytorchGELUTanh extra",
-			"decoder_layer_3_3 ×1 layers w0 PytorchGELUTanh",
+		  "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention"],
+		  "rope": [1, 1, 1, 1, 0, 0]}`, []string{ // min_length: items past the layers are not read
+			"decoder_layer_0_2 ×3 layers w0 PytorchGELUTanh rope extra",
+			"decoder_layer_3_3 ×1 layers w0 PytorchGELUTanh rope",
 		}},
 		// Without sliding every layer is the same: one run keeps the template's name, and the
 		// list is never built (10^30 layers cost nothing).
-		{"uniform", `{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false}`, []string{
-			"decoder_layer ×0 layers w0 SiLU extra", // repeat 10^30 does not fit the test's int
+		{"uniform", `{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false, "nope": false}`, []string{
+			"decoder_layer ×0 layers w0 SiLU rope extra", // repeat 10^30 does not fit the test's int
 		}},
 		// A null list is built by default_each too.
-		{"null list", `{"num_hidden_layers": 3, "hidden_size": 16, "layer_types": null}`, []string{
-			"decoder_layer_0_1 ×2 layers w4 SiLU extra",
-			"decoder_layer_2_2 ×1 layers w0 SiLU extra",
+		{"null list", `{"num_hidden_layers": 3, "hidden_size": 16, "layer_types": null, "rope": null}`, []string{
+			"decoder_layer_0_1 ×2 layers w4 SiLU rope extra",
+			"decoder_layer_2_2 ×1 layers w0 SiLU rope extra",
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -160,6 +169,9 @@ func TestIndexErrors(t *testing.T) {
 		// A list of the wrong length, at the list, naming both lengths.
 		{`{"num_hidden_layers": 3, "hidden_size": 16, "layer_types": ["full_attention"]}`,
 			`config.json:1:60: error: layer_types has 1 items, but the kinds template needs {num_hidden_layers} = 3 of them`},
+		// A list shorter than its min_length.
+		{`{"num_hidden_layers": 3, "hidden_size": 16, "rope": [1, 1]}`,
+			`config.json:1:53: error: rope has 2 items, but the kinds template needs at least {num_hidden_layers} = 3 of them`},
 		// An item outside the enum, at the item.
 		{`{"num_hidden_layers": 2, "hidden_size": 16, "layer_types": ["full_attention", "chunked"]}`,
 			`config.json:1:79: error: layer_types item 1 is "chunked", which this template does not support (supported: sliding_attention, full_attention)`},
@@ -171,7 +183,7 @@ func TestIndexErrors(t *testing.T) {
 		{`{"num_hidden_layers": 2, "hidden_size": 16, "hidden_act": "swiglu9"}`,
 			`config.json:1:59: error: hidden_act "swiglu9" is not an activation the catalog knows (known: gelu, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, linear, quick_gelu, relu, relu2, sigmoid, silu, swish, tanh): it chooses the class of model.decoder_layer.act_fn`},
 		// Index-dependent layers are built one by one, up to MaxInstances.
-		{`{"num_hidden_layers": 100001, "hidden_size": 16, "mlp_only_layers": [7], "use_sliding_window": false}`,
+		{`{"num_hidden_layers": 100001, "hidden_size": 16, "mlp_only_layers": [7], "use_sliding_window": false, "nope": false}`,
 			`model.decoder_layer: its layers depend on {layer_idx}, so each of its 100001 instances would be built one by one; the limit is 100000`},
 		{`{"num_hidden_layers": 1e30, "hidden_size": 16}`,
 			`layer_types: default_each would build {num_hidden_layers} = 1000000000000000000000000000000 items one by one; the limit is 100000`},
@@ -182,7 +194,7 @@ func TestIndexErrors(t *testing.T) {
 		}
 	}
 	// A list that is too long for default_each is an error only when it is used.
-	if _, err := runKinds(t, `{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false}`); err != nil {
+	if _, err := runKinds(t, `{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false, "nope": false}`); err != nil {
 		t.Errorf("unused long default list: %v", err)
 	}
 	var ce *diag.Faults
@@ -199,7 +211,7 @@ func BenchmarkUniformHugeModel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := populate.ReadConfig("config.json", []byte(`{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false}`))
+	cfg, err := populate.ReadConfig("config.json", []byte(`{"num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false, "nope": false}`))
 	if err != nil {
 		b.Fatal(err)
 	}

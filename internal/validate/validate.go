@@ -382,7 +382,7 @@ func (c *checker) arrayKey(k *model.ConfigKey, ptr string) {
 	if m == nil || m.Kind != jsonpos.Object {
 		return
 	}
-	for _, key := range []string{"items", "length", "default_each"} {
+	for _, key := range []string{"items", "length", "min_length", "default_each"} {
 		if km := m.Member(key); km != nil && k.Type != "array" {
 			c.add(km.KeyOffset, ptr+"/"+key, nil, diag.Error, "template", fmt.Sprintf("config key %s has %s but is not an array", k.Name, key))
 		}
@@ -396,10 +396,17 @@ func (c *checker) arrayKey(k *model.ConfigKey, ptr string) {
 	if k.Length != nil {
 		c.expression(k.Length, ptr+"/length", nil, "length of config key "+k.Name)
 	}
+	if k.MinLength != nil {
+		c.expression(k.MinLength, ptr+"/min_length", nil, "min_length of config key "+k.Name)
+		if k.Length != nil {
+			c.add(m.Member("min_length").KeyOffset, ptr+"/min_length", nil, diag.Error, "template",
+				fmt.Sprintf("config key %s has both length and min_length: give one", k.Name))
+		}
+	}
 	if k.DefaultEach != nil {
-		if k.Length == nil {
+		if k.BuildLength() == nil {
 			c.add(m.Member("default_each").KeyOffset, ptr+"/default_each", nil, diag.Error, "template",
-				fmt.Sprintf("config key %s has default_each but no length: the list it builds needs one", k.Name))
+				fmt.Sprintf("config key %s has default_each but no length or min_length: the list it builds needs one", k.Name))
 		}
 		c.withName("index", func() {
 			c.expression(k.DefaultEach, ptr+"/default_each", nil, "default_each of config key "+k.Name)
