@@ -40,7 +40,7 @@ func TestCohereVariants(t *testing.T) {
 }
 
 // TestCohereFLOPs checks aya-23-8B's matmul and attention FLOPs against hand arithmetic, from the
-// printed tree (../shared/reference/trees/CohereForAI__aya-23-8B.txt): q, o 4096 → 4096, k, v
+// printed tree (print(model) of CohereForAI/aya-23-8B): q, o 4096 → 4096, k, v
 // 4096 → 1024, gate, up 4096 → 14336, down 14336 → 4096, lm_head 4096 → 256000, no biases.
 // Weights per layer 41,943,040 + 176,160,768 = 218,103,808. Attention: 32 heads · (2·128 +
 // 2·128) = 16,384 FLOPs per pair.

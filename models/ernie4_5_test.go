@@ -41,7 +41,7 @@ func TestErnie45Variants(t *testing.T) {
 }
 
 // TestErnie45FLOPs checks ERNIE-4.5-0.3B's matmul and attention FLOPs against hand arithmetic,
-// from the printed tree (../shared/reference/trees/baidu__ERNIE-4.5-0.3B-PT.txt): q 1024 → 2048,
+// from the printed tree (print(model) of baidu/ERNIE-4.5-0.3B-PT): q 1024 → 2048,
 // k, v 1024 → 256, o 2048 → 1024, gate, up 1024 → 3072, down 3072 → 1024, lm_head 1024 → 103424
 // (tied, still computed), no biases. Weights per layer 4,718,592 + 9,437,184 = 14,155,776.
 // Attention: 16 heads · (2·128 + 2·128) = 8,192 FLOPs per pair.

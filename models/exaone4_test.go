@@ -37,7 +37,7 @@ func TestExaone4Variants(t *testing.T) {
 }
 
 // TestExaone4FLOPs checks EXAONE-4.0-32B's FLOPs against hand arithmetic, from the printed tree
-// (../shared/reference/trees/LGAI-EXAONE__EXAONE-4.0-32B.txt): q, o 5120 → 5120, k, v 5120 →
+// (print(model) of LGAI-EXAONE/EXAONE-4.0-32B): q, o 5120 → 5120, k, v 5120 →
 // 1024, gate, up 5120 → 27392, down 27392 → 5120, lm_head 5120 → 102400, no biases. Weights
 // per layer 2·26,214,400 + 2·5,242,880 + 3·140,247,040 = 483,655,680. Attention: 40 heads ·
 // (2·128 + 2·128) = 20,480 FLOPs per pair. With pattern 4, layers 3, 7, …, 63 (16 of them) are

@@ -68,7 +68,7 @@ func TestGPTNeoXSizes(t *testing.T) {
 }
 
 // TestGPTNeoXFLOPs checks pythia-1b's matmul and attention FLOPs against hand arithmetic, from
-// the printed tree (../shared/reference/trees/EleutherAI__pythia-1b.txt): query_key_value
+// the printed tree (print(model) of EleutherAI/pythia-1b): query_key_value
 // 2048 → 6144, dense 2048 → 2048, dense_h_to_4h 2048 → 8192, dense_4h_to_h 8192 → 2048, all
 // with bias; embed_out 2048 → 50304 without.
 //

@@ -40,7 +40,7 @@ func TestGraniteVariants(t *testing.T) {
 }
 
 // TestGraniteFLOPs checks granite-3.3-2b's matmul and attention FLOPs against hand arithmetic,
-// from the printed tree (../shared/reference/trees/ibm-granite__granite-3.3-2b-instruct.txt):
+// from the printed tree (print(model) of ibm-granite/granite-3.3-2b-instruct):
 // q, o 2048 → 2048, k, v 2048 → 512, gate, up 2048 → 8192, down 8192 → 2048, lm_head 2048 →
 // 49159 (tied, still computed), no biases. Weights per layer 10,485,760 + 50,331,648 =
 // 60,817,408. Attention: 32 heads · (2·64 + 2·64) = 8,192 FLOPs per pair.

@@ -44,7 +44,7 @@ func TestOlmo2Variants(t *testing.T) {
 }
 
 // TestOlmo2FLOPs checks OLMo-2-1124-7B's matmul and attention FLOPs against hand arithmetic,
-// from the printed tree (../shared/reference/trees/allenai__OLMo-2-1124-7B.txt): q, k, v, o
+// from the printed tree (print(model) of allenai/OLMo-2-1124-7B): q, k, v, o
 // 4096 → 4096, gate, up 4096 → 11008, down 11008 → 4096, lm_head 4096 → 100352, no biases.
 // Weights per layer 67,108,864 + 135,266,304 = 202,375,168. Attention: 32 heads · (2·128 +
 // 2·128) = 16,384 FLOPs per pair.

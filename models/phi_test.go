@@ -47,7 +47,7 @@ func TestPhiVariants(t *testing.T) {
 }
 
 // TestPhiFLOPs checks phi-2's matmul and attention FLOPs against hand arithmetic, from the
-// printed tree (../shared/reference/trees/microsoft__phi-2.txt): q, k, v, dense 2560 → 2560,
+// printed tree (print(model) of microsoft/phi-2): q, k, v, dense 2560 → 2560,
 // fc1 2560 → 10240, fc2 10240 → 2560, all with bias; lm_head 2560 → 51200 with bias.
 //
 // A Linear over N rows is 2·N·in·out, plus N·out with a bias.

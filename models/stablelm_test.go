@@ -50,7 +50,7 @@ func TestStableLMVariants(t *testing.T) {
 }
 
 // TestStableLMFLOPs checks stablelm-3b-4e1t's matmul and attention FLOPs against hand
-// arithmetic, from the printed tree (../shared/reference/trees/stabilityai__stablelm-3b-4e1t.txt):
+// arithmetic, from the printed tree (print(model) of stabilityai/stablelm-3b-4e1t):
 // q, k, v, o 2560 → 2560, gate and up 2560 → 6912, down 6912 → 2560, lm_head 2560 → 50304, no
 // biases. Weights per layer 4·6,553,600 + 3·17,694,720 = 79,298,560. Attention: 32 heads ·
 // (2·80 + 2·80) = 10,240 FLOPs per pair.

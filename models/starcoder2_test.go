@@ -40,7 +40,7 @@ func TestStarcoder2Variants(t *testing.T) {
 }
 
 // TestStarcoder2FLOPs checks starcoder2-3b's matmul and attention FLOPs against hand arithmetic,
-// from the printed tree (../shared/reference/trees/bigcode__starcoder2-3b.txt): q, o 3072 → 3072,
+// from the printed tree (print(model) of bigcode/starcoder2-3b): q, o 3072 → 3072,
 // k, v 3072 → 256, c_fc 3072 → 12288, c_proj 12288 → 3072, all with bias; lm_head 3072 → 49152.
 // Weights per layer 2·9,437,184 + 2·786,432 + 2·37,748,736 = 95,944,704; bias outputs 22,016.
 // Attention: 24 heads · (2·128 + 2·128) = 12,288 FLOPs per attended pair.

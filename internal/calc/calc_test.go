@@ -13,7 +13,7 @@ import (
 	"github.com/modeltool/modeltool/internal/model"
 )
 
-// Llama-2-7b-hf's configuration (../shared/reference/llama-2-7b.md), used to derive every
+// Llama-2-7b-hf's configuration (models/llama-2-7b-hf.config.json), used to derive every
 // expected figure below by hand, independently of the catalog's formulas.
 const (
 	hidden = 4096

@@ -17,7 +17,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 // TestTreeCalcVariablesAndTemplates: tree --calc binds variables as calc does, so a bad --set
-// is a usage error (exit 2, architecture §6) in both, and both refuse a template the same way.
+// is a usage error (exit 2, README "Exit codes") in both, and both refuse a template the same way.
 func TestTreeCalcVariablesAndTemplates(t *testing.T) {
 	const llama = "../../models/llama-2-7b-hf.json"
 	const tpl = "../../models/templates/llama.json"

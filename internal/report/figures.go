@@ -82,7 +82,7 @@ func boundNode(b calc.Bound) *jsonpos.Node {
 	return o
 }
 
-// FiguresJSON builds the --format json document (architecture §6): figures of one instance
+// FiguresJSON builds the --format json document (README "JSON output"): figures of one instance
 // per layer, count, and totals over all instances (shared weights once).
 func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	doc := jsonpos.NewObject()
