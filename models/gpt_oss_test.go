@@ -30,7 +30,8 @@ func TestGptOssCheckpoints(t *testing.T) {
 	//     down 32·2880·2880 = 265,420,800 + 32·2880 = 92,160 → 796,631,072
 	//   norms 5,760 → 823,186,976 per layer; ×24 = 19,756,487,424
 	//   embed + lm_head 2·201088·2880 = 1,158,266,880; final norm 2,880
-	//   total 20,914,757,184 (the model card: 20.91B)
+	//   total 20,914,757,184 = general.parameter_count of the released GGUF (Ollama's
+	//   gpt-oss:20b; the model card: 20.91B)
 	checkCheckpoints(t, []checkpoint{{"models/gpt-oss-20b.config.json", "20_914_757_184"}})
 
 	// GptOssConfig's defaults are gpt-oss-120b's shape (its docstring says so): 36 layers,
@@ -38,7 +39,8 @@ func TestGptOssCheckpoints(t *testing.T) {
 	//   MoE router 128·2880 + 128 = 368,768; experts 128·(2880·5760 + 5760 + 2880·2880 + 2880)
 	//     = 128·24,891,840 = 3,186,155,520
 	//   per layer 26,550,144 + 368,768 + 3,186,155,520 + 5,760 = 3,213,080,192; ×36 =
-	//     115,670,886,912; + 1,158,266,880 + 2,880 = 116,829,156,672 (the model card: 116.83B)
+	//     115,670,886,912; + 1,158,266,880 + 2,880 = 116,829,156,672 = general.parameter_count
+	//     of the released GGUF (Ollama's gpt-oss:120b; the model card: 116.83B)
 	src, err := populateConfig(t, "gpt-oss-defaults.config.json", []byte(`{"model_type": "gpt_oss"}`), "")
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,8 @@ func TestGraniteMoeCheckpoints(t *testing.T) {
 		//     = 50,364,416
 		//   norms 2,048 → 53,512,192 per layer; ×24 = 1,284,292,608
 		//   embed 49155·1024 = 50,334,720; final norm 1,024
-		//   total 1,334,628,352 (the model card: 1.3B)
+		//   total 1,334,628,352 (the model card: 1.3B; a public test asserts sum(p.numel() for p
+		//   in model.parameters()) == 1334628352 for this checkpoint)
 		{"models/granite-3.1-1b-a400m-instruct.config.json", "1_334_628_352"},
 		// granite-3.1-3b-a800m-instruct (the fields of a public copy of its config.json that
 		// shape the model): hidden 1536, 24 heads (head_dim 64), 8 KV heads, 32 layers,
@@ -33,7 +34,8 @@ func TestGraniteMoeCheckpoints(t *testing.T) {
 		//     = 94,433,280
 		//   norms 3,072 → 100,727,808 per layer; ×32 = 3,223,289,856
 		//   embed 49155·1536 = 75,502,080; final norm 1,536
-		//   total 3,298,793,472 (the model card: 3.3B)
+		//   total 3,298,793,472 (the model card: 3.3B; granite-guardian-3.2-3b-a800m, a
+		//   fine-tune of the same shape, is listed publicly with 3,298,793,472 parameters)
 		{"testdata/configs/ibm-granite__granite-3.1-3b-a800m-instruct.json", "3_298_793_472"},
 	})
 }

@@ -22,7 +22,9 @@ func TestLlama4TextCheckpoints(t *testing.T) {
 		//     shared 3·5120·8192 = 125,829,120 → 2,139,176,960
 		//   per layer 2,202,101,760; ×48 = 105,700,884,480
 		//   embed + lm_head 2·202048·5120 = 2,068,971,520; final norm 5,120
-		//   total 107,769,861,120 (the release's 109B includes the vision encoder)
+		//   total 107,769,861,120; the Hub counts Llama-4-Scout-17B-16E-Instruct at
+		//   108,641,793,536 = this + 871,932,416, the vision encoder and projector (a public
+		//   inventory of Maverick gives those 871,932,416 beside its decoder's 400,711,848,960)
 		{"models/llama-4-scout-17b-16e-text.config.json", "107_769_861_120"},
 		// Llama-4-Maverick-17B-128E (text_config as copied in NVIDIA/TensorRT-LLM
 		// tests/unittest/_torch/modeling/test_modeling_llama_min_latency.py, with its two
@@ -34,7 +36,7 @@ func TestLlama4TextCheckpoints(t *testing.T) {
 		//   dense layer 62,914,560 + 10,240 + 3·5120·16384 = 251,658,240 → 314,583,040;
 		//     ×24 = 7,549,992,960
 		//   total 391,092,879,360 + 7,549,992,960 + 2,068,971,520 + 5,120 = 400,711,848,960
-		//   (the release: 400B total)
+		//   = the decoder count of a public parameter inventory of Maverick (the release: 400B)
 		{"testdata/configs/meta-llama__Llama-4-Maverick-17B-128E-text.json", "400_711_848_960"},
 	})
 }

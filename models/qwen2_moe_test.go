@@ -23,7 +23,8 @@ func TestQwen2MoeCheckpoints(t *testing.T) {
 		//     3·2048·5632 = 34,603,008 + shared gate 2048 = 553,773,056
 		//   norms 4,096 → 570,560,512 per layer; ×24 = 13,693,452,288
 		//   embed + lm_head 2·151936·2048 = 622,329,856; final norm 2,048
-		//   total 14,315,784,192 (the model card: 14.3B)
+		//   total 14,315,784,192: the checkpoint's model.safetensors.index.json has total_size
+		//   28,631,568,384 = 2·14,315,784,192 (bf16), as a public test asserts
 		{"models/qwen1.5-moe-a2.7b-chat.config.json", "14_315_784_192"},
 		// Qwen2-57B-A14B (config.json as copied in NVIDIA/TensorRT-LLM
 		// tests/unittest/_torch/modeling/test_modeling_qwen_moe.py): hidden 3584, 28 heads of
@@ -33,7 +34,8 @@ func TestQwen2MoeCheckpoints(t *testing.T) {
 		//     3·3584·20480 = 220,200,960 + shared gate 3,584 = 1,982,041,600
 		//   norms 7,168 → 2,011,413,504 per layer; ×28 = 56,319,578,112
 		//   embed + lm_head 2·151936·3584 = 1,089,077,248; final norm 3,584
-		//   total 57,408,658,944 (the name: 57B)
+		//   total 57,408,658,944 = the Hub's safetensors total for Qwen/Qwen2-57B-A14B (as a
+		//   public test fixture of its model info records it)
 		{"testdata/configs/Qwen__Qwen2-57B-A14B.json", "57_408_658_944"},
 	})
 }
