@@ -1,6 +1,7 @@
 package populate_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -11,12 +12,17 @@ import (
 
 func runMode(t *testing.T, config, existing string, mode populate.Mode) *populate.Result {
 	t.Helper()
+	return runTemplate(t, "llama", config, existing, mode)
+}
+
+func runTemplate(t *testing.T, name, config, existing string, mode populate.Mode) *populate.Result {
+	t.Helper()
 	cfg, err := populate.ReadConfig("config.json", []byte(config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := models.Template("llama")
-	tpl, err := populate.LoadTemplate("llama", data, nil)
+	data, _ := models.Template(name)
+	tpl, err := populate.LoadTemplate(name, data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +30,7 @@ func runMode(t *testing.T, config, existing string, mode populate.Mode) *populat
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: "llama", Existing: f, Mode: mode})
+	res, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: name, Existing: f, Mode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,5 +189,55 @@ func TestFillRefusesNonModelFiles(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("error %v\nwant %s…", err, want)
 		}
+	}
+}
+
+// TestUpdateIndexedRuns: switching sliding windows on for Qwen3's last layers splits the one
+// decoder_layer into runs. The old layer is a layer the config no longer gives (drift, which
+// --update removes); the runs are missing (drift, which --update inserts). After the update the
+// file is exactly the one built from the new config.
+func TestUpdateIndexedRuns(t *testing.T) {
+	file, err := os.ReadFile("../../models/qwen3-8b.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile("../../models/qwen3-8b.config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := runTemplate(t, "qwen3", string(config), string(file), populate.Check); len(res.Drift) > 0 {
+		t.Fatalf("the shipped file is out of sync:\n%s", driftLines(res))
+	}
+	sliding := strings.NewReplacer(`"use_sliding_window": false`, `"use_sliding_window": true`,
+		`"sliding_window": null`, `"sliding_window": 4096`, `"max_window_layers": 36`, `"max_window_layers": 30`).Replace(string(config))
+	if sliding == string(config) {
+		t.Fatal("the config edits did not apply")
+	}
+	got := driftLines(runTemplate(t, "qwen3", sliding, string(file), populate.Check))
+	for _, want := range []string{
+		"model: lacks layer decoder_layer_0_29, which the template has",
+		"model: lacks layer decoder_layer_30_35, which the template has",
+		"model.decoder_layer: the config does not give this layer (the template has it only under other config values); populate --update removes it",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q:\n%s", want, got)
+		}
+	}
+	upd := runTemplate(t, "qwen3", sliding, string(file), populate.Update)
+	cfg, err := populate.ReadConfig("config.json", []byte(sliding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := models.Template("qwen3")
+	tpl, err := populate.LoadTemplate("qwen3", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: "qwen3", ModelID: "Qwen/Qwen3-8B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(upd.Output) != string(fresh.Output) {
+		t.Errorf("the updated file is not the one the new config builds")
 	}
 }

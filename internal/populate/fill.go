@@ -93,6 +93,12 @@ type filler struct {
 	// tiedPaths are the template layers that have a tied_to in some variant: only there is a
 	// tied_to the config no longer gives drift (elsewhere it is the author's).
 	tiedPaths map[string]bool
+	// conditional are the names of template layers that exist only under some configs: those
+	// with an "if", and the runs of those with an "index" (NAME, NAME_FIRST_LAST). A layer of
+	// the file with such a name that the config does not give now was derived from an earlier
+	// config, not written by the author: drift, and --update removes it.
+	conditional map[string]bool
+	indexed     []string
 }
 
 func newFiller(req Request, cat *layers.Catalog, gen *generated, report *Report) *filler {
@@ -110,13 +116,41 @@ func newFiller(req Request, cat *layers.Catalog, gen *generated, report *Report)
 			}
 		}
 	}
+	f.conditional = map[string]bool{}
 	model.Walk(tpl.Layers, func(l *model.Layer) bool {
 		if l.TiedTo != "" {
 			f.tiedPaths[l.Path] = true
 		}
+		if l.If != nil || l.Index != "" {
+			f.conditional[l.Name] = true
+		}
+		if l.Index != "" {
+			f.indexed = append(f.indexed, l.Name)
+		}
 		return true
 	})
 	return f
+}
+
+// stale reports whether an unmatched layer of the file is one the template derives under other
+// configs (see conditional).
+func (f *filler) stale(name string) bool {
+	if f.conditional[name] {
+		return true
+	}
+	for _, t := range f.indexed {
+		rest, ok := strings.CutPrefix(name, t+"_")
+		if !ok {
+			continue
+		}
+		first, last, ok := strings.Cut(rest, "_")
+		if _, err := strconv.Atoi(first); ok && err == nil {
+			if _, err := strconv.Atoi(last); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isHubID reports whether n is a string of the form org/name, as Hub model ids are.
@@ -269,6 +303,7 @@ func (f *filler) match(gArr *jsonpos.Node, name string, used map[*jsonpos.Node]b
 func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
 	used := map[*jsonpos.Node]bool{}
 	matchOf := map[*jsonpos.Node]*jsonpos.Node{} // generated -> existing
+	var gone []*jsonpos.Node
 	for i, e := range eArr.Items {
 		if e.Kind != jsonpos.Object {
 			continue
@@ -277,7 +312,19 @@ func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
 		ptr := ePtr + "/" + strconv.Itoa(i)
 		g := f.match(gArr, name, used)
 		if g == nil {
-			if !f.legacy(e, join(ePath, name), ptr) {
+			switch {
+			case f.legacy(e, join(ePath, name), ptr):
+			case f.stale(name):
+				d := f.doc.Diagnostic(e.Offset, "drift", "the config does not give this layer (the template has it only under other config values); populate --update removes it")
+				d.Layer, d.Pointer = join(ePath, name), ptr
+				f.drift = append(f.drift, d)
+				if f.mode == Update {
+					gone = append(gone, e)
+					f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: removed, the config does not give it", join(ePath, name)))
+				} else {
+					f.report.Unmatched = append(f.report.Unmatched, join(ePath, name)+" (the template has it only under other config values)")
+				}
+			default:
 				f.report.Unmatched = append(f.report.Unmatched, join(ePath, name))
 			}
 			continue
@@ -303,6 +350,9 @@ func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
 		eArr.Items = slices.Insert(eArr.Items, insertAt, g.Clone())
 		insertAt++
 		f.report.Added = append(f.report.Added, path)
+	}
+	if len(gone) > 0 {
+		eArr.Items = slices.DeleteFunc(eArr.Items, func(n *jsonpos.Node) bool { return slices.Contains(gone, n) })
 	}
 }
 
