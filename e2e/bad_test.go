@@ -44,35 +44,51 @@ var badClasses = []struct{ prefix, title string }{
 	{"param", "Parameter values"},
 	{"placeholder", "Placeholder expressions"},
 	{"limits", "Limits: size and nesting"},
+	{"tied", "tied_to"},
+	{"files", "Files that are not model files: walks, special files, hooks"},
+	{"config", "config.json and populate"},
 }
 
 // badNotes explain a case's outcome in the documentation where the output alone does not.
 var badNotes = map[string]string{
-	"json-utf8-bom":                               "JSON forbids a BOM (RFC 8259 §8.1); refused rather than skipped, so every tool reads the file alike.",
-	"number-1e400-size":                           "Valid: number literals are exact, 1e400 is the integer 10^400.",
-	"number-1e400-repeat":                         "Valid: an exact integer ≥ 1.",
-	"number-integer-as-float-size":                "Valid: 64.0 is the integer 64 (JSON Schema's integer is a value, not a spelling).",
-	"number-negative-zero-size":                   "-0 is 0.",
-	"number-nan-string-size":                      "Inside a string NaN is a name; placeholders are written {name}.",
-	"repeat-string-32":                            "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
-	"repeat-string-fraction":                      "A string repeat is evaluated with the file's default variables and must come to an integer ≥ 0 (0: the layer is absent for those variables).",
-	"repeat-10-to-the-30":                         "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
-	"name-with-slash":                             "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
-	"name-10000-characters":                       "Names longer than 256 bytes are errors; messages and the printed layer path cut a name to 48 bytes.",
-	"name-with-control-character-escape":          "Control characters are printed as escapes, never raw.",
-	"param-string-number":                         "Valid: \"64\" is the placeholder expression 64.",
-	"placeholder-nested-10000-parens":             "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",
-	"placeholder-1mib":                            "Expressions are at most 64 KiB (expr.MaxLength); the error is at the first byte past the limit.",
-	"placeholder-huge-power":                      "Results are limited to 2^20 bits (expr.MaxBits), checked before computing.",
-	"placeholder-variable-chain-10000":            "One finding per fault: the variables that use c0, directly or through others, are not reported again. Output and memory stay linear (peak RSS asserted below 64 MiB; before, 940 MB of messages and 4.9 GB).",
-	"placeholder-variable-chain-undeclared-10000": "The undeclared name is the one finding; nothing that depends on it is reported.",
-	"placeholder-variable-cycle-10000":            "A cycle is reported once, at its first variable, naming its first and last steps; the other 9,999 are not reported again (before: 990 MB, 4.5 GB).",
-	"placeholder-variable-fanout-10000":           "10,000 variables that use one broken variable: one finding (before, one per variable).",
-	"limits-file-200mb":                           "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
-	"limits-stdin-200mb":                          "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
-	"limits-nesting-100000-deep":                  "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
-	"limits-layers-499-deep":                      "Valid: 499 nested layers (the innermost with its parameters) are exactly 1000 levels of JSON.",
-	"limits-layers-500-deep":                      "One layer more: the 500th layer's object is the 1001st level.",
+	"json-utf8-bom":                                "JSON forbids a BOM (RFC 8259 §8.1); refused rather than skipped, so every tool reads the file alike.",
+	"number-1e400-size":                            "Valid: number literals are exact, 1e400 is the integer 10^400.",
+	"number-1e400-repeat":                          "Valid: an exact integer ≥ 1.",
+	"number-integer-as-float-size":                 "Valid: 64.0 is the integer 64 (JSON Schema's integer is a value, not a spelling).",
+	"number-negative-zero-size":                    "-0 is 0.",
+	"number-nan-string-size":                       "Inside a string NaN is a name; placeholders are written {name}.",
+	"repeat-string-32":                             "Valid by decision: a string repeat is a placeholder expression, and \"32\" is the expression 32. populate writes numbers, so this only appears in hand-written files.",
+	"repeat-string-fraction":                       "A string repeat is evaluated with the file's default variables and must come to an integer ≥ 0 (0: the layer is absent for those variables).",
+	"repeat-10-to-the-30":                          "Valid: arithmetic is exact; calc reports count 10^30 and exact totals in milliseconds (TestBadRepeat10To30Calc).",
+	"name-with-slash":                              "Valid: only dots (which join paths), whitespace and control characters are excluded. A JSON pointer escapes / as ~1.",
+	"name-10000-characters":                        "Names longer than 256 bytes are errors; messages and the printed layer path cut a name to 48 bytes.",
+	"name-with-control-character-escape":           "Control characters are printed as escapes, never raw.",
+	"param-string-number":                          "Valid: \"64\" is the placeholder expression 64.",
+	"placeholder-nested-10000-parens":              "Expressions nest at most 256 levels (expr.MaxDepth); the error is at the 257th parenthesis.",
+	"placeholder-1mib":                             "Expressions are at most 64 KiB (expr.MaxLength); the error is at the first byte past the limit.",
+	"placeholder-huge-power":                       "Results are limited to 2^20 bits (expr.MaxBits), checked before computing.",
+	"placeholder-variable-chain-10000":             "One finding per fault: the variables that use c0, directly or through others, are not reported again. Output and memory stay linear (peak RSS asserted below 64 MiB; before, 940 MB of messages and 4.9 GB).",
+	"placeholder-variable-chain-undeclared-10000":  "The undeclared name is the one finding; nothing that depends on it is reported.",
+	"placeholder-variable-cycle-10000":             "A cycle is reported once, at its first variable, naming its first and last steps; the other 9,999 are not reported again (before: 990 MB, 4.5 GB).",
+	"placeholder-variable-fanout-10000":            "10,000 variables that use one broken variable: one finding (before, one per variable).",
+	"tied-to-layer-of-another-size":                "An error, not a warning: calc counts the shared weight once, so the parameter count would be wrong (here by 262,144).",
+	"files-fifo-named":                             "Named, a special file is refused at once (opened without blocking, then checked); standard input is -.",
+	"files-fifo-in-directory":                      "A walk never opens what is not a regular file; --verbose says what it skipped.",
+	"files-companions-in-directory":                "A walk reads model files only (the model-file rule in the README); the rest is listed with --verbose.",
+	"files-companions-named-with-model-files-only": "What the validate hook runs: named files that are not model files are skipped too.",
+	"files-companions-checked-with-paired":         "What the populate-check hook runs: a config with no model file beside it, and what is not a model file, are skipped.",
+	"files-broken-model-in-directory":              "A file that is not JSON but mentions \"layers\" is a model file: reported, never skipped.",
+	"config-duplicate-key":                         "As in model files: an error at the repeat, naming the first; nothing is written.",
+	"config-template-of-another-model-type":        "A warning naming both model types and the keys the template ignores; the file is written.",
+	"config-template-of-another-model-type-strict": "With --strict the warning is an error and nothing is written.",
+	"config-given-as-the-target":                   "A config (or a template, or other JSON) is never turned into a model file; it is left as it was.",
+	"config-output-exists":                         "-o creates a file; an existing one is overwritten only with --force.",
+	"config-fill-would-not-validate":               "Nothing is written; the errors are positioned in the file as it is on disk (here the first line of output is the fill report).",
+	"limits-file-200mb":                            "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
+	"limits-stdin-200mb":                           "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
+	"limits-nesting-100000-deep":                   "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
+	"limits-layers-499-deep":                       "Valid: 499 nested layers (the innermost with its parameters) are exactly 1000 levels of JSON.",
+	"limits-layers-500-deep":                       "One layer more: the 500th layer's object is the 1001st level.",
 }
 
 // badCase is one bad input.
@@ -86,6 +102,11 @@ type badCase struct {
 	maxRSS int64
 	// heavy cases (hundreds of megabytes) are skipped with -short.
 	heavy bool
+	// setup, when set, makes the case's files in an empty directory instead of gen (several
+	// files, a named pipe), and args are the modeltool arguments run there (default: validate
+	// NAME.json).
+	setup func(dir string) error
+	args  []string
 }
 
 // generatedBadCases are too large to commit.
@@ -100,6 +121,79 @@ var generatedBadCases = []badCase{
 	{name: "placeholder-variable-chain-undeclared-10000", gen: variableChain(10000, "{nope} + 1", "{c%d} + 1"), maxRSS: 64 << 20},
 	{name: "placeholder-variable-cycle-10000", gen: variableChain(10000, "{c9999} + 1", "{c%d} + 1"), maxRSS: 64 << 20},
 	{name: "placeholder-variable-fanout-10000", gen: variableChain(10000, "1 / 0", "{c0} + %d"), maxRSS: 64 << 20},
+	{name: "files-fifo-named", setup: withFIFO("files-fifo-named.json")},
+	{name: "files-fifo-in-directory", setup: files(map[string]string{"models/m.json": smallModel}, withFIFO("models/pipe.json")), args: []string{"validate", "--verbose", "models"}},
+	{name: "files-companions-in-directory", setup: files(companions), args: []string{"validate", "--verbose", "."}},
+	{name: "files-companions-named-with-model-files-only", setup: files(companions), args: []string{"validate", "--model-files-only", "package.json", "tsconfig.json",
+		"ckpt/config.json", "ckpt/generation_config.json", "ckpt/tokenizer_config.json", "ckpt/model.safetensors.index.json", "models/m.json"}},
+	{name: "files-companions-checked-with-paired", setup: files(companions), args: []string{"populate", "--check", "--paired", "package.json", "tsconfig.json",
+		"ckpt/config.json", "ckpt/generation_config.json", "ckpt/tokenizer_config.json", "ckpt/model.safetensors.index.json", "models/m.json"}},
+	{name: "files-broken-model-in-directory", setup: files(map[string]string{"models/m.json": "{\n  \"layers\": [\n"}), args: []string{"validate", "models"}},
+	{name: "config-duplicate-key", setup: files(map[string]string{"config.json": strings.Replace(tinyLlama, `"num_hidden_layers": 2,`, `"num_hidden_layers": 2,
+  "hidden_size": 128,`, 1)}), args: []string{"populate", "--config", "config.json"}},
+	{name: "config-template-of-another-model-type", setup: files(map[string]string{"config.json": qwen3ish}),
+		args: []string{"populate", "--template", "llama", "--config", "config.json", "-o", "m.json"}},
+	{name: "config-template-of-another-model-type-strict", setup: files(map[string]string{"config.json": qwen3ish}),
+		args: []string{"populate", "--strict", "--template", "llama", "--config", "config.json", "-o", "m.json"}},
+	{name: "config-given-as-the-target", setup: files(map[string]string{"config.json": tinyLlama}), args: []string{"populate", "--config", "config.json", "config.json"}},
+	{name: "config-output-exists", setup: files(map[string]string{"config.json": tinyLlama, "m.json": smallModel}), args: []string{"populate", "--config", "config.json", "-o", "m.json"}},
+	{name: "config-fill-would-not-validate", setup: files(map[string]string{"config.json": tinyLlama,
+		"m.json": `{"layers": [{"name": "lm_head", "class": "torch.nn.modules.linear.Linear", "parameters": {"in_features": 0}}]}`}),
+		args: []string{"populate", "--config", "config.json", "m.json"}},
+}
+
+// tinyLlama is a small Llama config, smallModel a valid model file of one layer.
+const (
+	tinyLlama = `{
+  "model_type": "llama",
+  "vocab_size": 1000,
+  "hidden_size": 64,
+  "intermediate_size": 128,
+  "num_hidden_layers": 2,
+  "num_attention_heads": 4,
+  "torch_dtype": "bfloat16"
+}
+`
+	smallModel = `{"layers": [{"name": "act", "class": "torch.nn.modules.activation.ReLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}` + "\n"
+)
+
+// qwen3ish is tinyLlama marked as Qwen3, with two keys of Qwen3's that Llama's template does not
+// read.
+var qwen3ish = strings.Replace(tinyLlama, `"model_type": "llama",`, `"model_type": "qwen3",
+  "use_sliding_window": false,
+  "max_window_layers": 2,`, 1)
+
+// companions is a model repository's other JSON: package.json, tsconfig.json (JSON with
+// comments) and a HuggingFace checkpoint folder, beside one model file.
+var companions = map[string]string{
+	"package.json":                      `{"name": "model-zoo", "version": "1.0.0", "private": true}`,
+	"tsconfig.json":                     "{\n  // JSON with comments\n  \"compilerOptions\": {\"strict\": true},\n}\n",
+	"ckpt/config.json":                  tinyLlama,
+	"ckpt/generation_config.json":       `{"bos_token_id": 1, "eos_token_id": 2, "transformers_version": "4.56.0"}`,
+	"ckpt/tokenizer_config.json":        `{"add_bos_token": true, "model_max_length": 4096, "tokenizer_class": "LlamaTokenizer"}`,
+	"ckpt/model.safetensors.index.json": `{"metadata": {"total_size": 16}, "weight_map": {"lm_head.weight": "model-00001-of-00001.safetensors"}}`,
+	"models/m.json":                     smallModel,
+}
+
+// files writes the files (path → content) into a case's directory, then runs more setups.
+func files(fs map[string]string, more ...func(string) error) func(string) error {
+	return func(dir string) error {
+		for name, content := range fs {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				return err
+			}
+		}
+		for _, m := range more {
+			if err := m(dir); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // variableChain writes a model with n variables c0…c(n-1): c0 is first, each later ci is
@@ -205,6 +299,12 @@ func runBad(t *testing.T, c badCase) badResult {
 	t.Helper()
 	dir, _ := filepath.Abs(badDir)
 	file := c.name + ".json"
+	if c.setup != nil {
+		dir = t.TempDir()
+		if err := c.setup(dir); err != nil {
+			t.Skipf("cannot make the case here: %v", err)
+		}
+	}
 	if c.gen != nil {
 		dir = t.TempDir()
 		if !c.stdin {
@@ -221,8 +321,11 @@ func runBad(t *testing.T, c badCase) badResult {
 		}
 	}
 	args := []string{"validate", file}
-	if c.stdin {
+	switch {
+	case c.stdin:
 		args = []string{"validate", "-"}
+	case c.args != nil:
+		args = c.args
 	}
 	cmd := exec.Command(modeltool(t), args...)
 	cmd.Dir = dir
@@ -329,15 +432,16 @@ func TestBadInputs(t *testing.T) {
 // and its exit code.
 func badInputDoc(cases []badCase, results map[string]badResult) []byte {
 	var b bytes.Buffer
-	b.WriteString(`# Bad input: what ` + "`modeltool validate`" + ` says
+	b.WriteString(`# Bad input: what ` + "`modeltool`" + ` says
 
 <!-- Generated by go test ./e2e -run TestBadInputs -update from testdata/bad and e2e/bad_test.go. Do not edit. -->
 
 Every case below is run by the end-to-end tests (` + "`e2e/bad_test.go`" + `) by the modeltool program, with its whole
 output and exit code compared with ` + "`testdata/bad/CASE.golden`" + `. The table shows the first line of
 output (standard output, or standard error when there is none). Exit codes: 0 nothing wrong (warnings
-allowed), 1 findings, 2 unreadable input. Inputs marked *generated* are built by the test (too large to
-commit); the others are ` + "`testdata/bad/CASE.json`" + `.
+allowed), 1 findings, 2 usage errors or unreadable input. The command is ` + "`modeltool validate CASE.json`" + `
+unless the note names another. Inputs marked *generated* are built by the test (too large to commit,
+several files, or a named pipe); the others are ` + "`testdata/bad/CASE.json`" + `.
 
 Limits: input files at most 64 MiB (` + "`fsutil.MaxInputBytes`" + `), JSON nesting at most 1000 levels
 (` + "`jsonpos.DefaultMaxDepth`" + `), placeholder expressions at most 64 KiB and 256 levels deep
@@ -368,7 +472,11 @@ Limits: input files at most 64 MiB (` + "`fsutil.MaxInputBytes`" + `), JSON nest
 			} else {
 				what = fmt.Sprintf("[%s](../testdata/bad/%s.json)", what, c.name)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", what, said, r.exit, strings.ReplaceAll(badNotes[c.name], "|", `\|`))
+			note := badNotes[c.name]
+			if c.args != nil {
+				note = strings.TrimSpace("`modeltool " + strings.Join(c.args, " ") + "`. " + note)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %d | %s |\n", what, said, r.exit, strings.ReplaceAll(note, "|", `\|`))
 		}
 	}
 	return b.Bytes()

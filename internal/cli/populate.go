@@ -424,7 +424,7 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 		req.Existing = existing
 	}
 	if opts.output != "" && opts.output != "-" && sameFile(opts.output, config) {
-		return warnings, usagef("-o %s is the config populate reads; write the model file elsewhere", opts.output)
+		return warnings, fmt.Errorf("-o %s is the config populate reads; write the model file elsewhere", opts.output)
 	}
 	res, err := populate.Run(req)
 	if err != nil {
@@ -475,7 +475,7 @@ func writePopulated(s *Streams, opts *populateOptions, modelPath string, origina
 		}
 		var ee *fsutil.ExistsError
 		if errors.As(err, &ee) {
-			return usagef("%s already exists: populate does not overwrite it unless --force is given (to fill it in place: modeltool populate --config CONFIG %s)", opts.output, opts.output)
+			return fmt.Errorf("%s already exists: populate does not overwrite it unless --force is given (to fill it in place: modeltool populate --config CONFIG %s)", opts.output, opts.output)
 		}
 		return err
 	}
