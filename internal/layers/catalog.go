@@ -212,23 +212,32 @@ func (c *Catalog) Classes() []*Class {
 }
 
 // Find looks a class up by path or alias, else by short name ("Linear", any case). It returns
-// the class when exactly one matches; otherwise nil and the classes whose short name matched
-// (none, or several: ambiguous).
+// the class when exactly one matches, or when several match in any case but one in the case
+// given (Conv1d and Conv1D); otherwise nil and the classes whose short name matched (none, or
+// several: ambiguous).
 func (c *Catalog) Find(name string) (*Class, []*Class) {
 	if cl := c.Lookup(name); cl != nil {
 		return cl, nil
 	}
-	var matches []*Class
+	var matches, exact []*Class
 	for _, cl := range c.Classes() {
+		folded, same := false, false
 		for _, n := range append([]string{cl.Name}, cl.Aliases...) {
-			if strings.EqualFold(ShortName(n), name) {
-				matches = append(matches, cl)
-				break
-			}
+			folded = folded || strings.EqualFold(ShortName(n), name)
+			same = same || ShortName(n) == name
+		}
+		if folded {
+			matches = append(matches, cl)
+		}
+		if same {
+			exact = append(exact, cl)
 		}
 	}
 	if len(matches) == 1 {
 		return matches[0], nil
+	}
+	if len(exact) == 1 {
+		return exact[0], nil
 	}
 	return nil, matches
 }
