@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestGlm4MoeVariants(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			name := "glm4-moe-" + strings.ReplaceAll(c.name, " ", "-") + ".config.json"
-			src, err := populateConfig(t, name, []byte(strings.Replace(base, "%d", itoa(c.dense), 1)), "")
+			src, err := populateConfig(t, name, []byte(strings.Replace(base, "%d", fmt.Sprint(c.dense), 1)), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,6 +237,3 @@ func TestGlm4MoeFLOPs(t *testing.T) {
 	wantFigure(t, "KV cache held", dec.Totals.KVCacheBytes, "386_064_384")
 	wantFigure(t, "attention reads besides the cache", ratSub(dec.Totals.ByCategory["attention"].BytesRead, dec.Totals.KVCacheBytes), "1_130_496")
 }
-
-// itoa formats a small integer.
-func itoa(n int) string { return big.NewInt(int64(n)).String() }
