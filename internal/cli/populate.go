@@ -64,10 +64,13 @@ What is written, and where:
   populate --update [--config C] MODEL
                                     MODEL follows its config: every value the template derives
                                     that differs is rewritten and reported ("updated LAYER:
-                                    in_features 4096 → 5120"), a tied_to the config no longer
-                                    gives is removed, missing layers are inserted. What the
-                                    template does not derive stays: x- keys, the file's own
-                                    variables and layers, calc-time choices such as seq_len.
+                                    in_features 4096 → 5120"), missing layers are inserted,
+                                    a tied_to or a layer the config no longer gives is
+                                    removed. What the template does not derive stays: x- keys,
+                                    the file's own variables and layers, calc-time choices
+                                    such as seq_len.
+  populate … -o OUT MODEL           the filled or updated MODEL to OUT instead (a new file,
+                                    as above); -o - writes to standard output
   populate --check [MODEL|NAME.config.json|DIR]...
                                     nothing. Reports, at its line, every derived value that
                                     differs ("LAYER: in_features is 4097, the config gives

@@ -15,7 +15,8 @@ import (
 
 // FuzzPopulate feeds arbitrary config.json text through the config reader and the template of
 // its model_type: never a panic; a populate that succeeds produces a model file that validates
-// without errors, and filling that file again changes nothing.
+// without errors, that filling or updating again does not change, and that --check finds in
+// sync.
 func FuzzPopulate(f *testing.F) {
 	for _, pattern := range []string{"../../models/*.config.json", "../../testdata/configs/*.json"} {
 		files, _ := filepath.Glob(pattern)
@@ -69,6 +70,15 @@ func FuzzPopulate(f *testing.F) {
 		}
 		if !bytes.Equal(again.Output, res.Output) {
 			t.Fatal("filling a populated file changed it")
+		}
+		// A file built from a config is in sync with it, and updating it changes nothing.
+		check, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: tpl.Template.ModelType, Existing: out.File, Mode: populate.Check})
+		if err != nil || len(check.Drift) > 0 {
+			t.Fatalf("a freshly built file is out of sync: %v %v\n%s", err, check.Drift, data)
+		}
+		upd, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: tpl.Template.ModelType, Existing: out.File, Mode: populate.Update})
+		if err != nil || !bytes.Equal(upd.Output, res.Output) || len(upd.Report.Updated) > 0 {
+			t.Fatalf("updating a freshly built file changed it: %v %q", err, upd.Report.Updated)
 		}
 	})
 }
