@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -359,46 +360,53 @@ func runBad(t *testing.T, c badCase) badResult {
 func TestBadInputs(t *testing.T) {
 	cases := badCases(t)
 	results := make(map[string]badResult, len(cases))
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if class, _, _ := strings.Cut(c.name, "-"); !slices.ContainsFunc(badClasses, func(k struct{ prefix, title string }) bool { return k.prefix == class }) {
-				t.Fatalf("class %q of %s is not one of badClasses: name the case CLASS-WHAT, or add the class", class, c.name)
-			}
-			if c.heavy && testing.Short() {
-				t.Skip("writes 200 MB; skipped with -short")
-			}
-			r := runBad(t, c)
-			results[c.name] = r
-			if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
-				t.Fatalf("modeltool crashed:\n%s", r.stderr)
-			}
-			if c.maxRSS > 0 {
-				if r.rss == 0 {
-					t.Logf("peak RSS not measured on this system")
-				} else {
-					t.Logf("peak RSS %.1f MiB in %v", float64(r.rss)/(1<<20), r.elapsed.Round(time.Millisecond))
-					if r.rss > c.maxRSS {
-						t.Errorf("peak RSS %d MiB, more than the %d MiB allowed", r.rss>>20, c.maxRSS>>20)
+	var mu sync.Mutex
+	// Each case is a process of its own; they run side by side (peak memory is per process).
+	t.Run("case", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				if class, _, _ := strings.Cut(c.name, "-"); !slices.ContainsFunc(badClasses, func(k struct{ prefix, title string }) bool { return k.prefix == class }) {
+					t.Fatalf("class %q of %s is not one of badClasses: name the case CLASS-WHAT, or add the class", class, c.name)
+				}
+				if c.heavy && testing.Short() {
+					t.Skip("writes 200 MB; skipped with -short")
+				}
+				r := runBad(t, c)
+				mu.Lock()
+				results[c.name] = r
+				mu.Unlock()
+				if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
+					t.Fatalf("modeltool crashed:\n%s", r.stderr)
+				}
+				if c.maxRSS > 0 {
+					if r.rss == 0 {
+						t.Logf("peak RSS not measured on this system")
+					} else {
+						t.Logf("peak RSS %.1f MiB in %v", float64(r.rss)/(1<<20), r.elapsed.Round(time.Millisecond))
+						if r.rss > c.maxRSS {
+							t.Errorf("peak RSS %d MiB, more than the %d MiB allowed", r.rss>>20, c.maxRSS>>20)
+						}
 					}
 				}
-			}
-			golden := filepath.Join(badDir, c.name+".golden")
-			got := r.golden()
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
+				golden := filepath.Join(badDir, c.name+".golden")
+				got := r.golden()
+				if *update {
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
 				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./e2e -run TestBadInputs -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
-			}
-		})
-	}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./e2e -run TestBadInputs -update to create it)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+				}
+			})
+		}
+	})
 	if t.Failed() && !*update || len(results) < len(cases) {
 		return // the documentation needs every case
 	}
