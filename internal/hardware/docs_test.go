@@ -60,16 +60,16 @@ func scaled(r *big.Rat, by int64) string {
 func renderDocs(ps []Device) string {
 	var b strings.Builder
 	b.WriteString(beginMark + "\n\n")
-	b.WriteString("Dense peaks in TFLOP/s (int8 and int4 in TOP/s); bandwidth in TB/s (10^12 bytes/s); memory in GiB (2^30 bytes). A dash means the preset has no figure for that dtype (see its notes).\n\n")
+	b.WriteString("Dense peaks in TFLOP/s (int8 and int4 in TOP/s); bandwidth in TB/s (10^12 bytes/s); memory in GiB (2^30 bytes); interconnect in GB/s (10^9 bytes/s) one device sends to its peers, one direction. A dash means the preset has no figure for that dtype (see its notes).\n\n")
 	b.WriteString("| Name | Vendor |")
 	for _, dt := range DTypes() {
 		b.WriteString(" " + dt + " |")
 	}
-	b.WriteString(" Bandwidth TB/s | Memory GiB |\n|---|---|")
+	b.WriteString(" Bandwidth TB/s | Memory GiB | Interconnect GB/s |\n|---|---|")
 	for range DTypes() {
 		b.WriteString("---:|")
 	}
-	b.WriteString("---:|---:|\n")
+	b.WriteString("---:|---:|---:|\n")
 	for _, d := range ps {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s |", d.Name, strings.ToLower(d.Name), d.Vendor)
 		for _, dt := range DTypes() {
@@ -80,7 +80,11 @@ func renderDocs(ps []Device) string {
 			}
 		}
 		mem := new(big.Rat).SetInt(d.MemoryBytes)
-		fmt.Fprintf(&b, " %s | %s |\n", scaled(d.MemoryBandwidth, teraFactor), scaled(mem, 1<<30))
+		link := "—"
+		if d.InterconnectBandwidth != nil {
+			link = scaled(d.InterconnectBandwidth, 1_000_000_000) + " (" + d.Interconnect + ")"
+		}
+		fmt.Fprintf(&b, " %s | %s | %s |\n", scaled(d.MemoryBandwidth, teraFactor), scaled(mem, 1<<30), link)
 	}
 	b.WriteString("\n## Sources and notes per preset\n")
 	for _, d := range ps {
@@ -88,7 +92,11 @@ func renderDocs(ps []Device) string {
 		if len(d.Aliases) > 0 {
 			fmt.Fprintf(&b, "Also accepted: `%s`.\n\n", strings.Join(d.Aliases, "`, `"))
 		}
-		fmt.Fprintf(&b, "Memory %s bytes, bandwidth %s bytes/s.\n\n", d.MemoryBytes, decimal(d.MemoryBandwidth))
+		fmt.Fprintf(&b, "Memory %s bytes, bandwidth %s bytes/s", d.MemoryBytes, decimal(d.MemoryBandwidth))
+		if d.InterconnectBandwidth != nil {
+			fmt.Fprintf(&b, ", interconnect %s: %s bytes/s each way", d.Interconnect, decimal(d.InterconnectBandwidth))
+		}
+		b.WriteString(".\n\n")
 		b.WriteString("Sources:\n\n")
 		for _, s := range strings.Split(d.Source, "\n") {
 			b.WriteString("- " + mdEscape(s) + "\n")

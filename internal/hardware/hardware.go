@@ -36,6 +36,11 @@ type Device struct {
 	// throughput in operations per second: FLOP/s for floating-point
 	// types, integer operations per second for int8 and int4.
 	PeakFLOPS map[string]*big.Rat
+	// Interconnect names the device's link to its peers ("NVLink 4", "PCIe 4.0 x16");
+	// InterconnectBandwidth is what one device can send to its peers, in bytes per second
+	// in one direction (the vendors' bidirectional figure halved). Nil when not given.
+	Interconnect          string
+	InterconnectBandwidth *big.Rat
 	// Source names the documents the figures come from, one per line.
 	Source string
 	// Notes records conversions and choices made reading the sources.
@@ -86,6 +91,9 @@ func (d Device) clone() Device {
 	}
 	if d.MemoryBandwidth != nil {
 		c.MemoryBandwidth = new(big.Rat).Set(d.MemoryBandwidth)
+	}
+	if d.InterconnectBandwidth != nil {
+		c.InterconnectBandwidth = new(big.Rat).Set(d.InterconnectBandwidth)
 	}
 	if d.PeakFLOPS != nil {
 		c.PeakFLOPS = make(map[string]*big.Rat, len(d.PeakFLOPS))

@@ -13,7 +13,7 @@ import (
 )
 
 // Keys of a device object, in the order they are documented.
-var deviceKeys = []string{"name", "aliases", "vendor", "memory_bytes", "memory_bandwidth", "peak_flops", "source", "notes"}
+var deviceKeys = []string{"name", "aliases", "vendor", "memory_bytes", "memory_bandwidth", "peak_flops", "interconnect", "interconnect_bandwidth", "source", "notes"}
 
 // ParseFile reads a user's hardware file: a JSON object describing one
 // device, or an array of such objects, in the same shape as the embedded
@@ -22,7 +22,8 @@ var deviceKeys = []string{"name", "aliases", "vendor", "memory_bytes", "memory_b
 // The reading is strict. Required keys are "name", "memory_bandwidth"
 // (bytes per second) and "peak_flops" (an object from data type to
 // operations per second, with at least one entry); "aliases", "vendor",
-// "memory_bytes", "source" and "notes" are optional. Unknown keys, unknown
+// "memory_bytes", "interconnect", "interconnect_bandwidth" (bytes per second one device sends
+// to its peers, one direction), "source" and "notes" are optional. Unknown keys, unknown
 // data types, numbers that are not positive, a fractional memory_bytes,
 // values of the wrong JSON type, duplicate keys and duplicate names are
 // errors that name the device and the key, with the line and column. Numbers
@@ -181,6 +182,14 @@ func (d *decoder) device(v *jsonpos.Node, label string) (Device, bool) {
 				if r, ok := d.positive(pm.Value, label, "peak_flops."+pm.Key, "FLOP/s"); ok {
 					dev.PeakFLOPS[pm.Key] = r
 				}
+			}
+		case "interconnect":
+			if s, ok := d.str(val, label, "interconnect"); ok {
+				dev.Interconnect = s
+			}
+		case "interconnect_bandwidth":
+			if r, ok := d.positive(val, label, "interconnect_bandwidth", "bytes per second, one direction"); ok {
+				dev.InterconnectBandwidth = r
 			}
 		case "source":
 			if s, ok := d.text(val, label, "source"); ok {

@@ -37,6 +37,8 @@ func TestParseFileGood(t *testing.T) {
     "memory_bytes": 85899345920,
     "memory_bandwidth": 3.35e12,
     "peak_flops": {"bf16": 989.4e12, "fp16": 9.894E+14, "fp8": 1978.9e12, "tf32": 0.4947e15},
+    "interconnect": "NVLink 4",
+    "interconnect_bandwidth": 0.45e12,
     "source": ["our benchmark", "vendor sheet"],
     "notes": "measured at 700 W"
   },
@@ -55,6 +57,12 @@ func TestParseFileGood(t *testing.T) {
 					if got, err := h.Peak(dt); err != nil || got.Cmp(rat(want)) != 0 {
 						t.Errorf("%s = %v, %v; want %s", dt, got, err, want)
 					}
+				}
+				if h.InterconnectBandwidth.Cmp(rat("450000000000")) != 0 || h.Interconnect != "NVLink 4" {
+					t.Errorf("interconnect = %q %v", h.Interconnect, h.InterconnectBandwidth)
+				}
+				if ds[1].InterconnectBandwidth != nil {
+					t.Errorf("interconnect bandwidth %v, want nil when absent", ds[1].InterconnectBandwidth)
 				}
 				if h.MemoryBandwidth.Cmp(rat("3350000000000")) != 0 {
 					t.Errorf("bandwidth = %s", h.MemoryBandwidth.RatString())
@@ -142,6 +150,8 @@ func TestParseFileBad(t *testing.T) {
 		{"duplicate dtype", `{"name": "X", "memory_bandwidth": 1e12, "peak_flops": {"fp16": 1e14, "fp16": 2e14}}`, []string{`duplicate key "fp16"`}},
 		{"duplicate device names", `[{"name": "X", ` + ok + `}, {"name": "x", ` + ok + `}]`, []string{`device "x": name or alias "x" is also used by device "X"`}},
 		{"alias clashing with a name", `[{"name": "A", "aliases": ["b"], ` + ok + `}, {"name": "B", ` + ok + `}]`, []string{`device "B": name or alias "B" is also used by device "A"`}},
+		{"zero interconnect", `{"name": "X", "interconnect_bandwidth": 0, ` + ok + `}`, []string{`device "X": interconnect_bandwidth must be positive, got 0`}},
+		{"interconnect of wrong type", `{"name": "X", "interconnect": 900, ` + ok + `}`, []string{`device "X": interconnect must be a string, got number`}},
 		{"huge exponent", `{"name": "X", "memory_bandwidth": 1e999999999, "peak_flops": {"fp16": 1e14}}`, []string{"exponent is out of range"}},
 		{"several errors at once", `[{"name": "X", "memory_bandwidth": -1, "peak_flops": {"fp64": 1}}, {"memory_bandwidth": 1e12, "peak_flops": {"fp16": 1}}]`,
 			[]string{`device "X": memory_bandwidth must be positive`, `device "X": peak_flops: unknown dtype "fp64"`, `device 2: missing required key "name"`}},

@@ -304,3 +304,30 @@ func TestDTypes(t *testing.T) {
 		t.Error("DTypes returned shared state")
 	}
 }
+
+// TestPresetInterconnects pins every preset's interconnect by hand: the vendor's bidirectional
+// figure halved (NVLink 3: 600 GB/s; NVLink 4: 900 GB/s; NVLink 5: 1.8 TB/s; 7 Infinity Fabric
+// links × 128 GB/s = 896 GB/s; PCIe 4.0 x16: 64 GB/s; PCIe 5.0 x16: 128 GB/s).
+func TestPresetInterconnects(t *testing.T) {
+	want := map[string]int64{
+		"A100-SXM-80GB": 600e9 / 2, "A100-SXM-40GB": 600e9 / 2,
+		"A100-PCIe-80GB": 64e9 / 2, "A100-PCIe-40GB": 64e9 / 2,
+		"H100-SXM": 900e9 / 2, "H100-PCIe": 128e9 / 2, "H200": 900e9 / 2,
+		"B200": 1800e9 / 2, "GB200": 1800e9 / 2,
+		"MI300X": 7 * 128e9 / 2, "MI325X": 7 * 128e9 / 2,
+		"L4": 64e9 / 2, "L40S": 64e9 / 2, "RTX-4090": 64e9 / 2,
+	}
+	ps := Presets()
+	if len(ps) != len(want) {
+		t.Errorf("%d presets, %d pinned: pin the new one's interconnect", len(ps), len(want))
+	}
+	for _, d := range ps {
+		w, ok := want[d.Name]
+		if !ok {
+			continue
+		}
+		if d.InterconnectBandwidth == nil || d.InterconnectBandwidth.Cmp(big.NewRat(w, 1)) != 0 || d.Interconnect == "" {
+			t.Errorf("%s: interconnect %q %v bytes/s, want %d", d.Name, d.Interconnect, d.InterconnectBandwidth, w)
+		}
+	}
+}
