@@ -6,7 +6,6 @@
 package calc
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -26,6 +25,11 @@ type Options struct {
 	Catalog *layers.Catalog
 	// Set overrides variables (from --set, --seq-len, --dtype, …).
 	Set map[string]expr.Value
+	// Parallel spreads the model over devices; the zero value is one device.
+	Parallel Parallelism
+	// Stage chooses the pipeline stage shown under Parallel.PP, 1-based; 0 shows the most
+	// loaded one.
+	Stage int
 }
 
 // Row is one basic layer. Its figures are for one instance; Count says how many instances the
@@ -40,6 +44,12 @@ type Row struct {
 	// bytes are left out of the totals.
 	TiedTo  string
 	Figures layers.Figures
+	// CommBytes is what one instance sends to other devices (communication rows); nil for
+	// the others.
+	CommBytes *big.Rat
+	// Share is the share of its instances a token passes through: top_k / E for a routed
+	// expert, nil (all of them) for every other row.
+	Share *big.Rat
 }
 
 // Sum holds totals of each figure.
@@ -50,7 +60,10 @@ type Sum struct {
 	BytesRead    *big.Rat
 	BytesWritten *big.Rat
 	KVCacheBytes *big.Rat
+	// CommBytes is what the rows send to other devices (communication rows).
+	CommBytes *big.Rat
 
+	comm *big.Rat
 	// acc accumulates the figures, indexed by formula, until finish: integers (nearly every
 	// figure) in big.Int, fractions apart, so summing 50,000 rows does not normalise a fraction
 	// 300,000 times.
@@ -115,6 +128,12 @@ func (s *Sum) add(r *Row, countWeights bool, tmp *big.Int) {
 			s.acc[k].add(r.Figures.Get(k), r.Count, tmp)
 		}
 	}
+	if r.CommBytes != nil {
+		if s.comm == nil {
+			s.comm = new(big.Rat)
+		}
+		s.comm.Add(s.comm, new(big.Rat).Mul(r.CommBytes, new(big.Rat).SetInt(r.Count)))
+	}
 }
 
 // finish fixes the totals from the accumulators.
@@ -122,13 +141,21 @@ func (s *Sum) finish() {
 	for _, k := range layers.Formulas {
 		*s.field(k) = s.acc[k].total()
 	}
+	s.CommBytes = new(big.Rat)
+	if s.comm != nil {
+		s.CommBytes.Set(s.comm)
+	}
 }
 
 // Totals are the sums over all rows, and the same sums grouped by class and by category.
 type Totals struct {
 	Sum
-	ByClass    map[string]*Sum
-	ByCategory map[string]*Sum
+	// ActiveParams are the parameters one token passes through: every parameter but the
+	// routed experts', plus top_k of each layer's E routed experts (shared weights once). It
+	// is the model's figure, also under parallelism.
+	ActiveParams *big.Rat
+	ByClass      map[string]*Sum
+	ByCategory   map[string]*Sum
 }
 
 // Variable is a bound variable and its value.
@@ -143,6 +170,11 @@ type Result struct {
 	Variables []Variable
 	Rows      []Row
 	Totals    Totals
+	// Activations is the peak of live activation bytes: the largest working set of one basic
+	// layer (see ActivationBytes).
+	Activations *big.Rat
+	// Parallel describes the device the rows and totals are for; nil on one device.
+	Parallel *ParallelInfo
 }
 
 // Variable returns the value the variable name was bound to, or the invalid Value.
@@ -233,39 +265,38 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 }
 
 // Compute calculates the figures of f. The file should have passed validation; problems that
-// remain (or that the chosen variables cause) are returned as errors naming the layer.
+// remain (or that the chosen variables cause) are returned as errors naming the layer. With
+// opts.Parallel the rows and totals are those of one device (see Parallelism); a split the
+// model does not allow is a *SplitError.
 func Compute(f *model.File, opts Options) (*Result, error) {
-	cat := opts.Catalog
-	if cat == nil {
-		cat = layers.Builtin()
-	}
-	scope, vars, err := Bind(f, opts.Set)
+	p, err := newPlanner(f, opts)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{ModelID: f.ModelID, Variables: vars}
-	res.Totals = Totals{ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
-	var layerErr error
-	err = model.WalkCounts(f.Layers, scope, func(l *model.Layer, count *big.Int) bool {
-		if l.Composite || layerErr != nil {
-			return layerErr == nil
-		}
-		row, err := evaluate(l, count, scope, cat)
+	res, err := p.compute()
+	if err != nil {
+		return nil, err
+	}
+	if !p.par.IsNone() {
+		// active_params is the model's: a token's parameters do not depend on the split.
+		whole := opts
+		whole.Parallel = Parallelism{}
+		w, err := Compute(f, whole)
 		if err != nil {
-			layerErr = &LayerError{Path: l.Path, Err: err}
-			return false
+			return nil, err
 		}
-		res.Rows = append(res.Rows, row)
-		return true
-	})
-	var re *model.RepeatError
-	if errors.As(err, &re) {
-		return nil, &LayerError{Path: re.Layer.Path, Err: fmt.Errorf("repeat: %w", re.Err)}
+		res.Totals.ActiveParams = w.Totals.ActiveParams
 	}
-	if layerErr != nil {
-		return nil, layerErr
-	}
+	return res, nil
+}
+
+// finish sums the rows into the totals; the active parameters only for a whole model (one
+// is true).
+func (res *Result) finish(one bool) {
+	res.Totals = Totals{ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
 	tmp := new(big.Int)
+	active := new(big.Rat)
+	res.Activations = new(big.Rat)
 	for i := range res.Rows {
 		r := &res.Rows[i]
 		counted := r.TiedTo == ""
@@ -278,6 +309,16 @@ func Compute(f *model.File, opts Options) (*Result, error) {
 			res.Totals.ByCategory[r.Category] = newSum()
 		}
 		res.Totals.ByCategory[r.Category].add(r, counted, tmp)
+		if counted && one {
+			a := new(big.Rat).Mul(r.Figures.Params.RatOrZero(), new(big.Rat).SetInt(r.Count))
+			if r.Share != nil {
+				a.Mul(a, r.Share)
+			}
+			active.Add(active, a)
+		}
+		if a := ActivationBytes(r); a.Cmp(res.Activations) > 0 {
+			res.Activations = a
+		}
 	}
 	res.Totals.finish()
 	for _, s := range res.Totals.ByClass {
@@ -286,37 +327,9 @@ func Compute(f *model.File, opts Options) (*Result, error) {
 	for _, s := range res.Totals.ByCategory {
 		s.finish()
 	}
-	return res, nil
-}
-
-func evaluate(l *model.Layer, count *big.Int, scope *expr.Scope, cat *layers.Catalog) (Row, error) {
-	cl := cat.Lookup(l.Class)
-	if cl == nil {
-		return Row{}, fmt.Errorf("unknown basic class %s", l.Class)
+	if one {
+		res.Totals.ActiveParams = active
 	}
-	args := make(map[string]expr.Value, len(l.Parameters))
-	for _, p := range l.Parameters {
-		if cl.Param(p.Name) == nil {
-			continue // an unknown parameter: the validator warns, the formulas cannot use it
-		}
-		if p.Value.Err != nil {
-			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, p.Value.Err)
-		}
-		v, err := p.Value.Expr.Eval(scope)
-		if err != nil {
-			return Row{}, fmt.Errorf("parameter %s: %w", p.Name, err)
-		}
-		args[p.Name] = v
-	}
-	fig, err := cl.Evaluate(args)
-	if err != nil {
-		var pe *layers.ParamError
-		if errors.As(err, &pe) {
-			return Row{}, &paramError{class: cl.Name, pe: pe}
-		}
-		return Row{}, err
-	}
-	return Row{Path: l.Path, Class: l.Class, Category: cl.Category, Count: count, TiedTo: l.TiedTo, Figures: fig}, nil
 }
 
 // Subtotals sums the rows under every layer path (a composite's subtree, a basic layer's own

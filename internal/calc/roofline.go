@@ -16,6 +16,9 @@ type Roofline struct {
 	DType     string
 	Peak      *big.Rat // FLOP/s
 	Bandwidth *big.Rat // bytes/s
+	// Link is the device's interconnect bandwidth, bytes/s one way: the time of the
+	// communication rows. Nil when the device has none (then they take no time).
+	Link *big.Rat
 }
 
 // Bound is the roofline time bound of some work.
@@ -26,9 +29,15 @@ type Bound struct {
 	MemorySeconds  *big.Rat
 	// Intensity is FLOPs per byte moved; nil when no bytes move.
 	Intensity *big.Rat
-	// Limit is "compute", "memory", or "" when the work is empty.
+	// CommSeconds is the time of the bytes sent to other devices at the interconnect
+	// bandwidth (communication rows; for a total, all of them).
+	CommSeconds *big.Rat
+	// Limit is "compute", "memory", "communication", or "" when the work is empty.
 	Limit string
 }
+
+// LimitCommunication is the Limit of a row that only moves data between devices.
+const LimitCommunication = "communication"
 
 // NewRoofline prepares the roofline of dev for the compute dtype.
 func NewRoofline(dev hardware.Device, dtype string) (*Roofline, error) {
@@ -36,7 +45,7 @@ func NewRoofline(dev hardware.Device, dtype string) (*Roofline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Roofline{Device: dev, DType: dtype, Peak: peak, Bandwidth: dev.MemoryBandwidth}, nil
+	return &Roofline{Device: dev, DType: dtype, Peak: peak, Bandwidth: dev.MemoryBandwidth, Link: dev.InterconnectBandwidth}, nil
 }
 
 // DefaultComputeDType is the dtype whose peak bounds a result's compute when none is chosen:
@@ -50,6 +59,7 @@ func (r *Roofline) Of(flops, bytes *big.Rat) Bound {
 	b := Bound{
 		ComputeSeconds: new(big.Rat).Quo(flops, r.Peak),
 		MemorySeconds:  new(big.Rat).Quo(bytes, r.Bandwidth),
+		CommSeconds:    new(big.Rat),
 	}
 	if bytes.Sign() > 0 {
 		b.Intensity = new(big.Rat).Quo(flops, bytes)
@@ -65,17 +75,35 @@ func (r *Roofline) Of(flops, bytes *big.Rat) Bound {
 	return b
 }
 
-// Row bounds all instances of a row.
+// comm is the time to send bytes at the interconnect bandwidth (0 without one).
+func (r *Roofline) comm(bytes *big.Rat) *big.Rat {
+	if r.Link == nil || bytes == nil {
+		return new(big.Rat)
+	}
+	return new(big.Rat).Quo(bytes, r.Link)
+}
+
+// Row bounds all instances of a row. A communication row takes its bytes sent over the
+// interconnect bandwidth.
 func (r *Roofline) Row(row Row) Bound {
 	c := new(big.Rat).SetInt(row.Count)
+	if row.CommBytes != nil {
+		t := r.comm(new(big.Rat).Mul(row.CommBytes, c))
+		b := Bound{Seconds: t, ComputeSeconds: new(big.Rat), MemorySeconds: new(big.Rat), CommSeconds: t}
+		if t.Sign() > 0 || row.CommBytes.Sign() > 0 {
+			b.Limit = LimitCommunication
+		}
+		return b
+	}
 	flops := row.Figures.FLOPs.RatOrZero()
 	bytes := new(big.Rat).Add(row.Figures.BytesRead.RatOrZero(), row.Figures.BytesWritten.RatOrZero())
 	return r.Of(flops.Mul(flops, c), bytes.Mul(bytes, c))
 }
 
 // Total bounds a whole result: Seconds is the sum of the rows' bounds (layers run one after
-// another, each limited by its own roof); ComputeSeconds and MemorySeconds are those of the
-// totals, and Limit says which of them is larger.
+// another, each limited by its own roof, communication included); ComputeSeconds and
+// MemorySeconds are those of the totals, and Limit says which of them is larger;
+// CommSeconds is the communication rows' time.
 func (r *Roofline) Total(res *Result) Bound {
 	bytes := new(big.Rat).Add(res.Totals.BytesRead, res.Totals.BytesWritten)
 	b := r.Of(res.Totals.FLOPs, bytes)
@@ -84,5 +112,6 @@ func (r *Roofline) Total(res *Result) Bound {
 		sum.Add(sum, r.Row(row).Seconds)
 	}
 	b.Seconds = sum
+	b.CommSeconds = r.comm(res.Totals.CommBytes)
 	return b
 }

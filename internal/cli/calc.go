@@ -34,6 +34,7 @@ type calcOptions struct {
 	exact        bool
 	color        string
 	input        string
+	split        splitFlags
 }
 
 func newCalcCmd(s *Streams) *cobra.Command {
@@ -47,7 +48,12 @@ choose. Figures are exact: integers of any size and exact fractions, never float
 
 Variables take the file's defaults, then --set NAME=VALUE, then the shorthand flags.
 A prefill of N tokens is --seq-len N; one decode step after N tokens is
---seq-len 1 --past-len N.
+--seq-len 1 --past-len N. Templates also declare logits_len, the positions lm_head computes
+logits for: seq_len by default (a forward pass over the prompt), 1 for generation
+(--set logits_len=1).
+
+--tp, --pp, --ep and --dp make the rows and totals those of one device (Megatron-LM style;
+README "Planning"), with the communication between devices as rows of their own.
 
 The table shows readable units (--exact for every digit); --format json and csv give one
 instance per layer with its count, exactly. --format html writes one self-contained page to
@@ -83,6 +89,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	f.BoolVar(&opts.exact, "exact", false, "print every digit in the table instead of readable units")
+	opts.split.add(f)
 	colorFlag(cmd, &opts.color)
 	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
@@ -192,6 +199,10 @@ func runCalc(s *Streams, opts *calcOptions) error {
 	if err != nil {
 		return err
 	}
+	par, err := opts.split.parallelism()
+	if err != nil {
+		return err
+	}
 	device, err := opts.device()
 	if err != nil {
 		return err
@@ -215,7 +226,7 @@ func runCalc(s *Streams, opts *calcOptions) error {
 			return err
 		}
 	}
-	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set})
+	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set, Parallel: par})
 	if err != nil {
 		return err
 	}
@@ -231,6 +242,9 @@ func runCalc(s *Streams, opts *calcOptions) error {
 		}
 		if err != nil {
 			return usagef("--hardware %s: %v", device.Name, err)
+		}
+		if err := needsLink(result, roof); err != nil {
+			return err
 		}
 	}
 	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored})
@@ -248,6 +262,10 @@ func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error
 		var ve *calc.VariableError
 		if errors.As(err, &ve) {
 			return nil, usagef("variable %s", err)
+		}
+		var se *calc.SplitError
+		if errors.As(err, &se) {
+			return nil, usagef("%v", err)
 		}
 		return nil, findings("", err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -117,7 +118,10 @@ func TestPopulateBadTemplateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := run(t, "populate", "--config", "../../models/llama-2-7b-hf.config.json", "--template", tpl)
-	want := tpl + ":53:22: error: model.decoder_layer: repeat: {num_hidden_layer} is not a declared variable (did you mean {num_hidden_layers}?)\n" +
+	// The finding is at the repeat's value: its line in the template, column 22 (after 10
+	// spaces of indentation and `"repeat": `).
+	line := bytes.Count(src[:bytes.Index(src, []byte(`"repeat": "{num_hidden_layers}"`))], []byte("\n")) + 1
+	want := tpl + fmt.Sprintf(":%d:22: error: model.decoder_layer: repeat: {num_hidden_layer} is not a declared variable (did you mean {num_hidden_layers}?)\n", line) +
 		"modeltool: template " + tpl + " is not valid\n"
 	if code != 2 || stderr != want {
 		t.Errorf("exit %d\n%s\nwant exit 2 and\n%s", code, stderr, want)

@@ -165,6 +165,12 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 		if v := n.Get("tied_to"); v != nil && v.Kind == jsonpos.String {
 			l.TiedTo = v.Text
 		}
+		if v := n.Get("routed"); v != nil {
+			l.Routed = b.routed(v)
+		}
+		if v := n.Get("parallel"); v != nil {
+			l.Parallel = b.parallel(v)
+		}
 		if params := n.Get("parameters"); params != nil {
 			l.HasParameters = true
 			if params.Kind == jsonpos.Object {

@@ -70,6 +70,10 @@ type Layer struct {
 	// names populate also matches; in a model file, the name of the HuggingFace ModuleList the
 	// layer's instances belong to.
 	Aliases []string
+	// Routed marks the routed experts of a mixture-of-experts layer; nil when absent.
+	Routed *Routed
+	// Parallel says how the layer splits across devices; nil when absent.
+	Parallel *Parallel
 }
 
 // Param is one entry of a basic layer's "parameters".

@@ -55,7 +55,7 @@ type Change struct {
 }
 
 // keyOrder is the order populate gives the keys of a layer it writes.
-var keyOrder = []string{"name", "class", "repeat", "tied_to", "parameters", "sub_layers"}
+var keyOrder = []string{"name", "class", "repeat", "tied_to", "routed", "parallel", "parameters", "sub_layers"}
 
 // insertKey adds key to a layer object at its canonical place: before the first existing key
 // that comes later in keyOrder, else at the end.
@@ -415,7 +415,7 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath, ptr string) {
 		insertKey(e, "class", jsonpos.NewString(gClass))
 		keys = append(keys, "class")
 	}
-	for _, key := range []string{"repeat", "tied_to"} {
+	for _, key := range []string{"repeat", "tied_to", "routed", "parallel"} {
 		gv := g.Get(key)
 		ev := e.Get(key)
 		kptr := ptr + "/" + key

@@ -271,6 +271,12 @@ func (b *binding) layer(l *model.Layer, e *env, g *generated, repeat *jsonpos.No
 				params.Set(p.Name, n)
 			}
 			out.Set("parameters", params)
+		case "routed", "parallel":
+			n, err := plannerKey(l, m.Key, m.Value, e)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(m.Key, n)
 		case "sub_layers":
 			subs, err := b.layers(l.SubLayers, e, g)
 			if err != nil {

@@ -61,7 +61,16 @@ func sumNode(s *calc.Sum) *jsonpos.Node {
 	for _, k := range layers.Formulas {
 		o.Set(k.String(), num(s.Get(k)))
 	}
+	o.Set("comm_bytes", num(ratOrNil(s.CommBytes)))
 	return o
+}
+
+// ratOrNil is r, or 0 when nil.
+func ratOrNil(r *big.Rat) *big.Rat {
+	if r == nil {
+		return new(big.Rat)
+	}
+	return r
 }
 
 func boundNode(b calc.Bound) *jsonpos.Node {
@@ -69,6 +78,7 @@ func boundNode(b calc.Bound) *jsonpos.Node {
 	o.Set("seconds", num(b.Seconds))
 	o.Set("compute_seconds", num(b.ComputeSeconds))
 	o.Set("memory_seconds", num(b.MemorySeconds))
+	o.Set("communication_seconds", num(ratOrNil(b.CommSeconds)))
 	if b.Intensity != nil {
 		o.Set("intensity", num(b.Intensity))
 	} else {
@@ -98,7 +108,14 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 		hw.Set("dtype", jsonpos.NewString(roof.DType))
 		hw.Set("peak_flops", num(roof.Peak))
 		hw.Set("memory_bandwidth", num(roof.Bandwidth))
+		if roof.Link != nil {
+			hw.Set("interconnect", jsonpos.NewString(roof.Device.Interconnect))
+			hw.Set("interconnect_bandwidth", num(roof.Link))
+		}
 		doc.Set("hardware", hw)
+	}
+	if p := res.Parallel; p != nil {
+		doc.Set("parallel", parallelNode(p))
 	}
 	rows := jsonpos.NewArray()
 	for _, r := range res.Rows {
@@ -111,6 +128,7 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 			o.Set(k.String(), valueNode(r.Figures.Get(k)))
 		}
 		o.Set("weight_bytes", valueNode(r.Figures.WeightBytes))
+		o.Set("comm_bytes", num(ratOrNil(r.CommBytes)))
 		if r.TiedTo != "" {
 			o.Set("tied_to", jsonpos.NewString(r.TiedTo))
 		}
@@ -121,13 +139,51 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	}
 	doc.Set("layers", rows)
 	totals := sumNode(&res.Totals.Sum)
+	totals.Set("active_params", num(ratOrNil(res.Totals.ActiveParams)))
 	totals.Set("by_class", groupNode(res.Totals.ByClass))
 	totals.Set("by_category", groupNode(res.Totals.ByCategory))
 	if roof != nil {
 		totals.Set("roofline", boundNode(roof.Total(res)))
 	}
 	doc.Set("totals", totals)
+	if roof != nil {
+		doc.Set("memory", memoryNode(calc.MemoryOn(res, roof.Device)))
+	}
 	return doc
+}
+
+// parallelNode describes the device of a parallel result.
+func parallelNode(p *calc.ParallelInfo) *jsonpos.Node {
+	o := jsonpos.NewObject()
+	for _, d := range []struct {
+		k string
+		v int
+	}{{"tp", p.TP}, {"pp", p.PP}, {"ep", p.EP}, {"dp", p.DP}} {
+		o.Set(d.k, jsonpos.NewNumber(fmt.Sprint(d.v)))
+	}
+	o.Set("devices", jsonpos.NewNumber(p.Devices().String()))
+	o.Set("stage", jsonpos.NewNumber(fmt.Sprint(p.Stage+1)))
+	o.Set("units", jsonpos.NewNumber(p.Units.String()))
+	o.Set("batch_size", valueNode(p.BatchSize))
+	o.Set("expert_batch_size", valueNode(p.ExpertBatchSize))
+	return o
+}
+
+// memoryNode is the memory object: what one device holds against its capacity.
+func memoryNode(m calc.Memory) *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Set("weights", num(m.Weights))
+	o.Set("kv_cache", num(m.KVCache))
+	o.Set("activations", num(m.Activations))
+	o.Set("total", num(m.Total))
+	if m.Known {
+		o.Set("capacity", num(m.Capacity))
+		o.Set("fits", jsonpos.NewBool(m.Fits))
+	} else {
+		o.Set("capacity", jsonpos.NewNull())
+		o.Set("fits", jsonpos.NewNull())
+	}
+	return o
 }
 
 func groupNode(m map[string]*calc.Sum) *jsonpos.Node {
@@ -144,7 +200,7 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	for _, k := range figureFields {
 		header = append(header, k.String())
 	}
-	header = append(header, "weight_bytes", "tied_to")
+	header = append(header, "weight_bytes", "comm_bytes", "tied_to")
 	if roof != nil {
 		header = append(header, "seconds", "intensity", "bound")
 	}
@@ -156,7 +212,7 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 		for _, k := range figureFields {
 			rec = append(rec, Exact(r.Figures.Get(k).RatOrZero()))
 		}
-		rec = append(rec, Exact(r.Figures.WeightBytes.RatOrZero()), r.TiedTo)
+		rec = append(rec, Exact(r.Figures.WeightBytes.RatOrZero()), Exact(ratOrNil(r.CommBytes)), r.TiedTo)
 		if roof != nil {
 			b := roof.Row(r)
 			intensity := ""

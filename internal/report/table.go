@@ -143,12 +143,24 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	b.WriteByte('\n')
 	if opts.Roofline != nil {
 		r := opts.Roofline
-		b.WriteString(dim.Sprintf("on %s: %s FLOP/s %s, %s/s memory bandwidth", r.Device.Name, Human(r.Peak, ""), r.DType, Human(r.Bandwidth, "B")))
+		line := fmt.Sprintf("on %s: %s FLOP/s %s, %s/s memory bandwidth", r.Device.Name, Human(r.Peak, ""), r.DType, Human(r.Bandwidth, "B"))
+		if r.Link != nil && res.Parallel != nil {
+			line += fmt.Sprintf(", %s/s each way over %s", Human(r.Link, "B"), r.Device.Interconnect)
+		}
+		b.WriteString(dim.Sprint(line))
+		b.WriteByte('\n')
+	}
+	if p := res.Parallel; p != nil {
+		b.WriteString(dim.Sprint(parallelLine(p)))
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
 
+	sent := res.Parallel != nil
 	cols := []column{{"LAYER", true}, {"CLASS", true}, {"COUNT", false}, {"PARAMS", false}, {"FLOPS", false}, {"READ", false}, {"WRITTEN", false}, {"KV CACHE", false}}
+	if sent {
+		cols = append(cols, column{"SENT", false})
+	}
 	if opts.Roofline != nil {
 		cols = append(cols, column{"TIME", false}, column{"FLOP/B", false}, column{"BOUND", true})
 	}
@@ -165,6 +177,9 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 			f.bytes(times(r.Figures.BytesWritten, r.Count)),
 			f.bytes(times(r.Figures.KVCacheBytes, r.Count)),
 		}
+		if sent {
+			cells = append(cells, f.bytes(new(big.Rat).Mul(ratOrNil(r.CommBytes), new(big.Rat).SetInt(r.Count))))
+		}
 		if opts.Roofline != nil {
 			cells = append(cells, roofCells(opts.Roofline.Row(r))...)
 		}
@@ -173,6 +188,9 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	t.rule()
 	tot := &res.Totals.Sum
 	cells := []string{"total", "", "", f.count(tot.Params), f.flops(tot.FLOPs), f.bytes(tot.BytesRead), f.bytes(tot.BytesWritten), f.bytes(tot.KVCacheBytes)}
+	if sent {
+		cells = append(cells, f.bytes(tot.CommBytes))
+	}
 	if opts.Roofline != nil {
 		cells = append(cells, roofCells(opts.Roofline.Total(res))...)
 	}
@@ -180,8 +198,23 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	t.write(&b, head)
 	b.WriteString(dim.Sprint("Each row is the total over its COUNT instances; shared (tied) weights count once."))
 	b.WriteByte('\n')
-	fmt.Fprintf(&b, "\nparameters %s   weight bytes %s   FLOPs %s   bytes read %s   bytes written %s   KV cache %s\n",
-		Grouped(tot.Params), Grouped(tot.WeightBytes), Grouped(tot.FLOPs), Grouped(tot.BytesRead), Grouped(tot.BytesWritten), Grouped(tot.KVCacheBytes))
+	perDevice := ""
+	if sent {
+		perDevice = "per device: "
+	}
+	fmt.Fprintf(&b, "\n%sparameters %s   weight bytes %s   FLOPs %s   bytes read %s   bytes written %s   KV cache %s",
+		perDevice, Grouped(tot.Params), Grouped(tot.WeightBytes), Grouped(tot.FLOPs), Grouped(tot.BytesRead), Grouped(tot.BytesWritten), Grouped(tot.KVCacheBytes))
+	if sent {
+		fmt.Fprintf(&b, "   sent %s", Grouped(tot.CommBytes))
+	}
+	b.WriteByte('\n')
+	if a := res.Totals.ActiveParams; a != nil {
+		if res.Parallel != nil {
+			fmt.Fprintf(&b, "active parameters %s per token (the model's: routed experts count top_k of E)\n", Grouped(a))
+		} else {
+			fmt.Fprintf(&b, "active parameters %s per token (%s of the parameters)\n", Grouped(a), activeShare(a, res))
+		}
+	}
 	if opts.Roofline != nil {
 		total := opts.Roofline.Total(res)
 		whole := Seconds(maxRat(total.ComputeSeconds, total.MemorySeconds))
@@ -190,6 +223,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		}
 		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s\n",
 			opts.Roofline.Device.Name, Seconds(total.Seconds), whole)
+		writeMemory(&b, calc.MemoryOn(res, opts.Roofline.Device), opts.Roofline.Device.Name, opts.Color)
 	}
 
 	for _, group := range []struct {
@@ -197,14 +231,22 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		m     map[string]*calc.Sum
 	}{{"BY CLASS", res.Totals.ByClass}, {"BY CATEGORY", res.Totals.ByCategory}} {
 		b.WriteByte('\n')
-		gt := &table{cols: []column{{group.title, true}, {"PARAMS", false}, {"FLOPS", false}, {"%FLOPS", false}, {"READ", false}, {"WRITTEN", false}, {"KV CACHE", false}}, rules: map[int]bool{}}
+		gcols := []column{{group.title, true}, {"PARAMS", false}, {"FLOPS", false}, {"%FLOPS", false}, {"READ", false}, {"WRITTEN", false}, {"KV CACHE", false}}
+		if sent {
+			gcols = append(gcols, column{"SENT", false})
+		}
+		gt := &table{cols: gcols, rules: map[int]bool{}}
 		for _, k := range slices.Sorted(maps.Keys(group.m)) {
 			s := group.m[k]
 			name := k
 			if group.title == "BY CLASS" {
 				name = layers.ShortName(k)
 			}
-			gt.add(name, f.count(s.Params), f.flops(s.FLOPs), percent(s.FLOPs, tot.FLOPs), f.bytes(s.BytesRead), f.bytes(s.BytesWritten), f.bytes(s.KVCacheBytes))
+			cells := []string{name, f.count(s.Params), f.flops(s.FLOPs), percent(s.FLOPs, tot.FLOPs), f.bytes(s.BytesRead), f.bytes(s.BytesWritten), f.bytes(s.KVCacheBytes)}
+			if sent {
+				cells = append(cells, f.bytes(s.CommBytes))
+			}
+			gt.add(cells...)
 		}
 		gt.write(&b, head)
 	}
@@ -238,4 +280,68 @@ func maxRat(a, b *big.Rat) *big.Rat {
 		return a
 	}
 	return b
+}
+
+// parallelLine says which device the figures are for.
+func parallelLine(p *calc.ParallelInfo) string {
+	var parts []string
+	for _, d := range []struct {
+		flag string
+		v    int
+	}{{"--tp", p.TP}, {"--pp", p.PP}, {"--ep", p.EP}, {"--dp", p.DP}} {
+		if d.v > 1 {
+			parts = append(parts, fmt.Sprintf("%s %d", d.flag, d.v))
+		}
+	}
+	line := fmt.Sprintf("one device of %s (%s devices)", strings.Join(parts, " "), p.Devices())
+	if p.Stages > 1 {
+		line += fmt.Sprintf(", pipeline stage %d of %d", p.Stage+1, p.Stages)
+	}
+	line += fmt.Sprintf(", batch %s", p.BatchSize)
+	if p.EP > 1 {
+		line += fmt.Sprintf(" (its experts: the routed tokens of batch %s)", p.ExpertBatchSize)
+	}
+	return line
+}
+
+// activeShare prints the active parameters as a share of the model's parameters.
+func activeShare(active *big.Rat, res *calc.Result) string {
+	whole := res.Totals.Params
+	if whole.Sign() == 0 || active.Cmp(whole) == 0 {
+		return "all"
+	}
+	return percent(active, whole)
+}
+
+// writeMemory writes what one device holds against its memory, with a warning when it does
+// not fit.
+func writeMemory(b *strings.Builder, m calc.Memory, device string, colored bool) {
+	fmt.Fprintf(b, "memory on %s: weights %s + KV cache %s + activations %s = %s",
+		device, Human(m.Weights, "B"), Human(m.KVCache, "B"), Human(m.Activations, "B"), Human(m.Total, "B"))
+	if !m.Known {
+		b.WriteString(" (the device's capacity is not known)\n")
+		return
+	}
+	fmt.Fprintf(b, " of %s\n", capacity(m.Capacity))
+	if !m.Fits {
+		warn := color.New(color.FgRed, color.Bold)
+		if colored {
+			warn.EnableColor()
+		} else {
+			warn.DisableColor()
+		}
+		over := new(big.Rat).Sub(m.Total, m.Capacity)
+		b.WriteString(warn.Sprintf("WARNING: does not fit on one %s: %s over its %s (modeltool fit finds the largest batch or context that fits; --tp/--pp spread the model)", device, Human(over, "B"), capacity(m.Capacity)))
+		b.WriteByte('\n')
+	}
+}
+
+// capacity prints a device's memory, with its GiB when that is whole (vendors' "80GB").
+func capacity(c *big.Rat) string {
+	s := Human(c, "B")
+	gib := new(big.Rat).Quo(c, new(big.Rat).SetInt64(1<<30))
+	if gib.IsInt() {
+		s += " (" + gib.Num().String() + " GiB)"
+	}
+	return s
 }

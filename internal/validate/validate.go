@@ -151,6 +151,7 @@ func (c *checker) run() {
 	}
 	c.layers(c.f.Layers, nil)
 	c.tiedTo()
+	c.routedExperts()
 }
 
 // layerOf returns the innermost layer whose JSON pointer is a prefix of pointer.
@@ -561,6 +562,7 @@ func (c *checker) layerBody(l *model.Layer) {
 			return
 		}
 	}
+	c.planner(l)
 	if l.Composite {
 		if l.HasParameters {
 			c.add(keyOffset(l, "parameters"), l.Pointer+"/parameters", l, diag.Error, "composite-parameters",
