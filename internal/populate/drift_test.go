@@ -65,10 +65,16 @@ func TestCheckAndUpdate(t *testing.T) {
     "my_var": 3,`, 1)
 	file = strings.Replace(file, `"name": "q_proj",
                   "class": "torch.nn.modules.linear.Linear",
+                  "parallel": {
+                    "tp": "column"
+                  },
                   "parameters": {
                     "num_tokens": "{batch_size} * {seq_len}",
                     "in_features": 64,`, `"name": "q_proj",
                   "class": "torch.nn.modules.linear.Linear",
+                  "parallel": {
+                    "tp": "column"
+                  },
                   "parameters": {
                     "num_tokens": "{batch_size} * {seq_len}",
                     "in_features": 65,`, 1)
