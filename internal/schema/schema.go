@@ -250,11 +250,43 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok || len(e.Causes) == 0 {
 		return []*jsonschema.ValidationError{e}
 	}
+	if _, ok := e.ErrorKind.(*kind.AnyOf); ok {
+		return anyOfLeaves(e)
+	}
 	var out []*jsonschema.ValidationError
 	for _, c := range e.Causes {
 		out = append(out, leaves(c)...)
 	}
 	return out
+}
+
+// anyOfLeaves describes a failed anyOf of alternatives by type (the schema writes "a number, a
+// boolean or a string" as anyOf, not as a union type, which strict validators refuse): the
+// branches whose type the value has say what is wrong with it; when it has none of their types,
+// one type error names them all.
+func anyOfLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	var want []string
+	var matched []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		if t, ok := c.ErrorKind.(*kind.Type); ok && len(c.Causes) == 0 {
+			want = append(want, t.Want...)
+			continue
+		}
+		matched = append(matched, leaves(c)...)
+	}
+	if len(matched) > 0 {
+		return matched
+	}
+	slices.Sort(want)
+	got := ""
+	if t, ok := e.Causes[0].ErrorKind.(*kind.Type); ok {
+		got = t.Got
+	}
+	return []*jsonschema.ValidationError{{
+		SchemaURL:        e.SchemaURL,
+		InstanceLocation: e.InstanceLocation,
+		ErrorKind:        &kind.Type{Got: got, Want: slices.Compact(want)},
+	}}
 }
 
 var printer = message.NewPrinter(language.English)
