@@ -58,8 +58,12 @@ func (k Kind) WithArticle() string {
 // Node is one JSON value.
 type Node struct {
 	Kind Kind
+	// escaped records that a String's source contained escape sequences, so decoded offsets
+	// differ from source offsets.
+	escaped bool
 	// Offset is the byte offset of the value's first byte in the source, or -1 for a node built
-	// in memory.
+	// in memory. Below an object that Shared reports, offsets are those of the object it stands
+	// for.
 	Offset int
 	// Text holds the decoded string of a String, the literal of a Number (as written), and
 	// "true"/"false"/"null" for the others.
@@ -68,9 +72,8 @@ type Node struct {
 	Members []Member
 	// Items holds an Array's elements.
 	Items []*Node
-	// escaped records that a String's source contained escape sequences, so decoded offsets
-	// differ from source offsets.
-	escaped bool
+	// share is set on an object that stands for an equal earlier one (Options.Share).
+	share *shareInfo
 }
 
 // Member is one "key": value pair of an object.

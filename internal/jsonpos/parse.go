@@ -1,10 +1,12 @@
 package jsonpos
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -20,6 +22,13 @@ const DefaultMaxDepth = 1000
 type Options struct {
 	// MaxDepth limits the nesting of objects and arrays; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// Share makes an object that is an array item and has a "name" string (without escapes),
+	// and that is equal byte for byte to an earlier one apart from the text of that name (of
+	// the same length), one node standing for the earlier: the copies of an unrolled model
+	// file cost a node each, not a tree each.
+	// Node.Shared tells such a node and how far its offsets are from its own bytes. A shared
+	// tree is for reading: it must not be edited.
+	Share bool
 }
 
 // Position is a place in a source file: 1-based line and 1-based byte column.
@@ -40,7 +49,10 @@ type Document struct {
 	// Duplicates lists every object key that occurs more than once in its object.
 	Duplicates []Duplicate
 
-	lineStarts []int
+	// lineStarts holds the offset of every line's first byte, made when the first position is
+	// asked for: a file without findings never needs it.
+	lineOnce   sync.Once
+	lineStarts []int32
 }
 
 // Duplicate is a key repeated in one object: the later occurrence silently wins in most JSON
@@ -56,13 +68,16 @@ type Duplicate struct {
 // Parse parses src as one JSON document. A malformed document gives a *diag.Faults holding one
 // diagnostic: code "syntax" for broken grammar ("invalid JSON: …"), "too-deep" for a document
 // nested deeper than Options.MaxDepth. Anything else (duplicate keys) is recorded in the
-// Document for the caller to judge.
+// Document for the caller to judge. The document refers to src (its strings are not copied
+// out of it): the caller must not change src afterwards.
 func Parse(name string, src []byte, opts Options) (*Document, error) {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = DefaultMaxDepth
 	}
 	p := &parser{src: src, maxDepth: opts.MaxDepth, doc: &Document{Name: name, Source: src}}
-	p.doc.lineStarts = lineStarts(src)
+	if opts.Share {
+		p.share = newSharer()
+	}
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		return nil, p.errAt(0, "file starts with a UTF-8 byte order mark (JSON forbids it; save the file as UTF-8 without BOM)")
 	}
@@ -90,11 +105,12 @@ func (d *Document) Position(offset int) Position {
 	if offset < 0 {
 		return Position{Offset: offset}
 	}
-	line := sort.Search(len(d.lineStarts), func(i int) bool { return d.lineStarts[i] > offset }) - 1
+	d.lineOnce.Do(func() { d.lineStarts = lineStarts(d.Source) })
+	line := sort.Search(len(d.lineStarts), func(i int) bool { return int(d.lineStarts[i]) > offset }) - 1
 	if line < 0 {
 		line = 0
 	}
-	return Position{Offset: offset, Line: line + 1, Col: offset - d.lineStarts[line] + 1}
+	return Position{Offset: offset, Line: line + 1, Col: offset - int(d.lineStarts[line]) + 1}
 }
 
 // Diagnostic is an error diagnostic at offset in d (its file, line and column filled in; a
@@ -107,12 +123,18 @@ func (d *Document) Diagnostic(offset int, code, msg string) diag.Diagnostic {
 // StringPosition returns the position of the byte at decodedOffset inside the decoded text of
 // string node n (0 is the first character after the opening quote), accounting for escapes.
 func (d *Document) StringPosition(n *Node, decodedOffset int) Position {
+	return d.Position(d.StringOffset(n, decodedOffset))
+}
+
+// StringOffset returns the source offset of the byte at decodedOffset inside the decoded text
+// of string node n, as StringPosition does; -1 for a node that is not a string from the source.
+func (d *Document) StringOffset(n *Node, decodedOffset int) int {
 	if n == nil || n.Offset < 0 || n.Kind != String {
-		return d.Position(-1)
+		return -1
 	}
 	start := n.Offset + 1
 	if !n.escaped {
-		return d.Position(start + decodedOffset)
+		return start + decodedOffset
 	}
 	raw, dec := start, 0
 	for raw < len(d.Source) && d.Source[raw] != '"' && dec < decodedOffset {
@@ -131,17 +153,21 @@ func (d *Document) StringPosition(n *Node, decodedOffset int) Position {
 		raw += 2
 		dec++
 	}
-	return d.Position(raw)
+	return raw
 }
 
-func lineStarts(src []byte) []int {
-	starts := make([]int, 1, 1+len(src)/32)
-	for i, b := range src {
-		if b == '\n' {
-			starts = append(starts, i+1)
+// lineStarts returns the offset of every line's first byte. Sources are far below 2 GiB (the
+// command reads at most 64 MiB), so an offset fits in 32 bits.
+func lineStarts(src []byte) []int32 {
+	starts := make([]int32, 1, 1+bytes.Count(src, []byte{'\n'}))
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			return starts
 		}
+		i += j + 1
+		starts = append(starts, int32(i))
 	}
-	return starts
 }
 
 type parser struct {
@@ -151,6 +177,12 @@ type parser struct {
 	pos      int
 	maxDepth int
 	doc      *Document
+	a        arena
+	// members and items hold the members and items of the objects and arrays being parsed, the
+	// innermost last; each is copied to the arena, at its exact length, when it closes.
+	members []Member
+	items   []*Node
+	share   *sharer
 }
 
 // pointer returns the JSON pointer of the value being parsed.
@@ -224,13 +256,17 @@ func (p *parser) value(depth int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Node{Kind: String, Offset: start, Text: s, escaped: escaped}, nil
+		n := p.a.node()
+		*n = Node{Kind: String, Offset: start, Text: s, escaped: escaped}
+		return n, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		lit, err := p.number()
 		if err != nil {
 			return nil, err
 		}
-		return &Node{Kind: Number, Offset: start, Text: lit}, nil
+		n := p.a.node()
+		*n = Node{Kind: Number, Offset: start, Text: lit}
+		return n, nil
 	case c == 't':
 		return p.literal("true", Bool)
 	case c == 'f':
@@ -272,7 +308,9 @@ func (p *parser) literal(text string, kind Kind) (*Node, error) {
 		if p.pos < len(p.src) && isWordByte(p.src[p.pos]) {
 			return nil, p.errAt(start, fmt.Sprintf("unexpected %q: expected a value", p.wordAt(start)))
 		}
-		return &Node{Kind: kind, Offset: start, Text: text}, nil
+		n := p.a.node()
+		*n = Node{Kind: kind, Offset: start, Text: text}
+		return n, nil
 	}
 	w := p.word()
 	if w == "" {
@@ -299,20 +337,24 @@ func isWordByte(c byte) bool {
 func (p *parser) object(depth int) (*Node, error) {
 	open := p.pos
 	p.pos++ // '{'
-	n := &Node{Kind: Object, Offset: open, Text: "object"}
+	n := p.a.node()
+	*n = Node{Kind: Object, Offset: open, Text: "object"}
 	var seen map[string]int
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
 		p.pos++
 		return n, nil
 	}
+	base := len(p.members)
+	defer func() { p.members = p.members[:base] }()
 	for {
+		own := p.members[base:]
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unclosed(open, "object")
 		}
 		if p.src[p.pos] != '"' {
-			if p.src[p.pos] == '}' && len(n.Members) > 0 {
+			if p.src[p.pos] == '}' && len(own) > 0 {
 				return nil, p.errAt(p.pos, "trailing comma before '}'")
 			}
 			return nil, p.errAt(p.pos, "unexpected "+p.describe(p.pos)+": expected a double-quoted key")
@@ -322,10 +364,10 @@ func (p *parser) object(depth int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(n.Members) >= 8 {
+		if len(own) >= 8 {
 			if seen == nil {
 				seen = make(map[string]int, 16)
-				for _, m := range n.Members {
+				for _, m := range own {
 					if _, dup := seen[m.Key]; !dup {
 						seen[m.Key] = m.KeyOffset
 					}
@@ -337,7 +379,7 @@ func (p *parser) object(depth int) (*Node, error) {
 				seen[key] = keyAt
 			}
 		} else {
-			for _, m := range n.Members {
+			for _, m := range own {
 				if m.Key == key {
 					p.doc.Duplicates = append(p.doc.Duplicates, Duplicate{Key: key, Pointer: p.pointer(), First: m.KeyOffset, Again: keyAt})
 					break
@@ -362,7 +404,7 @@ func (p *parser) object(depth int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.Members = append(n.Members, Member{Key: key, KeyOffset: keyAt, Value: v})
+		p.members = append(p.members, Member{Key: key, KeyOffset: keyAt, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unclosed(open, "object")
@@ -372,6 +414,7 @@ func (p *parser) object(depth int) (*Node, error) {
 			p.pos++
 		case '}':
 			p.pos++
+			n.Members = p.a.memberSlice(p.members[base:])
 			return n, nil
 		default:
 			return nil, p.errAt(p.pos, "unexpected "+p.describe(p.pos)+" after object member: expected ',' or '}'")
@@ -382,27 +425,37 @@ func (p *parser) object(depth int) (*Node, error) {
 func (p *parser) array(depth int) (*Node, error) {
 	open := p.pos
 	p.pos++ // '['
-	n := &Node{Kind: Array, Offset: open, Text: "array"}
+	n := p.a.node()
+	*n = Node{Kind: Array, Offset: open, Text: "array"}
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == ']' {
 		p.pos++
 		return n, nil
 	}
+	base := len(p.items)
+	defer func() { p.items = p.items[:base] }()
+	prevShare := -1 // the entry the previous item matched or became
 	for {
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unclosed(open, "array")
 		}
-		if p.src[p.pos] == ']' && len(n.Items) > 0 {
+		if p.src[p.pos] == ']' && len(p.items) > base {
 			return nil, p.errAt(p.pos, "trailing comma before ']'")
 		}
-		p.path = append(p.path, strconv.Itoa(len(n.Items)))
-		v, err := p.value(depth)
+		p.path = append(p.path, strconv.Itoa(len(p.items)-base))
+		var v *Node
+		var err error
+		if p.share != nil && p.src[p.pos] == '{' {
+			v, prevShare, err = p.sharedItem(depth, prevShare)
+		} else {
+			v, err = p.value(depth)
+		}
 		p.path = p.path[:len(p.path)-1]
 		if err != nil {
 			return nil, err
 		}
-		n.Items = append(n.Items, v)
+		p.items = append(p.items, v)
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.unclosed(open, "array")
@@ -412,6 +465,7 @@ func (p *parser) array(depth int) (*Node, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			n.Items = p.a.itemSlice(p.items[base:])
 			return n, nil
 		default:
 			return nil, p.errAt(p.pos, "unexpected "+p.describe(p.pos)+" after array element: expected ',' or ']'")
@@ -433,7 +487,7 @@ func (p *parser) str() (string, bool, error) {
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
 		if c == '"' {
-			s := string(p.src[start:p.pos])
+			s := sourceString(p.src, start, p.pos)
 			p.pos++
 			return s, false, nil
 		}
@@ -632,7 +686,7 @@ func (p *parser) number() (string, error) {
 	if p.pos < len(p.src) && isWordByte(p.src[p.pos]) {
 		return "", p.errAt(start, fmt.Sprintf("invalid number %q", string(p.src[start:p.pos])+p.wordAt(p.pos)))
 	}
-	return string(p.src[start:p.pos]), nil
+	return sourceString(p.src, start, p.pos), nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
