@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 )
@@ -146,6 +147,8 @@ type planner struct {
 	units         []*unitPlan
 	unitTotal     *big.Int
 	explicitTP    bool
+	// figures holds the figures of each layer content evaluated (evaluatePlan).
+	figures map[figuresKey]layers.Figures
 }
 
 func newPlanner(f *model.File, opts Options) (*planner, error) {
@@ -388,36 +391,30 @@ type evaluated struct {
 	scope *expr.Scope
 }
 
+// figuresKey is what a layer's figures depend on: its content (model.Layer.Content: class,
+// parameters, parallel keys), the scope of its batch and its tensor-parallel role.
+type figuresKey struct {
+	content *jsonpos.Node
+	scope   *expr.Scope
+	role    string
+}
+
 // evaluatePlan computes one instance of the layer on a device: its parameters in the scope of
-// its batch, split by its tensor-parallel role.
+// its batch, split by its tensor-parallel role. Layers with the same content are evaluated
+// once: the copies of an unrolled model cost a row each, not an evaluation.
 func (p *planner) evaluatePlan(pl *plan, scope *expr.Scope) (Row, error) {
 	l, cl := pl.l, pl.cl
-	args := make(map[string]expr.Value, len(l.Parameters))
-	for _, prm := range l.Parameters {
-		if cl.Param(prm.Name) == nil {
-			continue // an unknown parameter: the validator warns, the formulas cannot use it
-		}
-		if prm.Value.Err != nil {
-			return Row{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, prm.Value.Err)}
-		}
-		v, err := prm.Value.Expr.Eval(scope)
-		if err != nil {
-			return Row{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, err)}
-		}
-		args[prm.Name] = v
-	}
-	if p.par.TP > 1 {
-		if err := p.splitTP(pl, args, scope); err != nil {
+	key := figuresKey{l.Content(), scope, pl.role}
+	fig, ok := p.figures[key]
+	if !ok {
+		var err error
+		if fig, err = p.evaluateFigures(pl, scope); err != nil {
 			return Row{}, err
 		}
-	}
-	fig, err := cl.Evaluate(args)
-	if err != nil {
-		var pe *layers.ParamError
-		if errors.As(err, &pe) {
-			err = &paramError{class: cl.Name, pe: pe}
+		if p.figures == nil {
+			p.figures = map[figuresKey]layers.Figures{}
 		}
-		return Row{}, &LayerError{Path: l.Path, Err: err}
+		p.figures[key] = fig
 	}
 	count := pl.count
 	if pl.routed != nil && p.par.EP > 1 {
@@ -428,6 +425,39 @@ func (p *planner) evaluatePlan(pl *plan, scope *expr.Scope) (Row, error) {
 		row.Share = pl.routed.share
 	}
 	return row, nil
+}
+
+// evaluateFigures evaluates one instance of the layer of pl in scope.
+func (p *planner) evaluateFigures(pl *plan, scope *expr.Scope) (layers.Figures, error) {
+	l, cl := pl.l, pl.cl
+	args := make(map[string]expr.Value, len(l.Parameters))
+	for _, prm := range l.Parameters {
+		if cl.Param(prm.Name) == nil {
+			continue // an unknown parameter: the validator warns, the formulas cannot use it
+		}
+		if prm.Value.Err != nil {
+			return layers.Figures{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, prm.Value.Err)}
+		}
+		v, err := prm.Value.Expr.Eval(scope)
+		if err != nil {
+			return layers.Figures{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, err)}
+		}
+		args[prm.Name] = v
+	}
+	if p.par.TP > 1 {
+		if err := p.splitTP(pl, args, scope); err != nil {
+			return layers.Figures{}, err
+		}
+	}
+	fig, err := cl.Evaluate(args)
+	if err != nil {
+		var pe *layers.ParamError
+		if errors.As(err, &pe) {
+			err = &paramError{class: cl.Name, pe: pe}
+		}
+		return layers.Figures{}, &LayerError{Path: l.Path, Err: err}
+	}
+	return fig, nil
 }
 
 // splitTP divides the layer's parameters as its tensor-parallel role says.

@@ -122,7 +122,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 		if err != nil {
 			return err
 		}
-		doc, perr := jsonpos.Parse(display, data, jsonpos.Options{})
+		doc, perr := jsonpos.Parse(display, data, jsonpos.Options{Share: true})
 		if f.Dir != "" || opts.modelFilesOnly && f.Path != "-" {
 			var parsed *jsonpos.Document
 			if perr == nil {

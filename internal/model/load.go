@@ -20,10 +20,21 @@ func Parse(name string, src []byte) (*File, error) {
 	return FromDocument(doc), nil
 }
 
+// ParseShared parses src as Parse does, with equal layers sharing their nodes
+// (jsonpos.Options.Share): the copies of an unrolled model cost a Layer each, not a tree each.
+// The File is for reading; its Doc must not be edited.
+func ParseShared(name string, src []byte) (*File, error) {
+	doc, err := jsonpos.Parse(name, src, jsonpos.Options{Share: true})
+	if err != nil {
+		return nil, err
+	}
+	return FromDocument(doc), nil
+}
+
 // FromDocument builds the model view of a parsed document. It never fails: parts of the wrong
 // shape are skipped (the schema reports them).
 func FromDocument(doc *jsonpos.Document) *File {
-	b := &builder{exprs: make(map[string]*Value)}
+	b := &builder{exprs: make(map[string]*Value), params: make(map[*jsonpos.Node][]*Param)}
 	f := &File{Doc: doc}
 	root := doc.Root
 	if root == nil || root.Kind != jsonpos.Object {
@@ -41,7 +52,7 @@ func FromDocument(doc *jsonpos.Document) *File {
 		}
 	}
 	if layers := root.Get("layers"); layers != nil && layers.Kind == jsonpos.Array {
-		f.Layers = b.layers(layers, nil, "/layers")
+		f.Layers = b.layers(layers, nil, "/layers", 0)
 	}
 	if t := root.Get("template"); t != nil && t.Kind == jsonpos.Object {
 		f.Template = b.template(t)
@@ -53,6 +64,9 @@ type builder struct {
 	// exprs caches parsed expressions by their source text: model files repeat the same few
 	// strings ("{batch_size} * {seq_len}", "{dtype_bytes}") thousands of times.
 	exprs map[string]*Value
+	// params holds the Parameters built for each parameters object: the layers of a shared
+	// object (jsonpos.Options.Share) read the same one.
+	params map[*jsonpos.Node][]*Param
 }
 
 // value turns a JSON value into a Value.
@@ -122,13 +136,16 @@ func lastOfEach(ms []jsonpos.Member) []jsonpos.Member {
 	return out
 }
 
-func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*Layer {
+func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string, shift int) []*Layer {
 	out := make([]*Layer, 0, len(arr.Items))
 	for i, n := range arr.Items {
 		if n.Kind != jsonpos.Object {
 			continue
 		}
-		l := &Layer{Node: n, Parent: parent, Pointer: pointer + "/" + strconv.Itoa(i)}
+		l := &Layer{Node: n, Parent: parent, Pointer: pointer + "/" + strconv.Itoa(i), Shift: shift}
+		if _, s, ok := n.Shared(); ok {
+			l.Shift += s
+		}
 		if v := n.Get("name"); v != nil && v.Kind == jsonpos.String {
 			l.Name = v.Text
 		}
@@ -174,24 +191,34 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string) []*La
 		if params := n.Get("parameters"); params != nil {
 			l.HasParameters = true
 			if params.Kind == jsonpos.Object {
-				l.Parameters = make([]*Param, 0, len(params.Members))
-				for _, m := range lastOfEach(params.Members) {
-					if isAnnotation(m.Key) {
-						continue
-					}
-					l.Parameters = append(l.Parameters, &Param{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
-				}
+				l.Parameters = b.parameters(params)
 			}
 		}
 		if subs := n.Member("sub_layers"); subs != nil {
 			l.Composite = true
 			if subs.Value.Kind == jsonpos.Array {
-				l.SubLayers = b.layers(subs.Value, l, l.Pointer+"/sub_layers")
+				l.SubLayers = b.layers(subs.Value, l, l.Pointer+"/sub_layers", l.Shift)
 			}
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// parameters returns the Parameters of a parameters object, built once per object.
+func (b *builder) parameters(params *jsonpos.Node) []*Param {
+	if ps, ok := b.params[params]; ok {
+		return ps
+	}
+	ps := make([]*Param, 0, len(params.Members))
+	for _, m := range lastOfEach(params.Members) {
+		if isAnnotation(m.Key) {
+			continue
+		}
+		ps = append(ps, &Param{Name: m.Key, KeyOffset: m.KeyOffset, Value: b.value(m.Value)})
+	}
+	b.params[params] = ps
+	return ps
 }
 
 // stringItems returns the strings of an array node.

@@ -45,7 +45,12 @@ type Layer struct {
 	// Pointer is the JSON pointer of the layer object ("/layers/0/sub_layers/1").
 	Pointer string
 	// Node is the layer's JSON object.
-	Node   *jsonpos.Node
+	Node *jsonpos.Node
+	// Shift is the distance from the offsets of Node and the nodes below it to the layer's own
+	// bytes in the file: 0 unless the file was parsed with jsonpos.Options.Share and the layer
+	// is (or lies in) an object standing for an equal earlier one. Its position in the file is
+	// an offset plus Shift (Offset does the sum).
+	Shift  int
 	Parent *Layer
 	// Repeat is the "repeat" value; nil when absent (meaning 1).
 	Repeat *Value
@@ -91,6 +96,24 @@ type Value struct {
 	// Err says why the value is not usable: an expression that does not parse (an *expr.Error
 	// whose column is inside the string), or a JSON type that cannot be a value.
 	Err error
+}
+
+// Offset returns the position in the file of offset, an offset read off the layer's nodes
+// (Node, its members and their values, not those of sub-layers, which have their own Shift).
+func (l *Layer) Offset(offset int) int {
+	if offset < 0 {
+		return offset
+	}
+	return offset + l.Shift
+}
+
+// Content identifies what the layer says apart from its name: layers with the same Content
+// have the same class, parameters, repeat, sub-layers and every other key, byte for byte, so
+// whatever depends on those alone is the same for them. Layers of a file parsed without
+// jsonpos.Options.Share each have their own.
+func (l *Layer) Content() *jsonpos.Node {
+	rep, _, _ := l.Node.Shared()
+	return rep
 }
 
 // IsBasic reports whether the layer is basic (has no sub_layers key).
@@ -267,15 +290,15 @@ func WalkCounts(layers []*Layer, env expr.Env, fn func(l *Layer, count *big.Int)
 
 func walkCounts(layers []*Layer, above *big.Int, env expr.Env, fn func(*Layer, *big.Int) bool) error {
 	for _, l := range layers {
-		n, err := l.Repeats(env)
-		if err != nil {
-			return err
-		}
-		if n.Sign() == 0 {
-			continue
-		}
 		count := above
 		if l.Repeat != nil {
+			n, err := l.Repeats(env)
+			if err != nil {
+				return err
+			}
+			if n.Sign() == 0 {
+				continue
+			}
 			count = new(big.Int).Mul(above, n)
 		}
 		if fn(l, count) {

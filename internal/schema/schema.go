@@ -119,18 +119,22 @@ type Problem struct {
 // It does not hand the whole tree to the validator at once: the file without its layers, and
 // then each layer without its sub-layers, are checked one by one (a sub-layer is replaced by a
 // placeholder the schema accepts, and checked on its own turn). So memory stays that of one
-// layer, not of a second copy of the file, and layers that differ only by name — the copies of
-// an unrolled model, experts — are checked once.
+// layer, not of a second copy of the file. Layers that differ only by a plain name — the
+// copies of an unrolled model, experts — are checked once: the key is the layer's content
+// (jsonpos.Node.Shared, when the tree was parsed with jsonpos.Options.Share), and a layer
+// whose whole subtree was found clean is not walked again.
 func Check(root *jsonpos.Node) ([]Problem, error) {
 	if _, err := Model(); err != nil {
 		return nil, err
 	}
-	c := &checker{cache: map[string][]Problem{}}
-	top := root
-	if layers := root.Get("layers"); root.Kind == jsonpos.Object && layers != nil && layers.Kind == jsonpos.Array {
-		top = shallow(root, "layers")
+	c := &checker{cache: map[*jsonpos.Node][]Problem{}, cleanTree: map[*jsonpos.Node]bool{}, plain: map[string]bool{}}
+	var top any
+	if root.Kind == jsonpos.Object {
+		top = without(root, "layers")
+	} else {
+		top = jsonpos.ToAny(root)
 	}
-	c.out = append(c.out, validate(compiled, top, nil)...)
+	c.out = append(c.out, validate(compiled, root, top, nil)...)
 	if root.Kind == jsonpos.Object {
 		c.layers(root.Get("layers"), []string{"layers"})
 	}
@@ -138,11 +142,16 @@ func Check(root *jsonpos.Node) ([]Problem, error) {
 }
 
 type checker struct {
-	out   []Problem
-	cache map[string][]Problem
+	out []Problem
+	// cache holds the problems of each layer content checked (names stood in for).
+	cache map[*jsonpos.Node][]Problem
+	// cleanTree holds the layer contents whose whole subtree has no problem.
+	cleanTree map[*jsonpos.Node]bool
+	// plain caches plainName by name.
+	plain map[string]bool
 }
 
-// layers checks the layer objects of a layers or sub_layers array.
+// layers checks the layer objects of a layers or sub_layers array; tokens locate it.
 func (c *checker) layers(arr *jsonpos.Node, tokens []string) {
 	if arr == nil || arr.Kind != jsonpos.Array {
 		return
@@ -151,80 +160,103 @@ func (c *checker) layers(arr *jsonpos.Node, tokens []string) {
 		if l.Kind != jsonpos.Object {
 			continue // its parent's check reported the type
 		}
-		lt := append(append([]string(nil), tokens...), strconv.Itoa(i))
-		c.layer(l, lt)
+		key, _, _ := l.Shared()
+		plain := c.plainName(l.Get("name"))
+		if plain && c.cleanTree[key] {
+			continue
+		}
+		before := len(c.out)
+		lt := append(tokens[:len(tokens):len(tokens)], strconv.Itoa(i))
+		c.layer(l, key, plain, lt)
 		c.layers(l.Get("sub_layers"), append(lt, "sub_layers"))
+		if plain && len(c.out) == before {
+			c.cleanTree[key] = true
+		}
 	}
 }
 
 // layer checks one layer without its sub-layers; a layer with a plain name is checked once per
-// distinct content.
-func (c *checker) layer(l *jsonpos.Node, tokens []string) {
-	one := l
-	if subs := l.Get("sub_layers"); subs != nil && subs.Kind == jsonpos.Array {
-		one = shallow(l, "sub_layers")
-	}
-	var key string
-	if name := l.Get("name"); name != nil && plainName(name) && len(l.Members) < 64 {
-		if one == l {
-			one = l.Clone()
-		}
-		one.Set("name", jsonpos.NewString("n"))
-		key = string(jsonpos.Marshal(one))
-	}
+// distinct content (key).
+func (c *checker) layer(l, key *jsonpos.Node, plain bool, tokens []string) {
 	problems, cached := c.cache[key]
-	if key == "" || !cached {
-		problems = validate(layerSchema, one, nil)
-		if key != "" {
+	if !plain || !cached {
+		v := without(l, "sub_layers")
+		if plain {
+			v["name"] = "n"
+		}
+		problems = validate(layerSchema, l, v, nil)
+		if plain {
 			c.cache[key] = problems
 		}
 	}
 	for _, p := range problems {
-		p.Tokens = append(append([]string(nil), tokens...), p.Tokens...)
+		p.Tokens = append(tokens[:len(tokens):len(tokens)], p.Tokens...)
 		c.out = append(c.out, p)
 	}
 }
 
 // placeholderLayer stands for a sub-layer while its parent is checked: the schema accepts it.
-var placeholderLayer = func() *jsonpos.Node {
-	o := jsonpos.NewObject()
-	o.Set("name", jsonpos.NewString("n"))
-	o.Set("class", jsonpos.NewString("c"))
-	return o
-}()
+var placeholderLayer = map[string]any{"name": "n", "class": "c"}
 
-// shallow copies obj with the objects of its array member key replaced by placeholders.
-func shallow(obj *jsonpos.Node, key string) *jsonpos.Node {
-	c := *obj
-	c.Members = append([]jsonpos.Member(nil), obj.Members...)
-	for i, m := range c.Members {
-		if m.Key != key || m.Value.Kind != jsonpos.Array {
-			continue
+var onePlaceholder = []any{placeholderLayer}
+
+// without returns object obj in its plain Go form (jsonpos.ToAny) with the layer objects of
+// its array member key replaced by placeholders.
+func without(obj *jsonpos.Node, key string) map[string]any {
+	m := make(map[string]any, len(obj.Members))
+	for _, mem := range obj.Members {
+		if mem.Key == key && mem.Value.Kind == jsonpos.Array {
+			m[mem.Key] = placeholders(mem.Value)
+		} else {
+			m[mem.Key] = jsonpos.ToAny(mem.Value)
 		}
-		arr := *m.Value
-		arr.Items = make([]*jsonpos.Node, len(m.Value.Items))
-		for j, it := range m.Value.Items {
-			if it.Kind == jsonpos.Object {
-				arr.Items[j] = placeholderLayer
-			} else {
-				arr.Items[j] = it
-			}
-		}
-		c.Members[i].Value = &arr
 	}
-	return &c
+	return m
 }
+
+// placeholders returns the items of a layers or sub_layers array for the schema, each layer
+// object replaced by a placeholder. When all are objects, one placeholder stands for them all:
+// the array's own rules (an array, not empty) hold the same, and a module of 100,000 layers is
+// not 100,000 placeholders checked.
+func placeholders(arr *jsonpos.Node) []any {
+	if len(arr.Items) > 0 && !slices.ContainsFunc(arr.Items, func(n *jsonpos.Node) bool { return n.Kind != jsonpos.Object }) {
+		return onePlaceholder
+	}
+	out := make([]any, len(arr.Items))
+	for i, it := range arr.Items {
+		if it.Kind == jsonpos.Object {
+			out[i] = placeholderLayer
+		} else {
+			out[i] = jsonpos.ToAny(it)
+		}
+	}
+	return out
+}
+
+// maxPlainCache bounds the names plainName remembers: the names that recur (q_proj, experts)
+// are met early, and a file of a million distinct names must not make a million entries.
+const maxPlainCache = 4096
 
 // plainName reports whether a layer's name passes the schema's own name rules, so it can be
 // left out of the cache key (the layer is then checked with a stand-in name).
-func plainName(n *jsonpos.Node) bool {
-	return n.Kind == jsonpos.String && nameSchema.Validate(n.Text) == nil
+func (c *checker) plainName(n *jsonpos.Node) bool {
+	if n == nil || n.Kind != jsonpos.String {
+		return false
+	}
+	ok, seen := c.plain[n.Text]
+	if !seen {
+		ok = nameSchema.Validate(n.Text) == nil
+		if len(c.plain) < maxPlainCache {
+			c.plain[n.Text] = ok
+		}
+	}
+	return ok
 }
 
-// validate checks one value against a schema and describes every problem, tokens relative to
-// the value.
-func validate(s *jsonschema.Schema, n *jsonpos.Node, prefix []string) []Problem {
-	verr := s.Validate(jsonpos.ToAny(n))
+// validate checks one value, n as v (its plain Go form), against a schema and describes every
+// problem, tokens relative to the value.
+func validate(s *jsonschema.Schema, n *jsonpos.Node, v any, prefix []string) []Problem {
+	verr := s.Validate(v)
 	if verr == nil {
 		return nil
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/modeltool/modeltool/internal/diag"
+	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 
 // FuzzValidate feeds arbitrary bytes to the validator. Whatever the input, it must not panic,
@@ -46,6 +48,12 @@ func FuzzValidate(f *testing.F) {
 		})
 		defer slow.Stop()
 		res := Source("f.json", src, Options{})
+		// Source shares equal layers' nodes; a tree without sharing gives the same findings.
+		if doc, err := jsonpos.Parse("f.json", src, jsonpos.Options{}); err == nil {
+			if plain := Document(doc, Options{}).Diagnostics; !slices.Equal(plain, res.Diagnostics) {
+				t.Errorf("findings depend on sharing:\nshared %+v\nplain  %+v", res.Diagnostics, plain)
+			}
+		}
 		lines := bytes.Split(src, []byte("\n"))
 		for i, d := range res.Diagnostics {
 			if d.File != "f.json" || d.Code == "" || d.Message == "" {

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/expr"
@@ -33,9 +34,10 @@ type Result struct {
 	Diagnostics []diag.Diagnostic
 }
 
-// Source validates the model file or template src (named name in messages).
+// Source validates the model file or template src (named name in messages). Equal layers
+// share their nodes (jsonpos.Options.Share), so the Result's File is for reading only.
 func Source(name string, src []byte, opts Options) Result {
-	doc, err := jsonpos.Parse(name, src, jsonpos.Options{})
+	doc, err := jsonpos.Parse(name, src, jsonpos.Options{Share: true})
 	if err != nil {
 		return Result{Diagnostics: []diag.Diagnostic{Syntax(name, err)}}
 	}
@@ -63,7 +65,7 @@ func File(f *model.File, opts Options) []diag.Diagnostic {
 	if cat == nil {
 		cat = layers.Builtin()
 	}
-	c := &checker{f: f, doc: f.Doc, cat: cat, template: f.Template != nil, layerAt: map[string]*model.Layer{}}
+	c := &checker{f: f, doc: f.Doc, cat: cat, template: f.Template != nil}
 	c.run()
 	diag.Sort(c.diags)
 	return c.diags
@@ -78,9 +80,13 @@ type checker struct {
 	declared map[string]bool
 	scope    *expr.Scope
 	// layerAt maps layer pointers to layers, to name the layer of a schema problem.
-	layerAt map[string]*model.Layer
-	// params caches evaluated params of basic layers for tied_to checks.
-	params map[*model.Layer]expr.Value
+	layerAt *layerIndex
+	// params holds the evaluated params of basic layers, by content, for tied_to checks.
+	params map[*jsonpos.Node]expr.Value
+	// clean holds the layer contents (model.Layer.Content) already checked without a finding:
+	// a layer with the same content has none either, and is not checked again. Templates are
+	// always checked in full (what a layer may use depends on the indices around it).
+	clean map[cleanKey]bool
 	// badVars holds the variables already reported as unusable: values that use them are not
 	// reported again (one broken default would otherwise give one error per layer).
 	badVars map[string]bool
@@ -88,16 +94,13 @@ type checker struct {
 	badCycle map[string]bool
 }
 
+// add records a finding at offset; with a layer, offset is read off the layer's nodes (the
+// layer's Shift takes it to the layer's own bytes).
 func (c *checker) add(offset int, pointer string, l *model.Layer, sev diag.Severity, code, msg string) {
-	pos := c.doc.Position(offset)
-	d := diag.Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
 	if l != nil {
-		d.Layer = l.Path
+		offset = l.Offset(offset)
 	}
-	c.diags = append(c.diags, d)
-}
-
-func (c *checker) addAt(pos jsonpos.Position, pointer string, l *model.Layer, sev diag.Severity, code, msg string) {
+	pos := c.doc.Position(offset)
 	d := diag.Diagnostic{File: c.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: pointer, Severity: sev, Code: code, Message: msg}
 	if l != nil {
 		d.Layer = l.Path
@@ -113,10 +116,7 @@ func (c *checker) run() {
 			"this is a HuggingFace config.json, not a model file: build a model file from it with modeltool populate --config "+c.doc.Name)
 		return
 	}
-	model.Walk(c.f.Layers, func(l *model.Layer) bool {
-		c.layerAt[l.Pointer] = l
-		return true
-	})
+	c.layerAt = &layerIndex{}
 	c.duplicateKeys()
 	// The schema check and the semantic checks read the same tree and share nothing else: run
 	// the schema check beside them (it is about half the work on a large file).
@@ -142,7 +142,8 @@ func (c *checker) run() {
 	}()
 	c.declared = c.f.DeclaredVariables()
 	c.scope = c.f.Scope(nil)
-	c.params = map[*model.Layer]expr.Value{}
+	c.params = map[*jsonpos.Node]expr.Value{}
+	c.clean = map[cleanKey]bool{}
 	c.badVars = map[string]bool{}
 	c.badCycle = map[string]bool{}
 	c.variables()
@@ -154,6 +155,24 @@ func (c *checker) run() {
 	c.routedExperts()
 }
 
+// layerIndex maps layer pointers to layers, made on first use (by either of the checks that
+// run side by side): a file without findings never needs it.
+type layerIndex struct {
+	once sync.Once
+	at   map[string]*model.Layer
+}
+
+func (x *layerIndex) get(f *model.File, pointer string) *model.Layer {
+	x.once.Do(func() {
+		x.at = map[string]*model.Layer{}
+		model.Walk(f.Layers, func(l *model.Layer) bool {
+			x.at[l.Pointer] = l
+			return true
+		})
+	})
+	return x.at[pointer]
+}
+
 // layerOf returns the innermost layer whose JSON pointer is a prefix of pointer.
 func (c *checker) layerOf(tokens []string) *model.Layer {
 	var best *model.Layer
@@ -161,7 +180,7 @@ func (c *checker) layerOf(tokens []string) *model.Layer {
 	for _, t := range tokens {
 		b.WriteByte('/')
 		b.WriteString(jsonpos.EscapePointerToken(t))
-		if l := c.layerAt[b.String()]; l != nil {
+		if l := c.layerAt.get(c.f, b.String()); l != nil {
 			best = l
 		}
 	}
@@ -226,11 +245,11 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 	if v.Err != nil {
 		var ee *expr.Error
 		if errors.As(v.Err, &ee) {
-			pos, code := c.doc.Position(v.Node.Offset), "bad-number"
+			at, code := v.Node.Offset, "bad-number"
 			if v.Node.Kind == jsonpos.String {
-				pos, code = c.doc.StringPosition(v.Node, ee.Col-1), "bad-expression"
+				at, code = c.doc.StringOffset(v.Node, ee.Col-1), "bad-expression"
 			}
-			c.addAt(pos, pointer, l, diag.Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
+			c.add(at, pointer, l, diag.Error, code, fmt.Sprintf("%s: %s", what, ee.Msg))
 		} else if v.Node.Kind == jsonpos.Number {
 			c.add(v.Node.Offset, pointer, l, diag.Error, "bad-number", fmt.Sprintf("%s: %v", what, v.Err))
 		}
@@ -239,7 +258,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 	}
 	if !c.template {
 		if col, construct, found := v.Expr.TemplateOnly(); found {
-			c.addAt(c.doc.StringPosition(v.Node, col-1), pointer, l, diag.Error, "template-only",
+			c.add(c.doc.StringOffset(v.Node, col-1), pointer, l, diag.Error, "template-only",
 				fmt.Sprintf("%s: %s is only allowed in architecture templates; a model file's values are numbers, booleans and expressions over them", what, construct))
 			return false
 		}
@@ -258,7 +277,7 @@ func (c *checker) expression(v *model.Value, pointer string, l *model.Layer, wha
 		} else {
 			msg += " (declare it under variables)"
 		}
-		c.addAt(c.doc.StringPosition(v.Node, ref.Col-1), pointer, l, diag.Error, "undeclared-variable", msg)
+		c.add(c.doc.StringOffset(v.Node, ref.Col-1), pointer, l, diag.Error, "undeclared-variable", msg)
 	}
 	return ok
 }
@@ -340,16 +359,16 @@ func (c *checker) usesBadVar(v *model.Value) bool {
 // cyclic variable): at the column inside the string where the expression failed, with the
 // message of the expression error.
 func (c *checker) evalError(v *model.Value, pointer string, l *model.Layer, what string, err error) {
-	pos := c.doc.Position(v.Node.Offset)
+	at := v.Node.Offset
 	msg := err.Error()
 	var ee *expr.Error
 	if errors.As(err, &ee) {
 		msg = ee.Msg
 		if v.Node.Kind == jsonpos.String {
-			pos = c.doc.StringPosition(v.Node, ee.Col-1)
+			at = c.doc.StringOffset(v.Node, ee.Col-1)
 		}
 	}
-	c.addAt(pos, pointer, l, diag.Error, "bad-value", what+": "+msg)
+	c.add(at, pointer, l, diag.Error, "bad-value", what+": "+msg)
 }
 
 func (c *checker) templateHeader() {
@@ -463,7 +482,7 @@ func (c *checker) layers(ls []*model.Layer, parent *model.Layer) {
 		}
 		if prev, dup := names[l.Name]; dup {
 			if !(c.template && prev.l.If != nil && l.If != nil) {
-				first := c.doc.Position(prev.offset)
+				first := c.doc.Position(prev.l.Offset(prev.offset))
 				c.add(nameOffset(l), l.Pointer+"/name", l, diag.Error, "duplicate-name",
 					fmt.Sprintf("duplicate layer name %s among siblings (first at %d:%d): layer paths must be unique", diag.Quote(l.Name), first.Line, first.Col))
 			}
@@ -504,6 +523,39 @@ func keyOffset(l *model.Layer, key string) int {
 }
 
 func (c *checker) layer(l *model.Layer) {
+	if c.template {
+		c.checkLayer(l)
+		return
+	}
+	key := cleanKey{l.Content(), routedAbove(l)}
+	if c.clean[key] {
+		return
+	}
+	before := len(c.diags)
+	c.checkLayer(l)
+	if len(c.diags) == before {
+		c.clean[key] = true
+	}
+}
+
+// cleanKey is what a layer's findings depend on: its content, and whether routed experts are
+// marked above it (routed experts inside routed experts are an error).
+type cleanKey struct {
+	content     *jsonpos.Node
+	routedAbove bool
+}
+
+func routedAbove(l *model.Layer) bool {
+	for p := l.Parent; p != nil; p = p.Parent {
+		if p.Routed != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLayer checks one layer and its subtree, apart from its name among its siblings.
+func (c *checker) checkLayer(l *model.Layer) {
 	if !c.template {
 		for _, key := range []string{"if", "index"} {
 			if m := l.Node.Member(key); m != nil {
@@ -715,7 +767,7 @@ func (c *checker) basic(l *model.Layer) {
 		}
 		return
 	}
-	c.params[l] = fig.Params
+	c.params[l.Content()] = fig.Params
 }
 
 // tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
@@ -784,8 +836,8 @@ func (c *checker) tiedTo() {
 				}
 				return true
 			}
-			a, okA := c.params[l]
-			b, okB := c.params[target]
+			a, okA := c.params[l.Content()]
+			b, okB := c.params[target.Content()]
 			if okA && okB && !a.Equal(b) {
 				// An error, not a warning: calc counts the shared weight once, with the target's
 				// size, so the model's parameter count would be wrong by the difference.

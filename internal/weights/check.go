@@ -27,7 +27,7 @@ var auxiliaries = map[string]string{
 var buffers = []string{"masked_bias", "inv_freq"}
 
 func (c *checker) add(l *model.Layer, sev diag.Severity, code, msg string) {
-	d := c.f.Doc.Diagnostic(nameOffset(l), code, msg)
+	d := c.f.Doc.Diagnostic(l.Offset(nameOffset(l)), code, msg)
 	d.Severity, d.Pointer, d.Layer = sev, l.Pointer, l.Path
 	c.res.Diagnostics = append(c.res.Diagnostics, d)
 }
