@@ -1,10 +1,9 @@
 //go:build ignore
 
-// unrolled writes a large model file for benchmarks: the shipped Llama-2-7b-hf model with its
-// decoder layer unrolled into N distinct copies (no repeat), so the file has 15·N + 4 basic
-// layers, each with all its parameters. Usage:
+// unrolled writes a large model file for benchmarks and scripts/compare (internal/bigmodel):
 //
-//	go run testdata/gen/unrolled.go -copies 3334 > /tmp/llama-unrolled.json   # 50,014 basic layers
+//	go run testdata/gen/unrolled.go -model models/deepseek-v3.json > /tmp/deepseek-v3-unrolled.json   # every repeat expanded
+//	go run testdata/gen/unrolled.go -wide 430000 > /tmp/wide.json                                      # 430,000 compact layers, 60 MB
 package main
 
 import (
@@ -12,44 +11,32 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/bigmodel"
 )
 
 func main() {
-	copies := flag.Int("copies", 3334, "decoder layers to write")
-	src := flag.String("model", "models/llama-2-7b-hf.json", "the model whose decoder layer is copied")
+	src := flag.String("model", "models/deepseek-v3.json", "the model file whose repeats are expanded")
+	wide := flag.Int("wide", 0, "write a compact synthetic file of this many basic layers instead")
 	flag.Parse()
-	if err := run(*src, *copies); err != nil {
+	if err := run(*src, *wide); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, copies int) error {
+func run(path string, wide int) error {
+	if wide > 0 {
+		_, err := os.Stdout.Write(bigmodel.Wide(wide))
+		return err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	doc, err := jsonpos.Parse(path, data, jsonpos.Options{})
+	out, err := bigmodel.Expand(data)
 	if err != nil {
 		return err
 	}
-	model := doc.Root.Get("layers").Items[0]
-	subs := model.Get("sub_layers")
-	var out []*jsonpos.Node
-	for _, l := range subs.Items {
-		if l.Get("name").Text != "decoder_layer" {
-			out = append(out, l)
-			continue
-		}
-		for i := 0; i < copies; i++ {
-			c := l.Clone()
-			c.Set("name", jsonpos.NewString(fmt.Sprintf("layers_%d", i)))
-			c.Delete("repeat")
-			out = append(out, c)
-		}
-	}
-	subs.Items = out
-	_, err = os.Stdout.Write(jsonpos.Marshal(doc.Root))
+	_, err = os.Stdout.Write(out)
 	return err
 }
