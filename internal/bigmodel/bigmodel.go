@@ -8,7 +8,11 @@ package bigmodel
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -95,4 +99,33 @@ func Wide(n int) []byte {
 	}
 	b.WriteString("]}]}\n")
 	return b.Bytes()
+}
+
+// Shipped returns the text of models/NAME.json of the checkout this package was built from
+// (for tests and benchmarks, which run in their own package's folder).
+func Shipped(name string) ([]byte, error) {
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		return nil, fmt.Errorf("cannot locate the checkout")
+	}
+	return os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "models", name+".json"))
+}
+
+var expanded sync.Map // name → []byte
+
+// ExpandedShipped returns Expand of the shipped model file NAME, made once per process.
+func ExpandedShipped(name string) ([]byte, error) {
+	if v, ok := expanded.Load(name); ok {
+		return v.([]byte), nil
+	}
+	src, err := Shipped(name)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Expand(src)
+	if err != nil {
+		return nil, err
+	}
+	expanded.Store(name, out)
+	return out, nil
 }

@@ -2,10 +2,9 @@ package calc_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/bigmodel"
 	"github.com/modeltool/modeltool/internal/calc"
 	"github.com/modeltool/modeltool/internal/model"
 )
@@ -13,7 +12,7 @@ import (
 // BenchmarkComputeRepeat shows that the cost of calc depends on the distinct layers of a file,
 // not on its repeat counts: 32 and 32,000 decoder layers take the same time.
 func BenchmarkComputeRepeat(b *testing.B) {
-	src, err := os.ReadFile(llamaPath)
+	src, err := bigmodel.Shipped("llama-2-7b-hf")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,23 +33,33 @@ func BenchmarkComputeRepeat(b *testing.B) {
 	}
 }
 
-// BenchmarkComputeUnrolled computes a file of 50,014 distinct basic layers (the Llama-2-7b
-// decoder layer unrolled 3,334 times by testdata/gen/unrolled.go).
-func BenchmarkComputeUnrolled(b *testing.B) {
-	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "3334")
-	cmd.Dir = ".."
-	out, err := cmd.Output()
+// BenchmarkCompute is the calc stage after reading (validation excluded) on the shipped
+// DeepSeek-V3 file, the same with every repeat expanded (75,696 rows, 29 distinct layers) and
+// a compact file of 100,000 layers.
+func BenchmarkCompute(b *testing.B) {
+	shipped, err := bigmodel.Shipped("deepseek-v3")
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := model.Parse("unrolled.json", out)
+	expanded, err := bigmodel.ExpandedShipped("deepseek-v3")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := calc.Compute(f, calc.Options{}); err != nil {
+	for _, in := range []struct {
+		name string
+		src  []byte
+	}{{"deepseek-v3", shipped}, {"deepseek-v3-expanded", expanded}, {"wide-100k", bigmodel.Wide(100000)}} {
+		f, err := model.ParseShared("m.json", in.src)
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := calc.Compute(f, calc.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -9,9 +9,10 @@ import "unsafe"
 // of the block instead of writing over a neighbour. Blocks grow from small (a config file costs
 // little) to blockMax entries.
 type arena struct {
-	nodes   []Node
-	members []Member
-	items   []*Node
+	nodes   block[Node]
+	members block[Member]
+	items   block[*Node]
+	shares  block[shareInfo]
 }
 
 const (
@@ -19,15 +20,31 @@ const (
 	blockMax = 4096
 )
 
-func grow(used int) int { return min(max(2*used, blockMin), blockMax) }
-
-func (a *arena) node() *Node {
-	if len(a.nodes) == cap(a.nodes) {
-		a.nodes = make([]Node, 0, grow(cap(a.nodes)))
-	}
-	a.nodes = a.nodes[:len(a.nodes)+1]
-	return &a.nodes[len(a.nodes)-1]
+// block hands out the entries of one kind.
+type block[T any] struct {
+	cur []T
+	// made holds every block begun so far, cur's last; spare the blocks a rollback gave back,
+	// used again before new ones are made.
+	made  [][]T
+	spare [][]T
 }
+
+// take returns n entries (n ≤ blockMax) as a slice whose capacity is its length.
+func (b *block[T]) take(n int) []T {
+	if cap(b.cur)-len(b.cur) < n {
+		if k := len(b.spare); k > 0 && cap(b.spare[k-1]) >= n {
+			b.cur, b.spare = b.spare[k-1][:0], b.spare[:k-1]
+		} else {
+			b.cur = make([]T, 0, min(max(2*cap(b.cur), blockMin, n), blockMax))
+		}
+		b.made = append(b.made, b.cur)
+	}
+	start := len(b.cur)
+	b.cur = b.cur[:start+n]
+	return b.cur[start : start+n : start+n]
+}
+
+func (a *arena) node() *Node { return &a.nodes.take(1)[0] }
 
 // memberSlice returns a copy of ms in the arena.
 func (a *arena) memberSlice(ms []Member) []Member {
@@ -37,12 +54,9 @@ func (a *arena) memberSlice(ms []Member) []Member {
 	if len(ms) > blockMax/4 {
 		return append([]Member(nil), ms...)
 	}
-	if cap(a.members)-len(a.members) < len(ms) {
-		a.members = make([]Member, 0, max(grow(cap(a.members)), len(ms)))
-	}
-	start := len(a.members)
-	a.members = append(a.members, ms...)
-	return a.members[start:len(a.members):len(a.members)]
+	out := a.members.take(len(ms))
+	copy(out, ms)
+	return out
 }
 
 // itemSlice returns a copy of items in the arena.
@@ -53,28 +67,46 @@ func (a *arena) itemSlice(items []*Node) []*Node {
 	if len(items) > blockMax/4 {
 		return append([]*Node(nil), items...)
 	}
-	if cap(a.items)-len(a.items) < len(items) {
-		a.items = make([]*Node, 0, max(grow(cap(a.items)), len(items)))
-	}
-	start := len(a.items)
-	a.items = append(a.items, items...)
-	return a.items[start:len(a.items):len(a.items)]
+	out := a.items.take(len(items))
+	copy(out, items)
+	return out
 }
 
 // mark is a point in the arena to roll back to.
 type mark struct {
-	nodes   []Node
-	members []Member
-	items   []*Node
+	nodes   blockMark[Node]
+	members blockMark[Member]
+	items   blockMark[*Node]
+	shares  blockMark[shareInfo]
 }
 
-func (a *arena) mark() mark { return mark{a.nodes, a.members, a.items} }
+type blockMark[T any] struct {
+	cur  []T
+	made int
+}
 
-// rollback gives back what was handed out since m: the caller guarantees nothing refers to it.
-// Entries of a block that was started since m are left to the garbage collector; those of the
-// block m was in are handed out again (and overwritten whole when they are).
+func (b *block[T]) mark() blockMark[T] { return blockMark[T]{b.cur, len(b.made)} }
+
+// rollback gives back what was taken since m: the caller guarantees nothing refers to it. The
+// block current at m is used on from where it was; blocks begun since become spares.
+func (b *block[T]) rollback(m blockMark[T]) {
+	for i := len(b.made) - 1; i >= m.made; i-- {
+		b.spare = append(b.spare, b.made[i])
+		b.made[i] = nil
+	}
+	b.made = b.made[:m.made]
+	b.cur = m.cur
+}
+
+func (a *arena) mark() mark {
+	return mark{a.nodes.mark(), a.members.mark(), a.items.mark(), a.shares.mark()}
+}
+
 func (a *arena) rollback(m mark) {
-	a.nodes, a.members, a.items = m.nodes, m.members, m.items
+	a.nodes.rollback(m.nodes)
+	a.members.rollback(m.members)
+	a.items.rollback(m.items)
+	a.shares.rollback(m.shares)
 }
 
 // sourceString returns src[start:end] as a string that shares src's memory: a parsed document

@@ -159,7 +159,9 @@ func (p *parser) shareNode(rep *shareEntry, e *shareEntry) *Node {
 			}
 		}
 	}
+	info := &p.a.shares.take(1)[0]
+	*info = shareInfo{rep: r, shift: e.start - rep.start}
 	n := p.a.node()
-	*n = Node{Kind: Object, Offset: r.Offset, Text: "object", Members: members, share: &shareInfo{rep: r, shift: e.start - rep.start}}
+	*n = Node{Kind: Object, Offset: r.Offset, Text: "object", Members: members, share: info}
 	return n
 }

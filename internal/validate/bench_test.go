@@ -1,46 +1,71 @@
-package validate_test
+package validate
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"github.com/modeltool/modeltool/internal/validate"
+	"github.com/modeltool/modeltool/internal/bigmodel"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/model"
+	"github.com/modeltool/modeltool/internal/schema"
 )
 
-// BenchmarkValidate validates the shipped Llama-2-7b-hf model file and a file of 50,014
-// basic layers (the same model with its decoder layer unrolled into 3,334 distinct copies,
-// written by testdata/gen/unrolled.go). Figures: docs/performance.md.
+type benchInput struct {
+	name string
+	src  []byte
+}
+
+func benchInputs(b *testing.B) []benchInput {
+	var out []benchInput
+	for _, name := range []string{"llama-2-7b-hf", "deepseek-v3"} {
+		src, err := bigmodel.Shipped(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, benchInput{name, src})
+	}
+	ds, err := bigmodel.ExpandedShipped("deepseek-v3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return append(out, benchInput{"deepseek-v3-expanded", ds}, benchInput{"wide-100k", bigmodel.Wide(100000)})
+}
+
+// BenchmarkValidate is the whole of validate in-process (read, schema, catalog checks,
+// evaluation of each distinct layer) on the shipped Llama-2-7b and DeepSeek-V3 files,
+// DeepSeek-V3 with every repeat expanded (42 MB, 75,696 basic layers) and a compact file of
+// 100,000 layers. Figures: docs/performance.md.
 func BenchmarkValidate(b *testing.B) {
-	llama, err := os.ReadFile("../../models/llama-2-7b-hf.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("llama-2-7b", func(b *testing.B) {
-		b.SetBytes(int64(len(llama)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if res := validate.Source("m.json", llama, validate.Options{}); len(res.Diagnostics) > 0 {
-				b.Fatal(res.Diagnostics[0].Message)
+	for _, in := range benchInputs(b) {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := Source("m.json", in.src, Options{}); len(res.Diagnostics) > 0 {
+					b.Fatal(res.Diagnostics[0])
+				}
 			}
-		}
-	})
-	large := filepath.Join(b.TempDir(), "unrolled.json")
-	cmd := exec.Command("go", "run", "testdata/gen/unrolled.go", "-copies", "3334")
-	cmd.Dir = ".."
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatal(err)
+		})
 	}
-	os.WriteFile(large, out, 0o644)
-	b.Run("50k-basic-layers", func(b *testing.B) {
-		b.SetBytes(int64(len(out)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if res := validate.Source("m.json", out, validate.Options{}); len(res.Diagnostics) > 0 {
-				b.Fatal(res.Diagnostics[0].Message)
-			}
+}
+
+// BenchmarkCatalogChecks is the stage of validate after reading, without the schema check
+// (which runs beside it): the catalog's classes and parameters, the placeholders, each distinct
+// layer evaluated with the default variables, the structural rules.
+func BenchmarkCatalogChecks(b *testing.B) {
+	defer func(old func(*jsonpos.Node) ([]schema.Problem, error)) { checkSchema = old }(checkSchema)
+	checkSchema = func(*jsonpos.Node) ([]schema.Problem, error) { return nil, nil }
+	for _, in := range benchInputs(b) {
+		f, err := model.ParseShared("m.json", in.src)
+		if err != nil {
+			b.Fatal(err)
 		}
-	})
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if ds := File(f, Options{}); len(ds) > 0 {
+					b.Fatal(ds[0])
+				}
+			}
+		})
+	}
 }
