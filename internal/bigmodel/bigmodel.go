@@ -22,7 +22,9 @@ import (
 // Expand returns the model file src with every repeat expanded: a layer with repeat N becomes
 // N copies named NAME_0 … NAME_N−1 (its aliases kept, so the copies stay one ModuleList), a
 // placeholder repeat evaluated with the file's default variables, a repeat that works out to
-// 0 dropped. The result describes the same model, so calc gives the same totals.
+// 0 dropped. The result describes the same model, so calc gives the same totals (active
+// parameters aside: a routed layer's "routed" key, which says it repeats once per expert,
+// goes with its repeat).
 func Expand(src []byte) ([]byte, error) {
 	f, err := model.Parse("model.json", src)
 	if err != nil {
@@ -61,6 +63,7 @@ func expand(ls []*model.Layer, scope expr.Env) ([]*jsonpos.Node, error) {
 			}
 			if l.Repeat != nil {
 				c.Delete("repeat")
+				c.Delete("routed") // it marks a layer that repeats once per expert
 				c.Set("name", jsonpos.NewString(l.Name+"_"+strconv.Itoa(i)))
 			}
 			out = append(out, c)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/modeltool/modeltool/internal/bigmodel"
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/validate"
 )
 
@@ -63,9 +64,9 @@ func TestExpandKeepsTheModel(t *testing.T) {
 				t.Errorf("%d rows expanded, %d instances as shipped", len(expanded.Rows), instances)
 			}
 			want, got := shipped.Totals, expanded.Totals
-			for _, name := range []string{"params", "weight_bytes", "flops", "bytes_read", "bytes_written", "kv_cache_bytes"} {
-				if w, g := want.Get(name), got.Get(name); w.Cmp(g) != 0 {
-					t.Errorf("%s: %s expanded, %s as shipped", name, g.RatString(), w.RatString())
+			for _, f := range layers.Formulas {
+				if w, g := want.Get(f), got.Get(f); w.Cmp(g) != 0 {
+					t.Errorf("%s: %s expanded, %s as shipped", f, g.RatString(), w.RatString())
 				}
 			}
 			if len(got.ByClass) != len(want.ByClass) {
