@@ -294,3 +294,45 @@ func TestMemoryFits(t *testing.T) {
 		}
 	}
 }
+
+// TestFitLargest: from the memory of TestMemoryFits (13,476,831,232 + 596,480·B·S bytes on an
+// 85,899,345,920-byte H100), at 2048 tokens the largest batch is 59 (B·S ≤ 121,416), and for one
+// sequence the longest context is 121,416 tokens; calc agrees at the answer and one more.
+func TestFitLargest(t *testing.T) {
+	dev, err := hardware.Lookup("H100-SXM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := load(t, llamaPath, nil)
+	for _, c := range []struct {
+		variable string
+		set      map[string]expr.Value
+		want     int64
+	}{
+		{"batch_size", map[string]expr.Value{"seq_len": expr.Int(2048)}, 59},
+		{"seq_len", map[string]expr.Value{"batch_size": expr.Int(1)}, 121_416},
+	} {
+		fit, err := calc.FitLargest(f, calc.Options{Set: c.set}, dev, c.variable, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fit.Max.Cmp(n(c.want)) != 0 || !fit.Memory.Fits || fit.Next.Fits {
+			t.Errorf("%s: %s (fits %v, next fits %v), want %d", c.variable, fit.Max, fit.Memory.Fits, fit.Next.Fits, c.want)
+		}
+		for _, v := range []int64{c.want, c.want + 1} {
+			set := map[string]expr.Value{c.variable: expr.Int(v)}
+			for k, x := range c.set {
+				set[k] = x
+			}
+			m := calc.MemoryOn(computeOpts(t, llamaPath, calc.Options{Set: set}), dev)
+			if m.Fits != (v == c.want) {
+				t.Errorf("calc at %s = %d: fits %v", c.variable, v, m.Fits)
+			}
+		}
+	}
+	// Mixtral's weights alone (93.4 GB) exceed the H100: nothing fits.
+	fit, err := calc.FitLargest(load(t, mixtralPath, nil), calc.Options{}, dev, "batch_size", 1)
+	if err != nil || fit.Max.Sign() != 0 || fit.Memory.Fits {
+		t.Errorf("Mixtral on one H100: %v %v", fit, err)
+	}
+}

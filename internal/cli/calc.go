@@ -35,6 +35,7 @@ type calcOptions struct {
 	color        string
 	input        string
 	split        splitFlags
+	generate     string
 }
 
 func newCalcCmd(s *Streams) *cobra.Command {
@@ -90,19 +91,23 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	f.BoolVar(&opts.exact, "exact", false, "print every digit in the table instead of readable units")
 	opts.split.add(f)
+	f.StringVar(&opts.generate, "generate", "", "IN:OUT: with --hardware, the time to generate OUT tokens after a prompt of IN (time to first token, per output token, tokens/s)")
 	colorFlag(cmd, &opts.color)
 	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
 	}
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.FigureFormats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("hardware", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		var names []string
-		for _, d := range hardware.Presets() {
-			names = append(names, d.Name)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("hardware", completeHardware)
 	return cmd
+}
+
+// completeHardware completes --hardware with the presets' names.
+func completeHardware(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var names []string
+	for _, d := range hardware.Presets() {
+		names = append(names, d.Name)
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 // parseSet reads one NAME=VALUE.
@@ -195,59 +200,102 @@ func runCalc(s *Streams, opts *calcOptions) error {
 	if err != nil {
 		return err
 	}
-	set, computeDType, err := opts.bindings()
+	in, out, err := opts.generation()
 	if err != nil {
 		return err
+	}
+	input, err := opts.load(s)
+	if err != nil {
+		return err
+	}
+	result, err := compute(input.name, input.file, input.opts)
+	if err != nil {
+		return err
+	}
+	roof, err := input.roofline(result)
+	if err != nil {
+		return err
+	}
+	var gen *calc.Generation
+	if out > 0 {
+		if roof == nil {
+			return usagef("--generate needs --hardware: the time of each step is its roofline bound on a device")
+		}
+		if gen, err = generate(input, roof, in, out); err != nil {
+			return err
+		}
+	}
+	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored, Generation: gen})
+}
+
+// calcInput is a validated model file with what calc's flags chose.
+type calcInput struct {
+	name         string
+	file         *model.File
+	opts         calc.Options
+	computeDType string
+	device       *hardware.Device
+}
+
+// load reads and validates the model file and binds the flags: variables, parallelism, the
+// device and catalogs. Warnings go to standard error; errors stop it.
+func (opts *calcOptions) load(s *Streams) (*calcInput, error) {
+	set, computeDType, err := opts.bindings()
+	if err != nil {
+		return nil, err
 	}
 	par, err := opts.split.parallelism()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	device, err := opts.device()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	name, data, err := readInput(s, opts.input)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := validate.Source(name, data, validate.Options{Catalog: cat})
 	if n, _ := diag.Count(res.Diagnostics); n > 0 {
-		return findings(fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n), diag.New(res.Diagnostics...))
+		return nil, findings(fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n), diag.New(res.Diagnostics...))
 	}
 	if len(res.Diagnostics) > 0 {
 		// Warnings do not stop calc; they go to standard error as text, beside the figures.
 		errColor, _ := useColor(opts.color, s, s.ErrTerminal)
 		if err := report.WriteDiagnostics(s.Err, "text", res.Diagnostics, 1, errColor); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	result, err := compute(name, res.File, calc.Options{Catalog: cat, Set: set, Parallel: par})
+	return &calcInput{name: name, file: res.File, opts: calc.Options{Catalog: cat, Set: set, Parallel: par}, computeDType: computeDType, device: device}, nil
+}
+
+// roofline prepares the device's roofline for a result (nil without a device): the peak of
+// the chosen compute dtype, else of the result's activation bytes.
+func (in *calcInput) roofline(result *calc.Result) (*calc.Roofline, error) {
+	if in.device == nil {
+		return nil, nil
+	}
+	computeDType := in.computeDType
+	chosen := computeDType != ""
+	if !chosen {
+		computeDType = calc.DefaultComputeDType(result)
+	}
+	roof, err := calc.NewRoofline(*in.device, computeDType)
+	if err != nil && !chosen {
+		return nil, usagef("--hardware %s: %v; %s is the dtype of dtype_bytes %s: choose the compute dtype with --dtype", in.device.Name, err, computeDType, result.Variable("dtype_bytes"))
+	}
 	if err != nil {
-		return err
+		return nil, usagef("--hardware %s: %v", in.device.Name, err)
 	}
-	var roof *calc.Roofline
-	if device != nil {
-		chosen := computeDType != ""
-		if !chosen {
-			computeDType = calc.DefaultComputeDType(result)
-		}
-		roof, err = calc.NewRoofline(*device, computeDType)
-		if err != nil && !chosen {
-			return usagef("--hardware %s: %v; %s is the dtype of dtype_bytes %s: choose the compute dtype with --dtype", device.Name, err, computeDType, result.Variable("dtype_bytes"))
-		}
-		if err != nil {
-			return usagef("--hardware %s: %v", device.Name, err)
-		}
-		if err := needsLink(result, roof); err != nil {
-			return err
-		}
+	if err := needsLink(result, roof); err != nil {
+		return nil, err
 	}
-	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored})
+	return roof, nil
 }
 
 // compute runs the calculator on a validated file for calc and tree --calc: a template is
@@ -259,17 +307,23 @@ func compute(name string, f *model.File, opts calc.Options) (*calc.Result, error
 	}
 	res, err := calc.Compute(f, opts)
 	if err != nil {
-		var ve *calc.VariableError
-		if errors.As(err, &ve) {
-			return nil, usagef("variable %s", err)
-		}
-		var se *calc.SplitError
-		if errors.As(err, &se) {
-			return nil, usagef("%v", err)
-		}
-		return nil, findings("", err)
+		return nil, calcError(err)
 	}
 	return res, nil
+}
+
+// calcError maps a calculation's failure to the exit code: a bad variable or a split the
+// model does not allow is a usage error (exit 2), anything else a finding (exit 1).
+func calcError(err error) error {
+	var ve *calc.VariableError
+	if errors.As(err, &ve) {
+		return usagef("variable %s", err)
+	}
+	var se *calc.SplitError
+	if errors.As(err, &se) {
+		return usagef("%v", err)
+	}
+	return findings("", err)
 }
 
 func (o *calcOptions) device() (*hardware.Device, error) {

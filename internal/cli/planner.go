@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/modeltool/modeltool/internal/calc"
@@ -38,4 +41,28 @@ func needsLink(res *calc.Result, roof *calc.Roofline) error {
 		return nil
 	}
 	return usagef("--hardware %s gives no interconnect_bandwidth, which the communication rows' time needs: add it to the hardware file (docs/hardware.md)", roof.Device.Name)
+}
+
+// generation reads --generate IN:OUT; out is 0 without it.
+func (o *calcOptions) generation() (in, out int64, err error) {
+	if o.generate == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(o.generate, ":")
+	in, errIn := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+	out, errOut := strconv.ParseInt(strings.TrimSpace(b), 10, 64)
+	if !ok || errIn != nil || errOut != nil || in < 1 || out < 1 {
+		return 0, 0, usagef("--generate %q: expected IN:OUT, the prompt's tokens and the tokens to generate, both at least 1 (e.g. 1024:256)", o.generate)
+	}
+	return in, out, nil
+}
+
+// generate computes the generation timeline; a split the model refuses is a usage error, as
+// in calc.
+func generate(in *calcInput, roof *calc.Roofline, prompt, out int64) (*calc.Generation, error) {
+	g, err := calc.Generate(in.file, in.opts, roof, prompt, out)
+	if err != nil {
+		return nil, calcError(err)
+	}
+	return g, nil
 }

@@ -97,6 +97,7 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newSchemaCmd(s),
 		newValidateCmd(s),
 		newCalcCmd(s),
+		newFitCmd(s),
 		newPopulateCmd(s),
 		newLayersCmd(s),
 		newTreeCmd(s),

@@ -26,6 +26,8 @@ type FiguresOptions struct {
 	Roofline *calc.Roofline
 	// Color enables ANSI colour in the table.
 	Color bool
+	// Generation, when set, is a generation timeline on the Roofline's device.
+	Generation *calc.Generation
 }
 
 // WriteFigures writes a calculation in format.
@@ -34,12 +36,16 @@ func WriteFigures(w io.Writer, format string, res *calc.Result, opts FiguresOpti
 	case "table":
 		return figuresTable(w, res, opts)
 	case "json":
-		_, err := w.Write(jsonpos.Marshal(FiguresJSON(res, opts.Roofline)))
+		doc := FiguresJSON(res, opts.Roofline)
+		if g := opts.Generation; g != nil {
+			doc.Set("generation", generationNode(g))
+		}
+		_, err := w.Write(jsonpos.Marshal(doc))
 		return err
 	case "csv":
 		return figuresCSV(w, res, opts.Roofline)
 	case "html":
-		return figuresHTML(w, res, opts.Roofline)
+		return figuresHTML(w, res, opts.Roofline, opts.Generation)
 	}
 	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(FigureFormats, ", "))
 }
@@ -227,4 +233,51 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// generationNode is the generation object: the prompt and output tokens and the times.
+func generationNode(g *calc.Generation) *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Set("input_tokens", jsonpos.NewNumber(fmt.Sprint(g.In)))
+	o.Set("output_tokens", jsonpos.NewNumber(fmt.Sprint(g.Out)))
+	o.Set("batch_size", valueNode(g.Batch))
+	o.Set("ttft_seconds", num(g.TTFT))
+	o.Set("tpot_seconds", num(g.TPOT))
+	o.Set("decode_seconds", num(g.Decode))
+	o.Set("total_seconds", num(g.Total))
+	o.Set("tokens_per_second", num(g.TokensPerSecond))
+	o.Set("peak_memory", memoryNode(g.PeakMemory))
+	return o
+}
+
+// WriteFit writes fit's answer: text, or the JSON document {answer: N, "memory": {…}}.
+func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) error {
+	if format == "json" {
+		o := jsonpos.NewObject()
+		o.Set(answer, jsonpos.NewNumber(fit.Max.String()))
+		o.Set("hardware", jsonpos.NewString(device))
+		o.Set("memory", memoryNode(fit.Memory))
+		if fit.Max.Sign() > 0 {
+			o.Set("next", memoryNode(fit.Next))
+		}
+		_, err := w.Write(jsonpos.Marshal(o))
+		return err
+	}
+	var b strings.Builder
+	what := "batch"
+	if fit.Variable == "seq_len" {
+		what = "context (seq_len)"
+	}
+	if fit.Max.Sign() == 0 {
+		fmt.Fprintf(&b, "%s: 0 — nothing fits on one %s\n", answer, device)
+		b.WriteString("at the smallest, ")
+		writeMemory(&b, fit.Memory, device, false, false)
+	} else {
+		fmt.Fprintf(&b, "%s: %s — the largest %s that fits on one %s\n", answer, fit.Max, what, device)
+		writeMemory(&b, fit.Memory, device, false, false)
+		b.WriteString("one more: ")
+		writeMemory(&b, fit.Next, device, false, false)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

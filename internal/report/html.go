@@ -44,8 +44,8 @@ var htmlPage = template.Must(template.New("report.html.tmpl").Funcs(template.Fun
 // the roofline plot. Everything the page shows is rendered here, so it reads without
 // JavaScript; the inline script adds sorting, exact digits, filtering and tooltips. The
 // figures are also in the page as the --format json document (a JSON data island).
-func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
-	page, err := buildHTMLReport(res, roof)
+func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.Generation) error {
+	page, err := buildHTMLReport(res, roof, gen)
 	if err != nil {
 		return err
 	}
@@ -159,8 +159,12 @@ func categoryClasses(res *calc.Result) map[string]string {
 	return out
 }
 
-func buildHTMLReport(res *calc.Result, roof *calc.Roofline) (*htmlReport, error) {
-	data, err := json.Marshal(json.RawMessage(jsonpos.Marshal(FiguresJSON(res, roof))))
+func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation) (*htmlReport, error) {
+	doc := FiguresJSON(res, roof)
+	if gen != nil {
+		doc.Set("generation", generationNode(gen))
+	}
+	data, err := json.Marshal(json.RawMessage(jsonpos.Marshal(doc)))
 	if err != nil {
 		return nil, fmt.Errorf("html report: the JSON data: %w", err)
 	}

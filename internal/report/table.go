@@ -223,7 +223,13 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		}
 		fmt.Fprintf(&b, "roofline on %s: %s (sum of per-layer bounds); whole-model bound %s\n",
 			opts.Roofline.Device.Name, Seconds(total.Seconds), whole)
-		writeMemory(&b, calc.MemoryOn(res, opts.Roofline.Device), opts.Roofline.Device.Name, opts.Color)
+		writeMemory(&b, calc.MemoryOn(res, opts.Roofline.Device), opts.Roofline.Device.Name, opts.Color, true)
+		if g := opts.Generation; g != nil {
+			fmt.Fprintf(&b, "generation of %d tokens after %d, batch %s: first token %s, then %s per token (mean of %d steps), %s in all: %s tokens/s\n",
+				g.Out, g.In, g.Batch, Seconds(g.TTFT), Seconds(g.TPOT), g.Out-1, Seconds(g.Total), fixed(g.TokensPerSecond, 1))
+			b.WriteString("generation's peak ")
+			writeMemory(&b, g.PeakMemory, opts.Roofline.Device.Name, opts.Color, true)
+		}
 	}
 
 	for _, group := range []struct {
@@ -315,7 +321,7 @@ func activeShare(active *big.Rat, res *calc.Result) string {
 
 // writeMemory writes what one device holds against its memory, with a warning when it does
 // not fit.
-func writeMemory(b *strings.Builder, m calc.Memory, device string, colored bool) {
+func writeMemory(b *strings.Builder, m calc.Memory, device string, colored, hint bool) {
 	fmt.Fprintf(b, "memory on %s: weights %s + KV cache %s + activations %s = %s",
 		device, Human(m.Weights, "B"), Human(m.KVCache, "B"), Human(m.Activations, "B"), Human(m.Total, "B"))
 	if !m.Known {
@@ -331,7 +337,11 @@ func writeMemory(b *strings.Builder, m calc.Memory, device string, colored bool)
 			warn.DisableColor()
 		}
 		over := new(big.Rat).Sub(m.Total, m.Capacity)
-		b.WriteString(warn.Sprintf("WARNING: does not fit on one %s: %s over its %s (modeltool fit finds the largest batch or context that fits; --tp/--pp spread the model)", device, Human(over, "B"), capacity(m.Capacity)))
+		msg := fmt.Sprintf("WARNING: does not fit on one %s: %s over its %s", device, Human(over, "B"), capacity(m.Capacity))
+		if hint {
+			msg += " (modeltool fit finds the largest batch or context that fits; --tp/--pp spread the model)"
+		}
+		b.WriteString(warn.Sprint(msg))
 		b.WriteByte('\n')
 	}
 }

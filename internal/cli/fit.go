@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/dtype"
+	"github.com/modeltool/modeltool/internal/report"
+)
+
+// fitFormats are the outputs of fit.
+var fitFormats = []string{"text", "json"}
+
+func newFitCmd(s *Streams) *cobra.Command {
+	opts := &calcOptions{format: "text"}
+	cmd := &cobra.Command{
+		Use:   "fit [flags] MODEL.json|- --hardware H (--seq-len C | --batch-size B)",
+		Short: "The largest batch (at a context) or context (at a batch) whose memory fits a device",
+		Long: `Find how much fits on one device: with --seq-len C the largest batch of C-token sequences
+(max_batch_size), with --batch-size B the longest sequence for B of them (max_context). The
+memory is calc's own — weights, KV cache and the peak of live activations of a pass with those
+variables (a prefill of C tokens; --past-len P counts a cache of P more) — so the answer is
+exact: calc with the answer fits, and with one more it does not. --tp, --pp, --ep and --dp
+spread the model as in calc; the batch is then a multiple of ep × dp.`,
+		Example: `  # how many 4096-token sequences fit on an H100
+  modeltool fit --hardware H100-SXM --seq-len 4096 models/llama-2-7b-hf.json
+
+  # the longest context for one sequence, over 8 GPUs with tensor parallelism, as JSON
+  modeltool fit --hardware H100-SXM --tp 8 --batch-size 1 --format json models/mixtral-8x7b-v0.1.json`,
+		Args: exactArgs(1, "one MODEL.json (or - for standard input)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.input = args[0]
+			return runFit(s, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&opts.sets, "set", nil, "set a variable: NAME=VALUE (repeatable)")
+	f.StringVar(&opts.batchSize, "batch-size", "", "sequences per batch: find the longest context (max_context)")
+	f.StringVar(&opts.seqLen, "seq-len", "", "tokens per sequence: find the largest batch (max_batch_size)")
+	f.StringVar(&opts.pastLen, "past-len", "", "tokens per sequence already in the KV cache besides seq_len")
+	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtype.StorageNames(), ", ")+" (sets dtype_bytes)")
+	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes)")
+	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes)")
+	f.StringVar(&opts.format, "format", "text", "output format: "+strings.Join(fitFormats, ", "))
+	f.StringVar(&opts.hardware, "hardware", "", "the device (see docs/hardware.md); required, or --hardware-file")
+	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
+	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
+	opts.split.add(f)
+	colorFlag(cmd, &opts.color)
+	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
+	}
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(fitFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("hardware", completeHardware)
+	return cmd
+}
+
+func runFit(s *Streams, opts *calcOptions) error {
+	if err := checkFormat(opts.format, fitFormats); err != nil {
+		return err
+	}
+	if (opts.seqLen == "") == (opts.batchSize == "") {
+		return usagef("give one of --seq-len (to find the largest batch) or --batch-size (to find the longest context)")
+	}
+	if opts.hardware == "" && opts.hardwareFile == "" {
+		return usagef("fit needs --hardware (or --hardware-file): the device whose memory to fill")
+	}
+	input, err := opts.load(s)
+	if err != nil {
+		return err
+	}
+	if input.device.MemoryBytes == nil {
+		return usagef("--hardware %s gives no memory_bytes: fit needs the device's capacity", input.device.Name)
+	}
+	variable, step, answer := "batch_size", int64(input.opts.Parallel.EP*input.opts.Parallel.DP), "max_batch_size"
+	if opts.batchSize != "" {
+		variable, step, answer = "seq_len", 1, "max_context"
+	}
+	if step < 1 {
+		step = 1
+	}
+	if input.file.Template != nil {
+		return usagef("%s is a template; run modeltool populate --config config.json --template %s to make a model file", input.name, input.name)
+	}
+	fit, err := calc.FitLargest(input.file, input.opts, *input.device, variable, step)
+	if err != nil {
+		return calcError(err)
+	}
+	return report.WriteFit(s.Out, opts.format, fit, answer, input.device.Name)
+}
