@@ -101,6 +101,7 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newPopulateCmd(s),
 		newLayersCmd(s),
 		newTreeCmd(s),
+		newImportCmd(s),
 	)
 	return root
 }
