@@ -3,6 +3,7 @@ package safetensors
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -110,7 +111,7 @@ func openIndex(path, indexPath string) (*Checkpoint, error) {
 	shards := map[string][]string{} // shard → tensors the index places in it
 	for tensor, shard := range idx.WeightMap {
 		if !filepath.IsLocal(shard) {
-			return nil, &Error{File: indexPath, Offset: -1, Msg: fmt.Sprintf("tensor %q is in %q, which is not a file beside the index", tensor, shard)}
+			return nil, &Error{File: indexPath, Offset: -1, Msg: fmt.Sprintf("tensor %s is in %q, which is not a file beside the index", diag.Quote(tensor), shard)}
 		}
 		shards[shard] = append(shards[shard], tensor)
 	}
@@ -133,14 +134,14 @@ func openIndex(path, indexPath string) (*Checkpoint, error) {
 				if ok {
 					where = "places it in " + s
 				}
-				return nil, &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("holds tensor %q, but the index %s", t.Name, where)}
+				return nil, &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("holds tensor %s, but the index %s", diag.Quote(t.Name), where)}
 			}
 		}
 		want := shards[name]
 		sort.Strings(want)
 		for _, t := range want {
 			if !have[t] {
-				return nil, &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("the index places tensor %q in this file, which does not hold it", t)}
+				return nil, &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("the index places tensor %s in this file, which does not hold it", diag.Quote(t))}
 			}
 		}
 		files = append(files, f)
@@ -157,7 +158,7 @@ func assemble(path, indexPath string, files []*File) (*Checkpoint, error) {
 	sort.SliceStable(c.Tensors, func(i, j int) bool { return c.Tensors[i].Name < c.Tensors[j].Name })
 	for i := 1; i < len(c.Tensors); i++ {
 		if a, b := c.Tensors[i-1], c.Tensors[i]; a.Name == b.Name {
-			return nil, &Error{File: b.File, Offset: -1, Msg: fmt.Sprintf("tensor %q is also in %s", b.Name, a.File)}
+			return nil, &Error{File: b.File, Offset: -1, Msg: fmt.Sprintf("tensor %s is also in %s", diag.Quote(b.Name), a.File)}
 		}
 	}
 	return c, nil

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/modeltool/modeltool/internal/diag"
 	"io"
 	"math/bits"
 	"os"
@@ -197,7 +198,7 @@ func (f *File) parseHeader(header []byte) error {
 		}
 		key := tok.(string) // object keys are strings
 		if seen[key] {
-			return errAt(keyOff, "tensor %q appears twice in the header", key)
+			return errAt(keyOff, "tensor %s appears twice in the header", diag.Quote(key))
 		}
 		seen[key] = true
 		valOff := dec.InputOffset()
@@ -211,11 +212,11 @@ func (f *File) parseHeader(header []byte) error {
 		}
 		var info tensorInfo
 		if err := dec.Decode(&info); err != nil {
-			return errAt(valOff, "tensor %q: %v", key, jsonMessage(err))
+			return errAt(valOff, "tensor %s: %v", diag.Quote(key), jsonMessage(err))
 		}
 		t, msg := info.tensor(key)
 		if msg != "" {
-			return errAt(valOff, "tensor %q: %s", key, msg)
+			return errAt(valOff, "tensor %s: %s", diag.Quote(key), msg)
 		}
 		t.File = f.Path
 		f.Tensors = append(f.Tensors, t)
@@ -287,12 +288,12 @@ func (f *File) checkOffsets() error {
 	for _, t := range f.Tensors {
 		if t.Begin != end {
 			if t.Begin < end {
-				return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %q overlaps the data of the tensor before it (its data begins at %d, before %d)", t.Name, t.Begin, end)}
+				return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %s overlaps the data of the tensor before it (its data begins at %d, before %d)", diag.Quote(t.Name), t.Begin, end)}
 			}
-			return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %q: a gap in the data before it (bytes %d to %d belong to no tensor)", t.Name, end, t.Begin)}
+			return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %s: a gap in the data before it (bytes %d to %d belong to no tensor)", diag.Quote(t.Name), end, t.Begin)}
 		}
 		if want := t.ByteSize(); want != t.End-t.Begin {
-			return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %q: %s of %s takes %d bytes, but its data_offsets span %d", t.Name, FormatShape(t.Shape), t.DType, want, t.End-t.Begin)}
+			return &Error{File: f.Path, Offset: -1, Msg: fmt.Sprintf("tensor %s: %s of %s takes %d bytes, but its data_offsets span %d", diag.Quote(t.Name), FormatShape(t.Shape), t.DType, want, t.End-t.Begin)}
 		}
 		end = t.End
 	}

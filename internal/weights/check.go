@@ -68,7 +68,7 @@ func (c *checker) tensor(t *safetensors.Tensor) {
 				c.unchecked = map[string]bool{}
 			}
 			c.unchecked[n.class.Name] = true
-			c.add(n.layer, diag.Warning, CodeUnchecked, fmt.Sprintf("the catalog does not say which tensors %s holds, so %s and the other tensors of its layers are not checked (add \"tensors\" to the class: docs/authoring.md)", shortClass(n.class.Name), t.Name))
+			c.add(n.layer, diag.Warning, CodeUnchecked, fmt.Sprintf("the catalog does not say which tensors %s holds, so %s and the other tensors of its layers are not checked (add \"tensors\" to the class: docs/authoring.md)", shortClass(n.class.Name), tensorName(t.Name)))
 		}
 		c.res.CheckpointParams.Add(c.res.CheckpointParams, big.NewInt(t.Elements()))
 		return
@@ -232,7 +232,7 @@ func shapeMessage(t *safetensors.Tensor, n *node, spec layers.Tensor, want []int
 			what = fmt.Sprintf("[instances, %s] = %s from the layer's parameters", strings.Trim(formula, "[]"), safetensors.FormatShape(want))
 		}
 	}
-	return fmt.Sprintf("%s is %s (%s) in the checkpoint, but the layer's %s is %s", t.Name, t.ShapeString(), t.DType, spec.Name, what)
+	return fmt.Sprintf("%s is %s (%s) in the checkpoint, but the layer's %s is %s", tensorName(t.Name), t.ShapeString(), t.DType, spec.Name, what)
 }
 
 // unused records a tensor no layer accounts for, under the module its name leads into.
@@ -260,7 +260,7 @@ func (c *checker) reportUnused() {
 		ts := c.strays[at]
 		var msg string
 		if len(ts) == 1 {
-			msg = fmt.Sprintf("the checkpoint's %s %s is held by no layer of the model file", ts[0].Name, ts[0].ShapeString())
+			msg = fmt.Sprintf("the checkpoint's %s %s is held by no layer of the model file", tensorName(ts[0].Name), ts[0].ShapeString())
 		} else {
 			elems := new(big.Int)
 			for _, t := range ts {
@@ -268,7 +268,7 @@ func (c *checker) reportUnused() {
 			}
 			names := make([]string, 0, 3)
 			for _, t := range ts[:min(3, len(ts))] {
-				names = append(names, t.Name+" "+t.ShapeString())
+				names = append(names, tensorName(t.Name)+" "+t.ShapeString())
 			}
 			msg = fmt.Sprintf("%d tensors of the checkpoint (%s elements) are held by no layer of the model file: %s", len(ts), group(elems), strings.Join(names, ", "))
 			if len(ts) > 3 {
@@ -338,9 +338,9 @@ func (c *checker) missing(n *node) {
 			var msg string
 			switch {
 			case got.Sign() == 0 && ch.count.Cmp(big.NewInt(1)) == 0:
-				msg = fmt.Sprintf("the checkpoint has no %s %s", name, safetensors.FormatShape(spec.Shape))
+				msg = fmt.Sprintf("the checkpoint has no %s %s", tensorName(name), safetensors.FormatShape(spec.Shape))
 			case got.Sign() == 0:
-				msg = fmt.Sprintf("the checkpoint has none of the %s %s tensors of the %s instances (the first would be %s)", spec.Name, safetensors.FormatShape(spec.Shape), ch.count, name)
+				msg = fmt.Sprintf("the checkpoint has none of the %s %s tensors of the %s instances (the first would be %s)", spec.Name, safetensors.FormatShape(spec.Shape), ch.count, tensorName(name))
 			default:
 				msg = fmt.Sprintf("the checkpoint lacks %s of the %s %s tensors (%s instances)", lack, spec.Name, safetensors.FormatShape(spec.Shape), ch.count)
 				if name != "" {
@@ -452,3 +452,12 @@ func group(n *big.Int) string {
 
 // shortClass is the last segment of a class path.
 func shortClass(class string) string { return layers.ShortName(class) }
+
+// tensorName is a tensor's name for a message: whole — its layer indices tell the instances
+// apart — unless it is longer than any real one, then cut at the front as every long name is.
+func tensorName(name string) string {
+	if len(name) > 200 {
+		return diag.Clip(name)
+	}
+	return name
+}
