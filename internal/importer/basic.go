@@ -118,7 +118,7 @@ func (b *builder) basicModule(m *Module, sc scope) *layer {
 			break
 		}
 		if n == b.vocab && d == b.hidden && b.embed == "" && !sc.inLayer {
-			l.role = roleTokenEmbedding
+			l.role, l.tp = roleTokenEmbedding, "vocab"
 		}
 		l.params = []param{p("num_indices", sc.tokens), p("num_embeddings", n), p("embedding_dim", d), p("dtype_bytes", "{dtype_bytes}"), p("index_dtype_bytes", "{index_dtype_bytes}"), p("weight_dtype_bytes", "{weight_dtype_bytes}")}
 		return l

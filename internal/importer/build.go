@@ -305,15 +305,36 @@ func (b *builder) children(m *Module, sc scope) []*layer {
 		if moe && isExperts(c) {
 			csc.tokens, csc.expertShare = b.expertTokens(sc.tokens), b.expertShare(sc.tokens)
 		}
+		var ls []*layer
 		if c.IsList() {
-			out = append(out, b.list(c, csc)...)
-			continue
+			ls = b.list(c, csc)
+		} else if l := b.module(c, csc); l != nil {
+			ls = []*layer{l}
 		}
-		if l := b.module(c, csc); l != nil {
-			out = append(out, l)
+		if moe && isExperts(c) {
+			// The layers that repeat once per expert carry the routing (calc's active_params
+			// and expert parallelism).
+			for _, l := range ls {
+				b.markRouted(l)
+			}
 		}
+		out = append(out, ls...)
 	}
 	return out
+}
+
+// markRouted marks the layers of an MoE block's experts that repeat once per expert: a run of
+// the experts list, or the Linears a fused experts module holds.
+func (b *builder) markRouted(l *layer) {
+	if l.repeat > 1 || len(l.aliases) > 0 {
+		l.routedK, l.routedHidden = b.moeK, b.hidden
+		return
+	}
+	for _, s := range l.subs {
+		if !s.composite && s.repeat > 1 {
+			s.routedK, s.routedHidden = b.moeK, b.hidden
+		}
+	}
 }
 
 // isExperts reports a module holding an MoE block's experts.
@@ -462,7 +483,7 @@ func incomplete(l *layer) bool {
 // are modules of their own, named *Layer or *Block.
 func isBlockList(m *Module) bool {
 	for _, e := range m.Children {
-		if e.Leaf() || !(strings.Contains(e.Class, "Layer") || strings.Contains(e.Class, "Block")) {
+		if e.Leaf() || !(strings.HasSuffix(e.Class, "Layer") || strings.HasSuffix(e.Class, "Block") || strings.Contains(e.Class, "DecoderLayer")) {
 			return false
 		}
 	}
@@ -514,6 +535,7 @@ func (b *builder) list(m *Module, sc scope) []*layer {
 			r.l.name = fmt.Sprintf("%s_%d_%d", base, r.first, r.last)
 		}
 		r.l.aliases = []string{m.Name}
+		r.l.unit = block // each decoder layer is a unit of pipeline parallelism
 		out = append(out, r.l)
 	}
 	return out
@@ -567,6 +589,7 @@ func (b *builder) finishTop(top []*layer) {
 			continue
 		}
 		l.set("num_tokens", "{batch_size} * {logits_len}")
+		l.tp = "vocab"
 		b.logitsHead = l
 		if b.embed == "" || in != b.hidden {
 			continue

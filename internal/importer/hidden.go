@@ -178,9 +178,9 @@ func (b *builder) fusedExperts(l *layer, sc scope) {
 		return
 	}
 	bias := strings.HasPrefix(l.mod.Class, "GptOss")
-	gateUp := &layer{name: "gate_up_proj", class: linearClass, repeat: e, role: roleLinear}
+	gateUp := &layer{name: "gate_up_proj", class: linearClass, repeat: e, role: roleLinear, tp: "column"}
 	b.linearParams(gateUp, b.hidden, 2*inter, bias, sc)
-	down := &layer{name: "down_proj", class: linearClass, repeat: e, role: roleLinear}
+	down := &layer{name: "down_proj", class: linearClass, repeat: e, role: roleLinear, tp: "row"}
 	b.linearParams(down, inter, b.hidden, bias, sc)
 	l.subs = append([]*layer{gateUp}, l.subs...)
 	if l.child("act_fn") == nil {
@@ -188,7 +188,7 @@ func (b *builder) fusedExperts(l *layer, sc scope) {
 		gate := l.class + "._apply_gate"
 		if b.cat.Lookup(gate) != nil {
 			g := basic("glu", gate, p("num_elements", fmt.Sprintf("%s * %d", sc.tokens, inter)), p("dtype_bytes", "{dtype_bytes}"))
-			g.role = roleFunctional
+			g.role, g.tp = roleFunctional, "column"
 			l.subs = append(l.subs, g)
 		} else {
 			b.warnOnce("glu:"+l.mod.Class, l.mod, "%s: the activation between its projections is not a module, and the catalog has no %s: its FLOPs are missing", diag.Clip(l.mod.Class), layers.ShortName(gate))

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -27,6 +28,15 @@ type layer struct {
 	mod *Module
 	// role marks what the pattern matching found the layer to be (see patterns.go).
 	role string
+	// tp, tpHeads and tpKV are the layer's tensor-parallel role ("parallel": {"tp": …,
+	// "heads": …, "kv_heads": …}); unit marks a pipeline unit (a decoder layer).
+	tp              string
+	tpHeads, tpKV   int64
+	unit            bool
+	// routedK, on the layer that repeats once per routed expert, is top_k (a number or an
+	// expression); routedHidden the width of a token sent to an expert.
+	routedK      string
+	routedHidden int64
 }
 
 // param is one parameter: an int64, a bool, a *big.Rat or an expression string.
@@ -124,6 +134,34 @@ func (l *layer) node() *jsonpos.Node {
 	if l.tiedTo != "" {
 		o.Set("tied_to", jsonpos.NewString(l.tiedTo))
 	}
+	if l.routedK != "" {
+		r := jsonpos.NewObject()
+		if k, err := strconv.ParseInt(l.routedK, 10, 64); err == nil {
+			r.Set("top_k", jsonpos.NewNumber(fmt.Sprint(k)))
+		} else {
+			r.Set("top_k", jsonpos.NewString(l.routedK))
+		}
+		if l.routedHidden > 0 {
+			r.Set("hidden_size", jsonpos.NewNumber(fmt.Sprint(l.routedHidden)))
+		}
+		o.Set("routed", r)
+	}
+	if l.tp != "" || l.unit {
+		par := jsonpos.NewObject()
+		if l.tp != "" {
+			par.Set("tp", jsonpos.NewString(l.tp))
+		}
+		if l.tpHeads > 0 {
+			par.Set("heads", jsonpos.NewNumber(fmt.Sprint(l.tpHeads)))
+		}
+		if l.tpKV > 0 {
+			par.Set("kv_heads", jsonpos.NewNumber(fmt.Sprint(l.tpKV)))
+		}
+		if l.unit {
+			par.Set("pp", jsonpos.NewString("unit"))
+		}
+		o.Set("parallel", par)
+	}
 	if l.composite {
 		subs := jsonpos.NewArray()
 		for _, s := range l.subs {
@@ -171,7 +209,7 @@ func (l *layer) sig(b *strings.Builder, top bool) {
 	if !top {
 		fmt.Fprintf(b, "%s|%d|", l.name, l.repeat)
 	}
-	fmt.Fprintf(b, "%s|%s|%s|%v|", l.class, l.xclass, l.tiedTo, l.aliases)
+	fmt.Fprintf(b, "%s|%s|%s|%v|%s|%d|%d|%v|%s|%d|", l.class, l.xclass, l.tiedTo, l.aliases, l.tp, l.tpHeads, l.tpKV, l.unit, l.routedK, l.routedHidden)
 	for _, pr := range l.params {
 		fmt.Fprintf(b, "%s=%v;", pr.name, pr.value)
 	}

@@ -296,6 +296,41 @@ func (b *builder) attentionPattern(l *layer, sc scope) {
 			s.set("weight_rows", heads)
 		}
 	}
+	// Tensor parallelism splits the heads: the query projection by columns, key and value by
+	// whole key/value heads, a fused projection as heads and key/value heads, the output by rows.
+	if qa := find(l, qNames, roleLinear); qa != nil {
+		qa.tp = "column"
+	}
+	for _, kv := range []*layer{find(l, kNames, roleLinear), find(l, vNames, roleLinear)} {
+		if kv != nil {
+			kv.tp, kv.tpKV = "kv", g.kvHeads
+		}
+	}
+	if f := find(l, qkvNames, roleLinear); f != nil {
+		f.tp, f.tpHeads, f.tpKV = "qkv", g.heads, g.kvHeads
+	}
+	// A per-head norm splits with its heads; one over the whole projection (OLMo 2) needs all of
+	// it and stays whole on every device.
+	perHead := func(s *layer) bool {
+		w, ok := s.int("hidden_size")
+		if !ok {
+			w, ok = s.int("normalized_shape")
+		}
+		return ok && w == g.headDim && w < q
+	}
+	for _, n := range []string{"q_norm", "q_layernorm"} {
+		if s := l.child(n); s != nil && s.role == roleNorm && perHead(s) {
+			s.tp = "column"
+		}
+	}
+	for _, n := range []string{"k_norm", "k_layernorm"} {
+		if s := l.child(n); s != nil && s.role == roleNorm && perHead(s) {
+			s.tp, s.tpKV = "kv", g.kvHeads
+		}
+	}
+	if o := find(l, oNames, roleLinear); o != nil {
+		o.tp = "row"
+	}
 	kind := b.attention(sc.first)
 	var add []*layer
 	if kind.rope && b.rotary {
@@ -328,6 +363,9 @@ func (b *builder) attentionPattern(l *layer, sc scope) {
 	core.set("kv_dtype_bytes", "{kv_dtype_bytes}")
 	core.role = roleFunctional
 	add = append(add, core)
+	for _, a := range add {
+		a.tp = "heads"
+	}
 	l.insertBefore(find(l, oNames, roleLinear), add...)
 }
 
@@ -396,6 +434,11 @@ func (b *builder) mlaPattern(l *layer, sc scope) {
 	for _, x := range []*layer{qa, core, va} {
 		x.role = roleFunctional
 	}
+	for _, r := range add {
+		r.tp = "heads"
+	}
+	qa.tp, core.tp, va.tp = "column", "heads", "column"
+	qp.tp, kvb.tp, o.tp = "column", "column", "row"
 	add = append(add, qa, core, va)
 	l.insertBefore(o, add...)
 }
@@ -429,14 +472,26 @@ func (b *builder) mlpPattern(l *layer, sc scope) bool {
 	if l.role == "" {
 		l.role = roleMLP
 	}
+	// Tensor parallelism splits the intermediate width: the projections into it by columns, the
+	// one out of it by rows.
+	for _, s := range l.subs {
+		switch {
+		case s.role != roleLinear:
+		case slices.Contains(gateNames, s.name) || slices.Contains(upNames, s.name) || slices.Contains(gateUp, s.name) || slices.Contains(fc1Names, s.name) && s.name != "c_proj":
+			s.tp = "column"
+		case slices.Contains(downNames, s.name):
+			s.tp = "row"
+		}
+	}
 	if act == nil {
 		return true
 	}
+	act.tp = "column"
 	elems := fmt.Sprintf("%s * %d", sc.tokens, width)
 	act.set("num_elements", elems)
 	if gated {
 		m := basic("act_mul", mulClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
-		m.role = roleFunctional
+		m.role, m.tp = roleFunctional, "column"
 		l.insertAfter(act, m)
 	}
 	return true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modeltool/modeltool/internal/calc"
 	"github.com/modeltool/modeltool/internal/diag"
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/importer"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/model"
@@ -158,6 +159,13 @@ func imported(t *testing.T, tree, config string) ([]byte, []diag.Diagnostic) {
 // totals validates a model file (every diagnostic is an error of the test) and computes it.
 func totals(t *testing.T, name string, src []byte) calc.Sum {
 	t.Helper()
+	return compute(t, name, src, calc.Parallelism{}).Sum
+}
+
+// compute validates a model file (every diagnostic is an error of the test) and computes it
+// spread as p says.
+func compute(t *testing.T, name string, src []byte, p calc.Parallelism) calc.Totals {
+	t.Helper()
 	for _, d := range validate.Source(name, src, validate.Options{}).Diagnostics {
 		t.Errorf("%s", d.String())
 	}
@@ -165,11 +173,16 @@ func totals(t *testing.T, name string, src []byte) calc.Sum {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := calc.Compute(f, calc.Options{})
+	opts := calc.Options{Parallel: p}
+	if p.EP > 1 {
+		// Expert parallelism spreads the batch over the attention's data-parallel ranks.
+		opts.Set = map[string]expr.Value{"batch_size": expr.Int(int64(p.EP))}
+	}
+	res, err := calc.Compute(f, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Totals.Sum
+	return res.Totals
 }
 
 func want(t *testing.T, what string, got *big.Rat, lit string) {
@@ -206,6 +219,8 @@ func TestImportAgreesWithTemplates(t *testing.T) {
 		"microsoft__phi-2", "mistralai__Mistral-7B-v0.1", "mistralai__Mixtral-8x7B-v0.1",
 		"openai-community__gpt2", "stabilityai__stablelm-3b-4e1t", "tiiuae__falcon-7b",
 		"ai21labs__AI21-Jamba-1.5-Mini", "google__gemma-2-9b", "google__gemma-3-1b-it", "zai-org__GLM-4.5-Air"}
+	moe := map[string]bool{"Qwen__Qwen1.5-MoE-A2.7B-Chat": true, "Qwen__Qwen3-30B-A3B": true, "allenai__OLMoE-1B-7B-0924": true,
+		"mistralai__Mixtral-8x7B-v0.1": true, "ai21labs__AI21-Jamba-1.5-Mini": true, "zai-org__GLM-4.5-Air": true}
 	for _, tree := range same {
 		t.Run(tree, func(t *testing.T) {
 			src, _ := imported(t, tree, "")
@@ -229,13 +244,27 @@ func TestImportAgreesWithTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, wantSum := totals(t, "imported", src), totals(t, "populated", res.Output)
-			for _, f := range []struct {
-				name string
-				a, b *big.Rat
-			}{{"params", got.Params, wantSum.Params}, {"FLOPs", got.FLOPs, wantSum.FLOPs}, {"bytes read", got.BytesRead, wantSum.BytesRead}, {"KV cache", got.KVCacheBytes, wantSum.KVCacheBytes}} {
-				if f.a.Cmp(f.b) != 0 {
-					t.Errorf("%s: import %s, template %s", f.name, f.a.RatString(), f.b.RatString())
+			// One device, then two-way tensor, pipeline and expert parallelism: the import marks
+			// the same splits, pipeline units and routed experts as the template.
+			tp := 2
+			if tree == "openai-community__gpt2" || tree == "tiiuae__falcon-7b" {
+				tp = 1 // a vocabulary of 50257, 71 heads: no two-way split
+			}
+			splits := []calc.Parallelism{{}, {TP: tp, PP: 2}}
+			if moe[tree] {
+				splits = append(splits, calc.Parallelism{TP: tp, PP: 2, EP: 2})
+			}
+			for _, par := range splits {
+				got, wantT := compute(t, "imported", src, par), compute(t, "populated", res.Output, par)
+				for _, f := range []struct {
+					name string
+					a, b *big.Rat
+				}{{"params", got.Params, wantT.Params}, {"active params", got.ActiveParams, wantT.ActiveParams},
+					{"FLOPs", got.FLOPs, wantT.FLOPs}, {"bytes read", got.BytesRead, wantT.BytesRead},
+					{"KV cache", got.KVCacheBytes, wantT.KVCacheBytes}, {"communication", got.CommBytes, wantT.CommBytes}} {
+					if f.a.Cmp(f.b) != 0 {
+						t.Errorf("%+v %s: import %s, template %s", par, f.name, f.a.RatString(), f.b.RatString())
+					}
 				}
 			}
 		})
