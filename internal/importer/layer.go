@@ -30,9 +30,9 @@ type layer struct {
 	role string
 	// tp, tpHeads and tpKV are the layer's tensor-parallel role ("parallel": {"tp": …,
 	// "heads": …, "kv_heads": …}); unit marks a pipeline unit (a decoder layer).
-	tp              string
-	tpHeads, tpKV   int64
-	unit            bool
+	tp            string
+	tpHeads, tpKV int64
+	unit          bool
 	// routedK, on the layer that repeats once per routed expert, is top_k (a number or an
 	// expression); routedHidden the width of a token sent to an expert.
 	routedK      string
