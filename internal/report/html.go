@@ -65,6 +65,9 @@ type htmlReport struct {
 	Legend    []htmlLegend
 	Classes   *barChart
 	Roofline  *rooflineChart
+	Parallel  *htmlParallel
+	Memory    []*memoryPanel
+	Timeline  *timelinePlot
 	Data      json.RawMessage
 	CSS       template.CSS
 	JS        template.JS
@@ -78,6 +81,8 @@ type htmlDevice struct {
 	Bandwidth, BWExact  string
 	Ridge, RidgeExact   string
 	Memory              string
+	// Link is the interconnect, shown when figures are per device.
+	Link, LinkExact, Interconnect string
 }
 
 // htmlTotal is one figure of the totals: readable and exact.
@@ -120,7 +125,7 @@ type htmlLegend struct{ Name, CSS string }
 
 // categoryColors gives the known categories fixed colours (classes c0…c9 in report.css);
 // other categories take the free ones in name order.
-var categoryColors = []string{"matmul", "attention", "normalization", "activation", "elementwise", "lookup", "rotary", "routing"}
+var categoryColors = []string{"matmul", "attention", "normalization", "activation", "elementwise", "lookup", "rotary", "routing", "communication"}
 
 const paletteSize = 10
 
@@ -196,6 +201,11 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 				d.Memory = Human(new(big.Rat).SetInt(m), "B")
 			}
 		}
+		if roof.Link != nil && res.Parallel != nil {
+			d.Link = Human(roof.Link, "B/s")
+			d.LinkExact = exactGrouped(roof.Link) + " B/s"
+			d.Interconnect = roof.Device.Interconnect
+		}
 		p.Device = d
 	}
 
@@ -207,6 +217,27 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		{"Bytes read", Human(tot.BytesRead, "B"), exactGrouped(tot.BytesRead) + " B", ""},
 		{"Bytes written", Human(tot.BytesWritten, "B"), exactGrouped(tot.BytesWritten) + " B", ""},
 		{"KV cache", Human(tot.KVCacheBytes, "B"), exactGrouped(tot.KVCacheBytes) + " B", ""},
+	}
+	if a := res.Totals.ActiveParams; a != nil {
+		note := "per token: all but the routed experts, plus top_k of them"
+		if a.Cmp(tot.Params) == 0 && res.Parallel == nil {
+			note = "per token: every parameter (no routed experts)"
+		}
+		p.Totals = append(p.Totals, htmlTotal{"Active parameters", HumanCount(a), exactGrouped(a), note})
+	}
+	if par := res.Parallel; par != nil {
+		p.Parallel = &htmlParallel{Line: parallelLine(par)}
+		p.Totals[0].Label = "Parameters per device"
+		p.Totals = append(p.Totals, htmlTotal{"Sent to other devices", Human(tot.CommBytes, "B"), exactGrouped(tot.CommBytes) + " B", "communication rows, one device"})
+	}
+	if roof != nil {
+		p.Memory = append(p.Memory, buildMemoryPanel("memory", "Memory on one "+roof.Device.Name, calc.MemoryOn(res, roof.Device), roof.Device.Name))
+		if gen != nil {
+			p.Memory = append(p.Memory, buildMemoryPanel("generation-memory", "Generation's peak memory", gen.PeakMemory, roof.Device.Name))
+		}
+	}
+	if gen != nil {
+		p.Timeline = buildTimeline(gen)
 	}
 	for _, r := range res.Rows {
 		if r.TiedTo != "" {
