@@ -27,12 +27,17 @@
 //
 //	'text'                a string; inside, \' is a quote and \\ a backslash
 //	[a, b, …]             a list of numbers, booleans and strings ([] is empty)
-//	x[i]                  item i (an integer from 0) of the list x; binds tightest
+//	x[i]                  item i (an integer from 0) of the list x, or character i
+//	                      of the string x (a one-character string); binds tightest
 //	x in l                at level 4: whether the list l holds x (items of another kind never match)
-//	len(l)                the number of items of a list
+//	len(x)                the number of items of a list, or of characters of a string
+//	is_number(x)          whether x is a number; is_boolean, is_string and is_list
+//	                      likewise: what a config key of several JSON types holds
 //	activation(name)      a host function: its meaning comes from the Env (Caller)
 //
-// == and != compare strings too; c ? a : b may give strings or lists.
+// == and != compare strings too, but never values of two kinds (4 == 'auto' is
+// an error: test the kind first); c ? a : b may give strings or lists. A
+// string's characters are its Unicode code points, as in Python.
 //
 // # Semantics
 //

@@ -102,7 +102,7 @@ func (e *Expr) eval(i int32, env Env, w *int) (Value, *Error) {
 		return makeList(n, items)
 	case opCall:
 		args := e.args[n.a : n.a+n.b]
-		if n.fn == fnLen || n.fn == fnActivation {
+		if anyArg(n.fn) {
 			x, err := e.eval(args[0], env, w)
 			if err != nil {
 				return Value{}, err
@@ -135,13 +135,14 @@ func (e *Expr) eval(i int32, env Env, w *int) (Value, *Error) {
 	return binary(n, x, y, w)
 }
 
-// listName names the list at node i for an index error: "{layer_types}" for a
-// variable, "the list" otherwise.
+// listName names the list or string at node i for an index error:
+// "{layer_types}" for a variable, "" (index says "the list" or "the string")
+// otherwise.
 func (e *Expr) listName(i int32) string {
 	if n := &e.nodes[i]; n.op == opVar {
 		return "{" + e.varName(n) + "}"
 	}
-	return "the list"
+	return ""
 }
 
 // makeList makes the list of a list literal's evaluated items.
@@ -154,19 +155,33 @@ func makeList(n *node, items []Value) (Value, *Error) {
 	return Value{k: kindList, x: &compound{items: items}}, nil
 }
 
-// index gives x[y]: item y (an integer from 0) of the list x, named what in
-// messages.
+// index gives x[y]: item y (an integer from 0) of the list x, or character y
+// of the string x (a string of one Unicode code point, as Python indexes), named
+// what in messages.
 func index(n *node, x, y Value, what string) (Value, *Error) {
-	if x.k != kindList {
-		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: `"[…]" indexes a list, not ` + kindName(x)}
+	if x.k != kindList && x.k != kindString {
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: `"[…]" indexes a list or a string, not ` + kindName(x)}
 	}
 	if y.k != kindNum || !y.IsInt() {
-		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "a list index is an integer, not " + describeValue(y)}
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "an index is an integer, not " + describeValue(y)}
+	}
+	size, unit := len(x.x.items), " items"
+	if what == "" {
+		what = "the list"
+	}
+	if x.k == kindString {
+		size, unit = x.x.chars(), " characters"
+		if what == "the list" {
+			what = "the string"
+		}
 	}
 	i, ok := y.Int64()
-	if !ok || i < 0 || i >= int64(len(x.x.items)) {
+	if !ok || i < 0 || i >= int64(size) {
 		return Value{}, &Error{Col: int(n.col), Err: ErrIndex,
-			Msg: "index " + clipText(y.String()) + " is out of range: " + what + " has " + strconv.Itoa(len(x.x.items)) + " items (indexes 0 to " + strconv.Itoa(len(x.x.items)-1) + ")"}
+			Msg: "index " + clipText(y.String()) + " is out of range: " + what + " has " + strconv.Itoa(size) + unit + " (indexes 0 to " + strconv.Itoa(size-1) + ")"}
+	}
+	if x.k == kindString {
+		return String(x.x.char(int(i))), nil
 	}
 	return x.x.items[i], nil
 }
@@ -195,13 +210,25 @@ func member(n *node, x, y Value, w *int) (Value, *Error) {
 	return Bool(false), nil
 }
 
-// callOne evaluates len(x) and the host functions.
+// callOne evaluates len(x), the type tests and the host functions.
 func callOne(n *node, x Value, env Env) (Value, *Error) {
-	if n.fn == fnLen {
-		if x.k != kindList {
-			return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "len needs a list, not " + kindName(x)}
+	switch n.fn {
+	case fnLen:
+		switch x.k {
+		case kindList:
+			return Int(int64(len(x.x.items))), nil
+		case kindString:
+			return Int(int64(x.x.chars())), nil
 		}
-		return Int(int64(len(x.x.items))), nil
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: "len needs a list or a string, not " + kindName(x)}
+	case fnIsNumber:
+		return Bool(x.k == kindNum), nil
+	case fnIsBoolean:
+		return Bool(x.k == kindBool), nil
+	case fnIsString:
+		return Bool(x.k == kindString), nil
+	case fnIsList:
+		return Bool(x.k == kindList), nil
 	}
 	c, ok := env.(Caller)
 	if !ok {
@@ -305,8 +332,11 @@ func binary(n *node, x, y Value, w *int) (Value, *Error) {
 	}
 	if n.op == opEq || n.op == opNe {
 		if x.k != y.k || x.k == kindInvalid || x.k == kindList {
-			return Value{}, &Error{Col: int(n.col), Err: ErrType,
-				Msg: `"` + opText[n.op] + `" compares two numbers, two booleans or two strings, not ` + kindName(x) + " and " + kindName(y)}
+			msg := `"` + opText[n.op] + `" compares two numbers, two booleans or two strings, not ` + kindName(x) + " and " + kindName(y)
+			if x.k != y.k && x.k != kindInvalid && y.k != kindInvalid {
+				msg += " (a config key of several types is tested with is_number, is_boolean, is_string or is_list first)"
+			}
+			return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: msg}
 		}
 		v := Bool(x.Equal(y) == (n.op == opEq))
 		if x.k == kindNum {

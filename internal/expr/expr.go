@@ -101,7 +101,8 @@ var opPrec = [...]int{
 }
 
 // Functions. activation is a host function: the Env gives its meaning (see
-// Caller).
+// Caller). The functions from fnLen on are template-only and take one value
+// of any kind.
 const (
 	fnMin uint8 = iota
 	fnMax
@@ -109,11 +110,16 @@ const (
 	fnFloor
 	fnLen
 	fnActivation
+	fnIsNumber
+	fnIsBoolean
+	fnIsString
+	fnIsList
 )
 
-var fnNames = [...]string{fnMin: "min", fnMax: "max", fnCeil: "ceil", fnFloor: "floor", fnLen: "len", fnActivation: "activation"}
+var fnNames = [...]string{fnMin: "min", fnMax: "max", fnCeil: "ceil", fnFloor: "floor", fnLen: "len", fnActivation: "activation",
+	fnIsNumber: "is_number", fnIsBoolean: "is_boolean", fnIsString: "is_string", fnIsList: "is_list"}
 
-const knownFuncs = "activation, ceil, floor, len, max, min"
+const knownFuncs = "activation, ceil, floor, is_boolean, is_list, is_number, is_string, len, max, min"
 
 // HostFuncs are the functions whose meaning the caller supplies through a
 // Caller Env: activation(NAME) maps a transformers activation name to the class
@@ -134,12 +140,24 @@ func lookupFunc(name string) int {
 		return int(fnLen)
 	case "activation":
 		return int(fnActivation)
+	case "is_number":
+		return int(fnIsNumber)
+	case "is_boolean":
+		return int(fnIsBoolean)
+	case "is_string":
+		return int(fnIsString)
+	case "is_list":
+		return int(fnIsList)
 	}
 	return -1
 }
 
 // oneArg reports whether the function takes exactly one argument.
-func oneArg(fn uint8) bool { return fn == fnCeil || fn == fnFloor || fn == fnLen || fn == fnActivation }
+func oneArg(fn uint8) bool { return fn == fnCeil || fn == fnFloor || anyArg(fn) }
+
+// anyArg reports whether the function takes one value of any kind (len, the
+// type tests and the host functions): the template-only functions.
+func anyArg(fn uint8) bool { return fn >= fnLen }
 
 // node is one AST node. Nodes live in Expr.nodes and refer to each other by
 // index; they hold no pointers, so that a parse allocates little.
@@ -318,7 +336,7 @@ func (e *Expr) usesHost() bool {
 
 // TemplateOnly returns the 1-based column and a description of the first (in
 // node order) construct only templates may use: a string or list (literal or
-// constant), an index, "in", len or a host function. ok is false when there is
+// constant), an index, "in", len, a type test (is_number …) or a host function. ok is false when there is
 // none, as in every expression of a model file or catalog.
 func (e *Expr) TemplateOnly() (col int, what string, ok bool) {
 	best := -1
@@ -340,7 +358,7 @@ func (e *Expr) TemplateOnly() (col int, what string, ok bool) {
 		case opIn:
 			w = `"in"`
 		case opCall:
-			if n.fn == fnLen || n.fn == fnActivation {
+			if anyArg(n.fn) {
 				w = fnNames[n.fn] + "(...)"
 			}
 		}

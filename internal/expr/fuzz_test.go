@@ -51,6 +51,11 @@ var fuzzSeeds = []string{
 	"[1, 2",
 	"{a}[",
 	"'x' in 'x'",
+	"is_string({p}) ? {p}[{i} % len({p})] == 'G' : ({i} + 1) % {p} != 0",
+	"is_boolean({t}) ? {t} : is_number({t}) && {t} != 0",
+	"is_list({l}) || is_string('LLLG'[{i}])",
+	"'größe'[{i}] + len('größe')",
+	"is_number()",
 }
 
 // FuzzParse: Parse never panics; its errors are *Error inside the text; the
@@ -119,7 +124,7 @@ func watchdog(src string) (stop func()) {
 var fuzzValues = []Value{Int(0), Int(1), Int(-1), Int(2), Int(3), Int(-7), Int(4096), Int(1 << 62), Int(-1 << 63),
 	rat(1, 2), rat(-1, 3), rat(5, 4), rat(7, 1<<20), Bool(true), Bool(false),
 	BigInt(two63), Rat(new(big.Rat).SetFrac(big.NewInt(1), pow10Int(30))), BigInt(pow10Int(40)),
-	String(""), String("sliding_attention"), String(`it's \ a "string"`),
+	String(""), String("sliding_attention"), String(`it's \ a "string"`), String("LLLG"), String("größe"),
 	List(nil), List([]Value{Int(0), Int(3)}), List([]Value{String("full_attention"), String("sliding_attention"), Bool(true), rat(1, 2)})}
 
 // fuzzEnv gives each name a value chosen by the name and seed; some names stay

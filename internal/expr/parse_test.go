@@ -210,7 +210,7 @@ func TestParseErrors(t *testing.T) {
 		{"a", 1, "write {a}", ErrSyntax},
 		{"hidden_size * 2", 1, "{hidden_size}", ErrSyntax},
 		{"2 * hidden_size", 5, "{hidden_size}", ErrSyntax},
-		{"sqrt(4)", 1, "unknown function sqrt (the functions are activation, ceil, floor, len, max, min)", ErrSyntax},
+		{"sqrt(4)", 1, "unknown function sqrt (the functions are activation, ceil, floor, is_boolean, is_list, is_number, is_string, len, max, min)", ErrSyntax},
 		{"min", 1, "min is a function", ErrSyntax},
 		{"min + 1", 1, "min is a function", ErrSyntax},
 		{"min()", 1, "at least one argument", ErrSyntax},

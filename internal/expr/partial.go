@@ -155,7 +155,7 @@ func (b *builder) walk(i int32, strict bool) (pval, *Error) {
 	case opCond:
 		return b.walkCond(n, strict)
 	case opCall:
-		if n.fn == fnLen || n.fn == fnActivation {
+		if anyArg(n.fn) {
 			return b.walkCallOne(n, strict)
 		}
 		return b.walkCall(n, strict)
@@ -280,7 +280,7 @@ func (b *builder) walkList(n *node, strict bool) (pval, *Error) {
 	return b.add(node{op: opList, a: int32(start), b: int32(len(ps))}), nil
 }
 
-// walkCallOne partially evaluates len(x) and the host functions; a host
+// walkCallOne partially evaluates len(x), the type tests and the host functions; a host
 // function the Env cannot evaluate (ErrUnbound) stays a call.
 func (b *builder) walkCallOne(n *node, strict bool) (pval, *Error) {
 	p, err := b.walk(b.in.args[n.a], strict)

@@ -68,6 +68,27 @@ func TestStringsAndLists(t *testing.T) {
 		{"activation({act})", String("torch.nn.modules.activation.SiLU")},
 		{"activation('ge' == 'ge' ? 'gelu' : 'silu')", String("torch.nn.modules.activation.GELU")},
 		{"[[1][0]][0]", Int(1)},
+		// Strings index and measure like Python's: by Unicode code point.
+		{"'LLLG'[3]", String("G")},
+		{"'LLLG'[5 % len('LLLG')] == 'L'", Bool(true)},
+		{"len('LLLG')", Int(4)},
+		{"len('')", Int(0)},
+		{"len('größe')", Int(5)},
+		{"'größe'[2]", String("ö")},
+		{"'größe'[4] == 'e'", Bool(true)},
+		{"{act}[0]", String("s")},
+		// Type tests: what a key of several JSON types holds.
+		{"is_number({w})", Bool(true)},
+		{"is_number('4')", Bool(false)},
+		{"is_number(0.5)", Bool(true)},
+		{"is_boolean(true)", Bool(true)},
+		{"is_boolean(1)", Bool(false)},
+		{"is_string({act})", Bool(true)},
+		{"is_string({layer_types})", Bool(false)},
+		{"is_list({layer_types})", Bool(true)},
+		{"is_list('ab')", Bool(false)},
+		{"is_string({act}) ? {act} == 'silu' : {act} != 0", Bool(true)},
+		{"is_boolean({w}) ? {w} : {w} != 0", Bool(true)},
 	}
 	for _, tc := range tests {
 		e, err := Parse(tc.src)
@@ -92,15 +113,21 @@ func TestStringAndListErrors(t *testing.T) {
 	}{
 		{"{layer_types}[{n}]", 14, "index 2 is out of range: {layer_types} has 2 items (indexes 0 to 1)", ErrIndex},
 		{"{layer_types}[-1]", 14, "index -1 is out of range", ErrIndex},
-		{"[1, 2][1 / 2]", 7, "a list index is an integer, not 0.5", ErrType},
-		{"{n}[0]", 4, `"[…]" indexes a list, not a number`, ErrType},
+		{"[1, 2][1 / 2]", 7, "an index is an integer, not 0.5", ErrType},
+		{"{n}[0]", 4, `"[…]" indexes a list or a string, not a number`, ErrType},
+		{"{act}[5]", 6, "index 5 is out of range: {act} has 5 characters (indexes 0 to 4)", ErrIndex},
+		{"'LLG'[3]", 6, "index 3 is out of range: the string has 3 characters (indexes 0 to 2)", ErrIndex},
+		{"[0][1]", 4, "index 1 is out of range: the list has 1 items", ErrIndex},
+		{"''[0]", 3, "index 0 is out of range: the string has 0 characters", ErrIndex},
+		{"'L'[true]", 4, "an index is an integer, not true", ErrType},
+		{"{n} == 'auto'", 5, "not a number and a string (a config key of several types is tested with is_number, is_boolean, is_string or is_list first)", ErrType},
 		{"'a' < 'b'", 5, `"<" needs numbers, not a string`, ErrType},
 		{"'a' + 1", 5, `"+" needs numbers, not a string`, ErrType},
 		{"'a' == 1", 5, `compares two numbers, two booleans or two strings, not a string and a number`, ErrType},
 		{"[1] == [1]", 5, `not a list and a list`, ErrType},
 		{"1 in 2", 3, `"in" looks in a list, not a number`, ErrType},
 		{"[1] in [[1]]", 8, "a list holds numbers, booleans and strings, not a list", ErrType},
-		{"len(3)", 1, "len needs a list, not a number", ErrType},
+		{"len(3)", 1, "len needs a list or a string, not a number", ErrType},
 		{"min('a', 1)", 1, "min needs numbers, not a string", ErrType},
 		{"'a' ? 1 : 2", 5, `the condition of "?" must be a boolean, not a string`, ErrType},
 		{"activation({act})", 1, "unknown activation 'relu9'", nil},
@@ -138,6 +165,9 @@ func TestStringAndListSyntax(t *testing.T) {
 		{"{a}[1", 4, `unclosed "["`},
 		{"{a}[1 2]", 7, `expected "]" for the "[" at col 4`},
 		{"1 in 2 in 3", 8, "comparisons cannot be chained"},
+		{"is_string()", 1, "is_string needs at least one argument"},
+		{"is_number(1, 2)", 1, "is_number takes exactly one argument, not 2"},
+		{"is_str({a})", 1, "unknown function is_str"},
 		{"in", 1, `found "in"`},
 		{"len(1, 2)", 1, "len takes exactly one argument, not 2"},
 		{"activation()", 1, "activation needs at least one argument"},
@@ -163,6 +193,7 @@ func TestStringAndListPrinting(t *testing.T) {
 		{"({c} ? {a} : {b})[0]", "({c} ? {a} : {b})[0]"},
 		{"!({x} in {l})", "!({x} in {l})"},
 		{"len( {l} ) + 1", "len({l}) + 1"},
+		{"is_string( {s} ) ? 'a'[0] : {s}", "is_string({s}) ? 'a'[0] : {s}"},
 	} {
 		e := MustParse(tc.src)
 		if got := e.String(); got != tc.want {
@@ -188,6 +219,13 @@ func TestStringAndListPartial(t *testing.T) {
 		{"{c} ? {quote} : 'b'", `{c} ? 'it\'s \\ here' : 'b'`},
 		// A host function the Env cannot evaluate stays a call.
 		{"activation({other})", "activation({other})"},
+		// Type tests fold when their argument is known, and stay calls when not.
+		{"is_string({act}) ? {act}[{i} % len({act})] == 'L' : {i} > 0", "'silu'[{i} % 4] == 'L'"},
+		{"is_boolean({window}) ? {window} : {window} != 0", "true"},
+		{"is_number({x}) && {c}", "is_number({x}) && {c}"},
+		{"is_list({layer_types}) || is_list({x})", "true"},
+		{"'LLG'[{i}]", "'LLG'[{i}]"},
+		{"'LLG'[2]", "'G'"},
 	} {
 		p, err := MustParse(tc.src).Partial(env)
 		if err != nil {
@@ -288,6 +326,8 @@ func TestTemplateOnly(t *testing.T) {
 		{"len({l})", 1, "len(...)"},
 		{"[1]", 1, "a list"},
 		{"activation({x})", 1, "activation(...)"},
+		{"{b} && is_boolean({x})", 8, "is_boolean(...)"},
+		{"is_number({x}) ? {x} : 0", 1, "is_number(...)"},
 	} {
 		col, what, ok := MustParse(tc.src).TemplateOnly()
 		if ok != (tc.col > 0) || col != tc.col || what != tc.what {

@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 type kind uint8
@@ -35,6 +36,25 @@ type Value struct {
 type compound struct {
 	s     string
 	items []Value
+	// runes holds the code points of a string that is not all ASCII, so that
+	// indexing it and its length cost the same as for an ASCII string.
+	runes []rune
+}
+
+// chars is the number of Unicode code points of the string c.
+func (c *compound) chars() int {
+	if c.runes != nil {
+		return len(c.runes)
+	}
+	return len(c.s)
+}
+
+// char is code point i of the string c, as a string.
+func (c *compound) char(i int) string {
+	if c.runes != nil {
+		return string(c.runes[i])
+	}
+	return c.s[i : i+1]
 }
 
 // Int returns the number n.
@@ -76,7 +96,16 @@ func Bool(b bool) Value {
 }
 
 // String returns the string s.
-func String(s string) Value { return Value{k: kindString, x: &compound{s: s}} }
+func String(s string) Value {
+	c := &compound{s: s}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			c.runes = []rune(s)
+			break
+		}
+	}
+	return Value{k: kindString, x: c}
+}
 
 // List returns the list of items (copied). Items must be numbers, booleans or
 // strings: any other item (a list, an invalid Value) gives the invalid Value.
