@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -246,13 +247,20 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 			if m.Value.Kind == jsonpos.Object {
 				if v := m.Value.Get("type"); v != nil && v.Kind == jsonpos.String {
 					k.Type = v.Text
+					k.Types = []string{v.Text}
+				} else if v != nil && v.Kind == jsonpos.Array {
+					k.Types = stringItems(v)
+					if len(k.Types) == 1 {
+						k.Type = k.Types[0]
+					}
 				}
 				if v := m.Value.Get("description"); v != nil && v.Kind == jsonpos.String {
 					k.Description = v.Text
 				}
 				if v := m.Value.Get("default"); v != nil {
-					if k.Type == "string" && v.Kind == jsonpos.String {
-						// A string key's default is the literal string, not an expression.
+					if k.Accepts("string") && v.Kind == jsonpos.String {
+						// A string key's default is the literal string, not an expression
+						// (also when the key accepts other types too).
 						k.Default = &Value{Node: v}
 					} else {
 						d := b.value(v)
@@ -269,6 +277,10 @@ func (b *builder) template(n *jsonpos.Node) *Template {
 				}
 				if v := m.Value.Get("enum"); v != nil && v.Kind == jsonpos.Array {
 					k.Enum = stringItems(v)
+				}
+				if v := m.Value.Get("pattern"); v != nil && v.Kind == jsonpos.String {
+					k.Pattern = v
+					k.PatternRE, k.PatternErr = regexp.Compile(v.Text)
 				}
 				if v := m.Value.Get("items"); v != nil && v.Kind == jsonpos.Object {
 					if t := v.Get("type"); t != nil && t.Kind == jsonpos.String {

@@ -8,6 +8,8 @@ package model
 import (
 	"fmt"
 	"math/big"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/expr"
@@ -186,8 +188,13 @@ type Template struct {
 type ConfigKey struct {
 	Name      string
 	KeyOffset int
-	// Type is "integer", "number", "boolean", "string" or "array" (a list in expressions).
-	Type        string
+	// Type is "integer", "number", "boolean", "string" or "array" (a list in expressions),
+	// or "" when the key accepts several types.
+	Type string
+	// Types are the JSON types the key accepts: Type alone, or those of a list such as
+	// ["integer", "string"] (a union of "integer", "number", "boolean" and "string":
+	// EXAONE 4's sliding_window_pattern is 4 or "LLLG").
+	Types       []string
 	Description string
 	// Default is used when the config lacks the key (and when it holds null, unless Null is
 	// set); nil means the key is required. For a string key it is the literal string (Node
@@ -200,8 +207,14 @@ type ConfigKey struct {
 	Null *Value
 	// Minimum, when set, is the smallest number the key may hold.
 	Minimum *Value
-	// Enum lists the values a string key may take.
+	// Enum lists the values a string key may take (a string, when the key has several types).
 	Enum []string
+	// Pattern, when set, is a regular expression (Go's RE2 syntax) a string value must match
+	// somewhere, as JSON Schema's pattern: anchor it with ^…$ to match the whole string.
+	// PatternRE is it compiled, or nil with PatternErr when it does not compile.
+	Pattern    *jsonpos.Node
+	PatternRE  *regexp.Regexp
+	PatternErr error
 	// Items, for an array key, is the JSON type every item must have ("" for any number,
 	// boolean or string), and ItemEnum the strings an item may be.
 	Items    string
@@ -215,6 +228,9 @@ type ConfigKey struct {
 	// MinLength) items.
 	DefaultEach *Value
 }
+
+// Accepts reports whether the key accepts values of the JSON type t.
+func (k *ConfigKey) Accepts(t string) bool { return slices.Contains(k.Types, t) }
 
 // BuildLength is the number of items default_each builds: Length, else MinLength (nil when
 // the key has neither).

@@ -150,7 +150,8 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			case k.Default == nil:
 				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
 					k.Name, k.Description, tplName, listPaths(used[k.Name])))
-			case k.Type == "string":
+			case k.Accepts("string") && k.Default.Node.Kind == jsonpos.String:
+				// A string default is the literal string.
 				b.scope.Set(k.Name, expr.String(k.Default.Node.Text))
 				b.values[k.Name] = expr.String(k.Default.Node.Text)
 			case k.Default.Expr != nil:
@@ -290,8 +291,7 @@ func (b *binding) torchDType() (expr.Value, error) {
 // convert reads a config value as the template's key type says. It returns the value at fault
 // with an error: the node itself, or the item of a list.
 func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, *jsonpos.Node, error) {
-	switch k.Type {
-	case "array":
+	if k.Type == "array" {
 		if n.Kind != jsonpos.Array {
 			return expr.Value{}, n, fmt.Errorf("must be an array, not %s", describe(n))
 		}
@@ -301,27 +301,71 @@ func convert(n *jsonpos.Node, k *model.ConfigKey) (expr.Value, *jsonpos.Node, er
 			if t == "" {
 				t = "scalar"
 			}
-			v, err := scalar(it, t, k.ItemEnum, true)
+			v, err := scalar(it, t, k.ItemEnum)
 			if err != nil {
 				return expr.Value{}, it, fmt.Errorf("item %d %v", i, err)
 			}
 			items = append(items, v)
 		}
 		return expr.List(items), n, nil
-	case "integer", "number", "boolean", "string":
-		// checkKey says "must be an integer" of a fraction, with its value.
-		v, err := scalar(n, k.Type, k.Enum, false)
-		if err != nil {
+	}
+	for _, t := range k.Types {
+		if !slices.Contains([]string{"integer", "number", "boolean", "string"}, t) {
+			return expr.Value{}, n, fmt.Errorf("has an unknown type %q in the template", t)
+		}
+	}
+	// The node's JSON kind chooses among the key's types; checkKey says "must be an
+	// integer" of a fraction, with its value.
+	var v expr.Value
+	switch {
+	case n.Kind == jsonpos.Number && (k.Accepts("integer") || k.Accepts("number")):
+		var err error
+		if v, err = expr.ParseNumber(n.Text); err != nil {
+			return expr.Value{}, n, fmt.Errorf("is not a usable number: %v", err)
+		}
+	case n.Kind == jsonpos.Bool && k.Accepts("boolean"):
+		v = expr.Bool(n.BoolValue())
+	case n.Kind == jsonpos.String && k.Accepts("string"):
+		v = expr.String(n.Text)
+		if err := checkString(k, n.Text); err != nil {
 			return expr.Value{}, n, err
 		}
-		return v, n, nil
+	default:
+		return expr.Value{}, n, fmt.Errorf("must be %s, not %s", typesPhrase(k.Types), describe(n))
 	}
-	return expr.Value{}, n, fmt.Errorf("has an unknown type %q in the template", k.Type)
+	return v, n, nil
 }
 
-// scalar reads a number, boolean or string of type typ ("scalar": any of them); checkInt says
-// whether an "integer" must be integral here.
-func scalar(n *jsonpos.Node, typ string, enum []string, checkInt bool) (expr.Value, error) {
+// checkString checks a string value of a key against its enum and pattern.
+func checkString(k *model.ConfigKey, s string) error {
+	if len(k.Enum) > 0 && !slices.Contains(k.Enum, s) {
+		return fmt.Errorf("is %q, which this template does not support (supported: %s)", s, strings.Join(k.Enum, ", "))
+	}
+	if k.PatternRE != nil && !k.PatternRE.MatchString(s) {
+		return fmt.Errorf("is %q, which does not match the pattern %s this template needs", s, k.Pattern.Text)
+	}
+	return nil
+}
+
+// typesPhrase names the JSON types a key accepts: "an integer", "true or false", "an integer
+// or a string", "a number, a boolean or a string".
+func typesPhrase(types []string) string {
+	if len(types) == 1 && types[0] == "boolean" {
+		return "true or false"
+	}
+	parts := make([]string, len(types))
+	for i, t := range types {
+		parts[i] = article(t)
+	}
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+// scalar reads an array item: a number, boolean or string of type typ ("scalar": any of
+// them); an "integer" must be integral.
+func scalar(n *jsonpos.Node, typ string, enum []string) (expr.Value, error) {
 	if typ == "scalar" {
 		switch n.Kind {
 		case jsonpos.Number:
@@ -343,7 +387,7 @@ func scalar(n *jsonpos.Node, typ string, enum []string, checkInt bool) (expr.Val
 		if err != nil {
 			return expr.Value{}, fmt.Errorf("is not a usable number: %v", err)
 		}
-		if typ == "integer" && checkInt && !v.IsInt() {
+		if typ == "integer" && !v.IsInt() {
 			return expr.Value{}, fmt.Errorf("must be an integer, not %s", describe(n))
 		}
 		return v, nil
@@ -418,28 +462,34 @@ func article(t string) string {
 	return "a " + t
 }
 
-// checkKey checks a resolved value against the key's type and minimum.
+// checkKey checks a resolved value against the key's types, its minimum when it is a number,
+// and its enum and pattern when it is a string.
 func checkKey(k *model.ConfigKey, v expr.Value) error {
-	switch k.Type {
-	case "integer":
-		if !v.IsNumber() || !v.IsInt() {
-			return fmt.Errorf("must be an integer, got %s", v)
-		}
-	case "number":
-		if !v.IsNumber() {
-			return fmt.Errorf("must be a number, got %s", v)
-		}
-	case "array":
+	if k.Type == "array" {
 		if !v.IsList() {
 			return fmt.Errorf("must be a list, got %s", v)
 		}
-	case "string":
-		if !v.IsString() {
-			return fmt.Errorf("must be a string, got %s", v)
+		return nil
+	}
+	ok := false
+	for _, t := range k.Types {
+		switch t {
+		case "integer":
+			ok = ok || v.IsNumber() && v.IsInt()
+		case "number":
+			ok = ok || v.IsNumber()
+		case "string":
+			ok = ok || v.IsString()
+		case "boolean":
+			ok = ok || v.IsBool()
 		}
-	case "boolean":
-		if !v.IsBool() {
-			return fmt.Errorf("must be true or false, got %s", v)
+	}
+	if !ok {
+		return fmt.Errorf("must be %s, got %s", typesPhrase(k.Types), v)
+	}
+	if v.IsString() {
+		if err := checkString(k, v.Text()); err != nil {
+			return err
 		}
 	}
 	if k.Minimum != nil && k.Minimum.Expr != nil && v.IsNumber() {

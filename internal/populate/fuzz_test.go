@@ -33,12 +33,18 @@ func FuzzPopulate(f *testing.F) {
 	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 6, "hidden_size": 16}`))
 	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 3, "hidden_size": 8, "hidden_act": "gelu_new", "mlp_only_layers": [1], "layer_types": ["full_attention", "sliding_attention", "full_attention"]}`))
 	f.Add([]byte(`{"model_type": "kinds", "num_hidden_layers": 1e30, "hidden_size": 16, "use_sliding_window": false, "nope": false}`))
+	// Config keys of several JSON types, read through the type tests and string indexing.
+	f.Add([]byte(`{"model_type": "unions", "pattern": "LLG", "rank": "auto", "tuning": 4}`))
+	f.Add([]byte(`{"model_type": "unions", "num_hidden_layers": 7, "pattern": 2, "rank": 9, "tuning": false, "hidden_size": 4096}`))
+	f.Add([]byte(`{"model_type": "unions", "pattern": "GL", "tuning": null}`))
 	templates := map[string]*model.File{}
-	kinds, err := populate.LoadTemplate("kinds", []byte(kindsTemplate), nil)
-	if err != nil {
-		f.Fatal(err)
+	for name, src := range map[string]string{"kinds": kindsTemplate, "unions": unionsTemplate} {
+		tpl, err := populate.LoadTemplate(name, []byte(src), nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		templates[name] = tpl
 	}
-	templates["kinds"] = kinds
 	for _, name := range models.TemplateNames() {
 		data, _ := models.Template(name)
 		tpl, err := populate.LoadTemplate(name, data, nil)

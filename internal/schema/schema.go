@@ -333,6 +333,9 @@ func subject(tokens []string) string {
 	if len(tokens) >= 2 {
 		parent = tokens[len(tokens)-2]
 	}
+	if _, err := strconv.Atoi(last); err == nil && parent != "" && parent != "layers" && parent != "sub_layers" {
+		return fmt.Sprintf("item %s of %q", last, parent)
+	}
 	switch parent {
 	case "parameters":
 		return fmt.Sprintf("parameter %q", last)
@@ -451,7 +454,13 @@ func describe(root *jsonpos.Node, e *jsonschema.ValidationError, layer bool) []P
 			p.Message = "layers is empty: a model needs at least one layer"
 		default:
 			p.Message = fmt.Sprintf("%s must not be empty", subject(tokens))
+			if k.Want > 1 {
+				p.Message = fmt.Sprintf("%s must have at least %d items, not %d", subject(tokens), k.Want, k.Got)
+			}
 		}
+	case *kind.UniqueItems:
+		p.Code = "duplicate-item"
+		p.Message = fmt.Sprintf("%s holds the same value twice (items %d and %d)", subject(tokens), k.Duplicates[0], k.Duplicates[1])
 	case *kind.MinLength:
 		p.Code = "empty"
 		if last(tokens) == "name" {

@@ -375,7 +375,7 @@ func (c *checker) templateHeader() {
 	t := c.f.Template
 	for _, k := range t.Config {
 		ptr := "/template/config/" + jsonpos.EscapePointerToken(k.Name)
-		if k.Default != nil && k.Type == "string" {
+		if k.Default != nil && (k.Type == "string" || k.Accepts("string") && k.Default.Node.Kind == jsonpos.String) {
 			c.stringDefault(k, ptr+"/default")
 		} else if k.Default != nil {
 			c.expression(k.Default, ptr+"/default", nil, "default of config key "+k.Name)
@@ -383,8 +383,16 @@ func (c *checker) templateHeader() {
 		if k.Null != nil {
 			c.expression(k.Null, ptr+"/null", nil, "null value of config key "+k.Name)
 		}
-		if k.Enum != nil && k.Type != "string" {
+		if k.Enum != nil && !k.Accepts("string") {
 			c.add(k.KeyOffset, ptr, nil, diag.Error, "template", fmt.Sprintf("config key %s has an enum but is not a string", k.Name))
+		}
+		if k.Pattern != nil {
+			switch {
+			case !k.Accepts("string"):
+				c.add(k.Pattern.Offset, ptr+"/pattern", nil, diag.Error, "template", fmt.Sprintf("config key %s has a pattern but is not a string", k.Name))
+			case k.PatternErr != nil:
+				c.add(k.Pattern.Offset, ptr+"/pattern", nil, diag.Error, "template", fmt.Sprintf("the pattern of config key %s is not a regular expression: %v", k.Name, k.PatternErr))
+			}
 		}
 		c.arrayKey(k, ptr)
 	}
@@ -447,7 +455,7 @@ func (c *checker) withName(name string, fn func()) {
 }
 
 // stringDefault checks the default of a string config key: a literal string, one of the enum
-// when there is one.
+// when there is one, matching the pattern when there is one.
 func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
 	n := k.Default.Node
 	if n.Kind != jsonpos.String {
@@ -456,6 +464,9 @@ func (c *checker) stringDefault(k *model.ConfigKey, ptr string) {
 	}
 	if len(k.Enum) > 0 && !slices.Contains(k.Enum, n.Text) {
 		c.add(n.Offset, ptr, nil, diag.Error, "template", fmt.Sprintf("the default %q of config key %s is not one of its enum (%s)", n.Text, k.Name, strings.Join(k.Enum, ", ")))
+	}
+	if k.PatternRE != nil && !k.PatternRE.MatchString(n.Text) {
+		c.add(n.Offset, ptr, nil, diag.Error, "template", fmt.Sprintf("the default %q of config key %s does not match its pattern %s", n.Text, k.Name, k.Pattern.Text))
 	}
 }
 
