@@ -102,6 +102,7 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newLayersCmd(s),
 		newTreeCmd(s),
 		newImportCmd(s),
+		newServeCmd(s),
 	)
 	return root
 }

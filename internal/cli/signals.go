@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/modeltool/modeltool/internal/fsutil"
@@ -17,6 +18,9 @@ func removeTempFilesOnSignal() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-sigs
+		for signalsTakenOver.Load() {
+			sig = <-sigs
+		}
 		fsutil.Interrupt()
 		code := 128 + 15
 		if n, ok := sig.(syscall.Signal); ok {
@@ -25,3 +29,7 @@ func removeTempFilesOnSignal() {
 		os.Exit(code)
 	}()
 }
+
+// signalsTakenOver is set while a command that writes no files (serve) handles the signals
+// itself, to stop cleanly.
+var signalsTakenOver atomic.Bool

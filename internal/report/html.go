@@ -32,6 +32,14 @@ var htmlCSS string
 //go:embed report.js
 var htmlJS string
 
+//go:embed exactjson.js
+var exactJSONJS string
+
+// ExactJSONJS is the script that parses modeltool's JSON in a browser without losing digits
+// (modeltoolJSON.parse: numbers as their literal strings); the report inlines it and the web
+// app of modeltool serve loads it.
+func ExactJSONJS() string { return exactJSONJS }
+
 var htmlPage = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 	"f":    func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
 	"addf": func(a, b float64) float64 { return a + b },
@@ -177,7 +185,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		Title: res.ModelID,
 		Data:  json.RawMessage(data),
 		CSS:   template.CSS(htmlCSS),
-		JS:    template.JS(htmlJS),
+		JS:    template.JS(exactJSONJS + htmlJS),
 	}
 	if p.Title == "" {
 		p.Title = "(no model_id)"

@@ -389,7 +389,7 @@ func TestHTMLHugeAndEmptyFigures(t *testing.T) {
 // TestHTMLStaticAssets: the inlined style sheet and script cannot end their elements and
 // load nothing.
 func TestHTMLStaticAssets(t *testing.T) {
-	for name, s := range map[string]string{"report.css": htmlCSS, "report.js": htmlJS} {
+	for name, s := range map[string]string{"report.css": htmlCSS, "report.js": htmlJS, "exactjson.js": exactJSONJS} {
 		low := strings.ToLower(s)
 		for _, bad := range []string{"</script", "</style", "<!--", "http://", "https://", "@import", "fetch(", "xmlhttprequest", "innerhtml"} {
 			if strings.Contains(low, bad) {

@@ -112,7 +112,7 @@
       var a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
       var id = "";
-      try { id = JSON.parse(data.textContent).model_id || ""; } catch (e) { id = ""; }
+      try { id = modeltoolJSON.parse(data.textContent).model_id || ""; } catch (e) { id = ""; }
       a.download = (id.replace(/[^A-Za-z0-9._-]+/g, "_") || "model") + ".figures.json";
       document.body.appendChild(a);
       a.click();

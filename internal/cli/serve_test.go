@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modeltool/modeltool/internal/serve"
+)
+
+// TestServeAPIIsCalc: for several settings, /api/calc answers exactly what calc --format json
+// prints for the same model and flags, and /report exactly calc --format html.
+func TestServeAPIIsCalc(t *testing.T) {
+	dir := filepath.Join("..", "..", "models")
+	files := []string{filepath.Join(dir, "llama-2-7b-hf.json"), filepath.Join(dir, "deepseek-v3.json"), filepath.Join(dir, "mixtral-8x7b-v0.1.json")}
+	models, _, err := serve.Discover(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testStreams()
+	srv := httptest.NewServer(serve.Handler(serve.Options{Models: models, Params: serveParams(s), Run: inProcess, Loopback: true}))
+	defer srv.Close()
+	cases := []struct {
+		model string
+		query url.Values
+		flags []string
+	}{
+		{"llama-2-7b-hf", url.Values{}, nil},
+		{"llama-2-7b-hf", url.Values{"batch_size": {"8"}, "seq_len": {"1"}, "past_len": {"4096"}, "hardware": {"H100-SXM"}},
+			[]string{"--batch-size", "8", "--seq-len", "1", "--past-len", "4096", "--hardware", "H100-SXM"}},
+		{"llama-2-7b-hf", url.Values{"dtype": {"bf16"}, "weight_dtype": {"int4"}, "kv_dtype": {"fp8"}, "hardware": {"A100-SXM-80GB"}, "tp": {"2"}},
+			[]string{"--dtype", "bf16", "--weight-dtype", "int4", "--kv-dtype", "fp8", "--hardware", "A100-SXM-80GB", "--tp", "2"}},
+		{"deepseek-v3", url.Values{"batch_size": {"64"}, "seq_len": {"32768"}}, []string{"--batch-size", "64", "--seq-len", "32768"}},
+		{"mixtral-8x7b-v0.1", url.Values{"batch_size": {"4"}, "seq_len": {"1"}, "past_len": {"1000"}, "hardware": {"H100-SXM"}, "ep": {"2"}, "pp": {"2"}},
+			[]string{"--batch-size", "4", "--seq-len", "1", "--past-len", "1000", "--hardware", "H100-SXM", "--ep", "2", "--pp", "2"}},
+	}
+	for _, c := range cases {
+		c.query.Set("model", c.model)
+		path := filepath.Join(dir, c.model+".json")
+		for _, format := range []string{"json", "html"} {
+			endpoint := "/api/calc?"
+			if format == "html" {
+				endpoint = "/report?"
+			}
+			res, err := srv.Client().Get(srv.URL + endpoint + c.query.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var want, stderr bytes.Buffer
+			args := append(append([]string{"calc", "--format", format}, c.flags...), path)
+			if code := Main(args, &Streams{In: strings.NewReader(""), Out: &want, Err: &stderr, Getenv: func(string) string { return "" }}); code != 0 {
+				t.Fatalf("modeltool %s: exit %d: %s", strings.Join(args, " "), code, stderr.String())
+			}
+			if res.StatusCode != 200 || !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("%s%s: status %d and %d bytes, want what modeltool %s prints (%d bytes)", endpoint, c.query.Encode(), res.StatusCode, len(got), strings.Join(args, " "), want.Len())
+			}
+		}
+	}
+}
+
+// TestServeParamsAreCalcFlags: every setting the web app offers is a flag of calc.
+func TestServeParamsAreCalcFlags(t *testing.T) {
+	s := testStreams()
+	flags := newCalcCmd(s).Flags()
+	params := serveParams(s)
+	if len(params) < 8 {
+		t.Fatalf("only %d settings", len(params))
+	}
+	for _, p := range params {
+		if flags.Lookup(strings.TrimPrefix(p.Flag, "--")) == nil {
+			t.Errorf("%s: calc has no %s", p.Key, p.Flag)
+		}
+	}
+}
+
+func testStreams() *Streams {
+	return &Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }}
+}
