@@ -2,8 +2,10 @@ package schema
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -251,4 +253,30 @@ func TestEditorSchemaDescribesClasses(t *testing.T) {
 	if !bytes.Contains(doc, []byte(`"description": "Linear — matmul: y = x·Wᵀ + b over num_tokens rows. Parameters: num_tokens, in_features, out_features, bias, dtype_bytes."`)) {
 		t.Errorf("Linear's description is not as expected")
 	}
+}
+
+// TestNoUnionTypes: the schema writes a value of several types as anyOf, never as a union type
+// ("type": [...]), which ajv's strict mode (what editor plugins and CI linters run) refuses.
+func TestNoUnionTypes(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal(ModelJSON(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, union := v["type"].([]any); union {
+				t.Errorf("%s: a union type; write anyOf of single types (ajv --strict=true refuses unions)", path)
+			}
+			for k, c := range v {
+				walk(c, path+"/"+k)
+			}
+		case []any:
+			for i, c := range v {
+				walk(c, fmt.Sprintf("%s/%d", path, i))
+			}
+		}
+	}
+	walk(doc, "")
 }
