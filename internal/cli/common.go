@@ -30,9 +30,18 @@ func useColor(mode string, s *Streams, terminal bool) (bool, error) {
 	return false, usagef("--color must be auto, always or never, not %q", mode)
 }
 
-// loadCatalog returns the builtin catalog extended by the user's --catalog files. A broken
-// catalog is exit 2, its problems printed as diagnostics.
+// loadCatalog returns the builtin catalog extended by the project file's catalogs and the
+// user's --catalog files. A broken catalog is exit 2, its problems printed as diagnostics.
 func loadCatalog(files []string) (*layers.Catalog, error) {
+	// The project file's catalogs come first, so a --catalog given on the command line can
+	// change what they define.
+	proj, err := currentProject()
+	if err != nil {
+		return nil, err
+	}
+	if proj != nil {
+		files = append(append([]string(nil), proj.Catalogs...), files...)
+	}
 	cat := layers.Builtin()
 	for _, f := range files {
 		data, err := fsutil.ReadFile(f)

@@ -13,7 +13,6 @@ import (
 	"github.com/modeltool/modeltool/internal/importer"
 	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/internal/report"
-	"github.com/modeltool/modeltool/models"
 )
 
 type importOptions struct {
@@ -69,7 +68,7 @@ unreadable inputs.`,
 	formatFlag(cmd, &opts.format)
 	_ = cmd.MarkFlagFilename("config", "json")
 	_ = cmd.RegisterFlagCompletionFunc("model-type", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		return models.TemplateNames(), cobra.ShellCompDirectiveNoFileComp
+		return templateNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
 }
@@ -107,8 +106,12 @@ func runImport(s *Streams, opts *importOptions) error {
 	if req.ModelID == "" && opts.tree != "-" {
 		req.ModelID = strings.TrimSuffix(filepath.Base(opts.tree), filepath.Ext(opts.tree))
 	}
-	if tpl, ok := models.Template(req.ModelType); ok {
-		req.TieDefault = importer.TieDefault(tpl)
+	tpl, hasTemplate, err := lookupTemplate(req.ModelType)
+	if err != nil {
+		return err
+	}
+	if hasTemplate {
+		req.TieDefault = importer.TieDefault(tpl.data)
 	}
 	res, err := importer.Import(string(data), req)
 	if errors.Is(err, importer.ErrNoModelType) {
@@ -127,7 +130,7 @@ func runImport(s *Streams, opts *importOptions) error {
 			return err
 		}
 	}
-	if _, ok := models.Template(res.ModelType); ok && opts.config != "" {
+	if t, ok, _ := lookupTemplate(res.ModelType); ok && opts.config != "" && t.name != "" {
 		fmt.Fprintf(s.Err, "modeltool: %s has a template: modeltool populate --config %s builds it with its family's whole forward pass\n", res.ModelType, opts.config)
 	}
 	if opts.output == "" || opts.output == "-" {

@@ -127,7 +127,7 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	formatFlag(cmd, &opts.format)
 	_ = cmd.RegisterFlagCompletionFunc("template", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		return models.TemplateNames(), cobra.ShellCompDirectiveDefault
+		return templateNames(), cobra.ShellCompDirectiveDefault
 	})
 	_ = cmd.MarkFlagFilename("config", "json")
 	return cmd
@@ -498,13 +498,13 @@ func sameFile(a, b string) bool {
 	return err == nil && os.SameFile(sa, sb)
 }
 
-// templateFor returns the builtin template of a model_type.
+// templateFor returns the template of a model_type: the project file's, else the builtin one.
 func templateFor(modelType string) (*model.File, bool) {
-	data, ok := models.Template(modelType)
-	if !ok {
+	t, ok, err := lookupTemplate(modelType)
+	if !ok || err != nil {
 		return nil, false
 	}
-	f, err := model.Parse(modelType, data)
+	f, err := model.Parse(modelType, t.data)
 	return f, err == nil && f.Template != nil
 }
 
@@ -516,16 +516,20 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 			data, err := fsutil.ReadFile(flag)
 			return flag, data, err
 		}
-		if data, ok := models.Template(flag); ok {
-			return flag, data, nil
+		if t, ok, err := lookupTemplate(flag); err != nil || ok {
+			return flag, t.data, err
 		}
-		return "", nil, usagef("--template %q is neither a file nor a template name (templates: %s)", flag, strings.Join(models.TemplateNames(), ", "))
+		return "", nil, usagef("--template %q is neither a file nor a template name (templates: %s)", flag, strings.Join(templateNames(), ", "))
 	}
 	if cfg.ModelType == "" {
 		return "", nil, findings("", diag.New(diag.Diagnostic{File: cfg.Name, Severity: diag.Error, Code: "config",
 			Message: "no model_type: choose a template with --template NAME " + noTemplateHint()}))
 	}
-	data, ok := models.Template(cfg.ModelType)
+	t, ok, err := lookupTemplate(cfg.ModelType)
+	if err != nil {
+		return "", nil, err
+	}
+	data := t.data
 	if !ok {
 		d := cfg.Doc.Diagnostic(cfg.Doc.Root.Get("model_type").Offset, "config",
 			fmt.Sprintf("model_type %q has no template %s", cfg.ModelType, noTemplateHint()))
@@ -539,5 +543,5 @@ func chooseTemplate(flag string, cfg *populate.Config) (string, []byte, error) {
 // names the templates and the way to write one.
 func noTemplateHint() string {
 	return fmt.Sprintf("(templates: %s); for another architecture write one, starting from modeltool templates show NAME of the nearest or from modeltool import on the model's print(model) output (docs/authoring.md), and pass it with --template FILE",
-		strings.Join(models.TemplateNames(), ", "))
+		strings.Join(templateNames(), ", "))
 }

@@ -103,6 +103,7 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newTreeCmd(s),
 		newImportCmd(s),
 		newServeCmd(s),
+		newTemplatesCmd(s),
 	)
 	return root
 }
