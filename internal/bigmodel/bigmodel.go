@@ -98,7 +98,7 @@ func Wide(n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"name":"l%d",%s}`, i, kinds[i%len(kinds)])
+		fmt.Fprintf(&b, `{"name":"layer_%d",%s}`, i, kinds[i%len(kinds)])
 	}
 	b.WriteString("]}]}\n")
 	return b.Bytes()

@@ -15,6 +15,11 @@ func Marshal(n *Node) []byte {
 	return buf.Bytes()
 }
 
+// WriteIndented writes n as Marshal does, as a value nested depth levels deep (its inner lines
+// indented by depth+1 levels), without a final newline: for writing a large document a part at
+// a time.
+func WriteIndented(buf *bytes.Buffer, n *Node, depth int) { writeNode(buf, n, depth) }
+
 func indent(buf *bytes.Buffer, depth int) {
 	buf.WriteByte('\n')
 	for i := 0; i < depth; i++ {

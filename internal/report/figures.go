@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
 	"maps"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/calc"
@@ -36,12 +39,7 @@ func WriteFigures(w io.Writer, format string, res *calc.Result, opts FiguresOpti
 	case "table":
 		return figuresTable(w, res, opts)
 	case "json":
-		doc := FiguresJSON(res, opts.Roofline)
-		if g := opts.Generation; g != nil {
-			doc.Set("generation", generationNode(g))
-		}
-		_, err := w.Write(jsonpos.Marshal(doc))
-		return err
+		return writeFiguresJSON(w, res, opts.Roofline, opts.Generation)
 	case "csv":
 		return figuresCSV(w, res, opts.Roofline)
 	case "html":
@@ -56,7 +54,16 @@ func valueNode(v expr.Value) *jsonpos.Node {
 	if v.IsBool() {
 		return jsonpos.NewBool(v.Bool())
 	}
-	return num(v.RatOrZero())
+	return jsonpos.NewNumber(exactValue(v))
+}
+
+// exactValue is Exact of a figure (0 when undefined), without a big.Rat for the figures that
+// fit in an int64 (nearly all).
+func exactValue(v expr.Value) string {
+	if n, ok := v.Int64(); ok {
+		return strconv.FormatInt(n, 10)
+	}
+	return Exact(v.RatOrZero())
 }
 
 // figureFields are the per-layer and total figures of the JSON and CSV outputs.
@@ -101,6 +108,50 @@ func boundNode(b calc.Bound) *jsonpos.Node {
 // FiguresJSON builds the --format json document (README "JSON output"): figures of one instance
 // per layer, count, and totals over all instances (shared weights once).
 func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
+	doc := figuresDoc(res, roof)
+	rows := doc.Get("layers")
+	bounds := boundNodes{}
+	for i := range res.Rows {
+		rows.Items = append(rows.Items, rowNode(&res.Rows[i], roof, bounds))
+	}
+	return doc
+}
+
+// writeFiguresJSON writes the document of FiguresJSON a layer at a time, so a file of a
+// million layers is never one tree of a million objects.
+func writeFiguresJSON(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.Generation) error {
+	doc := figuresDoc(res, roof)
+	if gen != nil {
+		doc.Set("generation", generationNode(gen))
+	}
+	text := jsonpos.Marshal(doc)
+	const empty = "\n  \"layers\": []"
+	at := bytes.Index(text, []byte(empty))
+	if at < 0 || len(res.Rows) == 0 {
+		_, err := w.Write(text)
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(text[:at])
+	bw.WriteString("\n  \"layers\": [")
+	var buf bytes.Buffer
+	bounds := boundNodes{}
+	for i := range res.Rows {
+		buf.Reset()
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString("\n    ")
+		jsonpos.WriteIndented(&buf, rowNode(&res.Rows[i], roof, bounds), 2)
+		bw.Write(buf.Bytes())
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(text[at+len(empty):])
+	return bw.Flush()
+}
+
+// figuresDoc is the document of FiguresJSON with an empty "layers".
+func figuresDoc(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	doc := jsonpos.NewObject()
 	doc.Set("model_id", jsonpos.NewString(res.ModelID))
 	vars := jsonpos.NewObject()
@@ -123,27 +174,7 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	if p := res.Parallel; p != nil {
 		doc.Set("parallel", parallelNode(p))
 	}
-	rows := jsonpos.NewArray()
-	for _, r := range res.Rows {
-		o := jsonpos.NewObject()
-		o.Set("path", jsonpos.NewString(r.Path))
-		o.Set("class", jsonpos.NewString(r.Class))
-		o.Set("category", jsonpos.NewString(r.Category))
-		o.Set("count", jsonpos.NewNumber(r.Count.String()))
-		for _, k := range figureFields {
-			o.Set(k.String(), valueNode(r.Figures.Get(k)))
-		}
-		o.Set("weight_bytes", valueNode(r.Figures.WeightBytes))
-		o.Set("comm_bytes", num(ratOrNil(r.CommBytes)))
-		if r.TiedTo != "" {
-			o.Set("tied_to", jsonpos.NewString(r.TiedTo))
-		}
-		if roof != nil {
-			o.Set("roofline", boundNode(roof.Row(r)))
-		}
-		rows.Items = append(rows.Items, o)
-	}
-	doc.Set("layers", rows)
+	doc.Set("layers", jsonpos.NewArray())
 	totals := sumNode(&res.Totals.Sum)
 	totals.Set("active_params", num(ratOrNil(res.Totals.ActiveParams)))
 	totals.Set("by_class", groupNode(res.Totals.ByClass))
@@ -156,6 +187,41 @@ func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 		doc.Set("memory", memoryNode(calc.MemoryOn(res, roof.Device)))
 	}
 	return doc
+}
+
+// boundNodes holds the roofline objects made for rows: equal rows share their bound
+// (calc.Roofline.Row), and its object is made once.
+type boundNodes map[*big.Rat]*jsonpos.Node
+
+func (m boundNodes) of(b calc.Bound) *jsonpos.Node {
+	if n, ok := m[b.Seconds]; ok {
+		return n
+	}
+	n := boundNode(b)
+	m[b.Seconds] = n
+	return n
+}
+
+// rowNode is one layer of the JSON document.
+func rowNode(r *calc.Row, roof *calc.Roofline, bounds boundNodes) *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Members = make([]jsonpos.Member, 0, 12)
+	o.Set("path", jsonpos.NewString(r.Path))
+	o.Set("class", jsonpos.NewString(r.Class))
+	o.Set("category", jsonpos.NewString(r.Category))
+	o.Set("count", jsonpos.NewNumber(r.Count.String()))
+	for _, k := range figureFields {
+		o.Set(k.String(), valueNode(r.Figures.Get(k)))
+	}
+	o.Set("weight_bytes", valueNode(r.Figures.WeightBytes))
+	o.Set("comm_bytes", num(ratOrNil(r.CommBytes)))
+	if r.TiedTo != "" {
+		o.Set("tied_to", jsonpos.NewString(r.TiedTo))
+	}
+	if roof != nil {
+		o.Set("roofline", bounds.of(roof.Row(*r)))
+	}
+	return o
 }
 
 // parallelNode describes the device of a parallel result.
@@ -213,19 +279,26 @@ func figuresCSV(w io.Writer, res *calc.Result, roof *calc.Roofline) error {
 	if err := cw.Write(header); err != nil {
 		return err
 	}
+	roofs := map[*big.Rat][]string{} // equal rows share their bound (calc.Roofline.Row)
+	rec := make([]string, 0, len(header))
 	for _, r := range res.Rows {
-		rec := []string{r.Path, r.Class, r.Category, r.Count.String()}
+		rec = append(rec[:0], r.Path, r.Class, r.Category, r.Count.String())
 		for _, k := range figureFields {
-			rec = append(rec, Exact(r.Figures.Get(k).RatOrZero()))
+			rec = append(rec, exactValue(r.Figures.Get(k)))
 		}
-		rec = append(rec, Exact(r.Figures.WeightBytes.RatOrZero()), Exact(ratOrNil(r.CommBytes)), r.TiedTo)
+		rec = append(rec, exactValue(r.Figures.WeightBytes), Exact(ratOrNil(r.CommBytes)), r.TiedTo)
 		if roof != nil {
 			b := roof.Row(r)
-			intensity := ""
-			if b.Intensity != nil {
-				intensity = Exact(b.Intensity)
+			cells, ok := roofs[b.Seconds]
+			if !ok {
+				intensity := ""
+				if b.Intensity != nil {
+					intensity = Exact(b.Intensity)
+				}
+				cells = []string{Exact(b.Seconds), intensity, b.Limit}
+				roofs[b.Seconds] = cells
 			}
-			rec = append(rec, Exact(b.Seconds), intensity, b.Limit)
+			rec = append(rec, cells...)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -45,6 +45,7 @@ var htmlPage = template.Must(template.New("report.html.tmpl").Funcs(template.Fun
 	"addf": func(a, b float64) float64 { return a + b },
 	"half": func(a float64) float64 { return a / 2 },
 	"neg":  func(a float64) float64 { return -a },
+	"add":  func(a, b int) int { return a + b },
 }).Parse(htmlSource))
 
 // figuresHTML writes the calculation as one self-contained HTML page: header, totals, a
@@ -76,9 +77,15 @@ type htmlReport struct {
 	Parallel  *htmlParallel
 	Memory    []*memoryPanel
 	Timeline  *timelinePlot
-	Data      json.RawMessage
-	CSS       template.CSS
-	JS        template.JS
+	// Layers is the number of basic layers (rows of calc); Merged and Dropped say how many
+	// rows the page merged and left off to stay usable (htmlRows); LayersEmbedded whether the
+	// data island holds the per-layer rows.
+	Layers          int
+	Merged, Dropped int
+	LayersEmbedded  bool
+	Data            json.RawMessage
+	CSS             template.CSS
+	JS              template.JS
 }
 
 type htmlVar struct{ Name, Value string }
@@ -173,7 +180,14 @@ func categoryClasses(res *calc.Result) map[string]string {
 }
 
 func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation) (*htmlReport, error) {
-	doc := FiguresJSON(res, roof)
+	// full has every row, for every sum; res what the page draws (htmlRows).
+	full := res
+	res, merged, dropped := htmlRows(full)
+	doc := figuresDoc(full, roof) // a page of a huge file embeds the figures without its rows
+	embedded := len(full.Rows) <= maxHTMLRows
+	if embedded {
+		doc = FiguresJSON(full, roof)
+	}
 	if gen != nil {
 		doc.Set("generation", generationNode(gen))
 	}
@@ -182,10 +196,11 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		return nil, fmt.Errorf("html report: the JSON data: %w", err)
 	}
 	p := &htmlReport{
-		Title: res.ModelID,
-		Data:  json.RawMessage(data),
-		CSS:   template.CSS(htmlCSS),
-		JS:    template.JS(exactJSONJS + htmlJS),
+		Title:  res.ModelID,
+		Layers: len(full.Rows), Merged: merged, Dropped: dropped, LayersEmbedded: embedded,
+		Data: json.RawMessage(data),
+		CSS:  template.CSS(htmlCSS),
+		JS:   template.JS(exactJSONJS + htmlJS),
 	}
 	if p.Title == "" {
 		p.Title = "(no model_id)"
@@ -239,7 +254,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		p.Totals = append(p.Totals, htmlTotal{"Sent to other devices", Human(tot.CommBytes, "B"), exactGrouped(tot.CommBytes) + " B", "communication rows, one device"})
 	}
 	if roof != nil {
-		p.Memory = append(p.Memory, buildMemoryPanel("memory", "Memory on one "+roof.Device.Name, calc.MemoryOn(res, roof.Device), roof.Device.Name))
+		p.Memory = append(p.Memory, buildMemoryPanel("memory", "Memory on one "+roof.Device.Name, calc.MemoryOn(full, roof.Device), roof.Device.Name))
 		if gen != nil {
 			p.Memory = append(p.Memory, buildMemoryPanel("generation-memory", "Generation's peak memory", gen.PeakMemory, roof.Device.Name))
 		}
@@ -247,7 +262,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 	if gen != nil {
 		p.Timeline = buildTimeline(gen)
 	}
-	for _, r := range res.Rows {
+	for _, r := range full.Rows {
 		if r.TiedTo != "" {
 			p.Tied++
 		}
@@ -256,16 +271,23 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		p.Totals[0].Note = fmt.Sprintf("%d tied layer(s) counted once", p.Tied)
 	}
 
-	var bounds []calc.Bound
+	var bounds, fullBounds []calc.Bound
 	if roof != nil {
 		bounds = make([]calc.Bound, len(res.Rows))
 		for i, r := range res.Rows {
 			bounds[i] = roof.Row(r)
 		}
-		p.Bound = totalBound(res, roof, bounds)
+		fullBounds = bounds
+		if full != res {
+			fullBounds = make([]calc.Bound, len(full.Rows))
+			for i, r := range full.Rows {
+				fullBounds[i] = roof.Row(r)
+			}
+		}
+		p.Bound = totalBound(full, roof, fullBounds)
 	}
 
-	cats := categoryClasses(res)
+	cats := categoryClasses(full)
 	p.Columns = []htmlColumn{
 		{"index", "#", "order in the model file", true},
 		{"path", "Layer", "dotted path of the basic layer", false},
@@ -323,7 +345,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		sumCell(tot.KVCacheBytes, Human(tot.KVCacheBytes, "B"), " B"),
 	}
 	if roof != nil {
-		b := roof.Total(res)
+		b := roof.Total(full)
 		p.Foot = append(p.Foot, boundCells(b)...)
 		p.Foot[len(p.Foot)-3].Tip = "sum of the per-layer bounds (layers run one after another)"
 	}
@@ -331,9 +353,9 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 	for _, c := range slices.Sorted(maps.Keys(cats)) {
 		p.Legend = append(p.Legend, htmlLegend{c, cats[c]})
 	}
-	p.Classes = classChart(res, roof, bounds)
+	p.Classes = classChart(full, roof, fullBounds)
 	if roof != nil {
-		p.Roofline = rooflinePlot(res, roof, bounds, cats)
+		p.Roofline = rooflinePlot(res, roof, bounds, cats, roof.Total(full).Seconds)
 	}
 	return p, nil
 }
@@ -606,8 +628,12 @@ type rooflineChart struct {
 	Model          *rooflinePoint
 	ModelPath      string
 	Omitted        []string
-	Plotted        int
-	Legend         []htmlLegend
+	// MoreOmitted counts the unplotted layers not named (past maxHTMLOmitted); Unplotted the
+	// plottable layers left out (past maxHTMLPoints, the smallest time bounds).
+	MoreOmitted int
+	Unplotted   int
+	Plotted     int
+	Legend      []htmlLegend
 }
 
 type tick struct {
@@ -628,7 +654,9 @@ type rooflinePoint struct {
 	Tip     string
 }
 
-func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, cats map[string]string) *rooflineChart {
+// rooflinePlot places the rows of res at their bounds; totTime is the time of the whole model
+// (the sum of every layer's bound, also of rows the page does not draw).
+func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, cats map[string]string, totTime *big.Rat) *rooflineChart {
 	if roof.Peak.Sign() <= 0 || roof.Bandwidth.Sign() <= 0 {
 		return nil
 	}
@@ -640,10 +668,6 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 	ridge := ridgeOf(roof)
 	ridgeL := log10Rat(ridge)
 
-	totTime := new(big.Rat)
-	for _, b := range bounds {
-		totTime.Add(totTime, b.Seconds)
-	}
 	type pt struct {
 		ai, perf float64 // log10
 		share    float64
@@ -656,7 +680,11 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 		b := bounds[i]
 		flops := times(r.Figures.FLOPs, r.Count)
 		if b.Intensity == nil || b.Intensity.Sign() <= 0 || flops.Sign() <= 0 || b.Seconds.Sign() <= 0 {
-			ch.Omitted = append(ch.Omitted, r.Path)
+			if len(ch.Omitted) < maxHTMLOmitted {
+				ch.Omitted = append(ch.Omitted, r.Path)
+			} else {
+				ch.MoreOmitted++
+			}
 			continue
 		}
 		p := pt{ai: log10Rat(b.Intensity), perf: log10Rat(new(big.Rat).Quo(flops, b.Seconds)), share: share(b.Seconds, totTime), row: i}
@@ -696,6 +724,11 @@ func rooflinePlot(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound, ca
 		ch.PeakLabel.X, ch.PeakLabel.Y = ch.PX+ch.PW-4, sy(peakL)-6
 	}
 	sort.SliceStable(pts, func(i, j int) bool { return pts[i].share > pts[j].share })
+	if len(pts) > maxHTMLPoints {
+		ch.Unplotted = len(pts) - maxHTMLPoints
+		pts = pts[:maxHTMLPoints]
+		ch.Plotted = len(pts)
+	}
 	for _, p := range pts {
 		r := res.Rows[p.row]
 		b := bounds[p.row]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/expr"
@@ -32,8 +33,10 @@ func IsExact(r *big.Rat) bool {
 }
 
 // Grouped prints an exact figure with thousands separators: 6,738,415,616.
-func Grouped(r *big.Rat) string {
-	s := Exact(r)
+func Grouped(r *big.Rat) string { return groupDigits(Exact(r)) }
+
+// groupDigits puts thousands separators into the decimal s.
+func groupDigits(s string) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	intPart, frac, hasFrac := strings.Cut(s, ".")
@@ -70,6 +73,25 @@ func Human(r *big.Rat, unit string) string {
 // HumanCount prints a count of parameters the way the field does: "6.74 B", "131.07 M".
 func HumanCount(r *big.Rat) string {
 	return human(r, "", countPrefixes)
+}
+
+// humanInt is human of the integer x, when it can be printed without big arithmetic.
+func humanInt(x int64, unit string, prefixes []prefix) (string, bool) {
+	if x == 0 {
+		return "0", true
+	}
+	f := float64(x)
+	abs := math.Abs(f)
+	if abs >= 1000*prefixes[0].scale {
+		return "", false
+	}
+	for _, p := range prefixes {
+		if abs >= p.scale {
+			b := strconv.AppendFloat(make([]byte, 0, 16), f/p.scale, 'f', 2, 64)
+			return string(append(append(append(b, ' '), p.suffix...), unit...)), true
+		}
+	}
+	return strings.TrimSpace(strconv.FormatInt(x, 10) + " " + unit), true
 }
 
 func human(r *big.Rat, unit string, prefixes []prefix) string {

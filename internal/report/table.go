@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -32,29 +35,41 @@ func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 func (t *table) rule()               { t.rules[len(t.rows)] = true }
 
 func (t *table) write(b *strings.Builder, head *color.Color) {
+	t.stream(b, head, func(emit func(rule bool, cells []string)) {
+		for i, r := range t.rows {
+			emit(t.rules[i], r)
+		}
+	})
+}
+
+// stream writes a table whose rows each gives (each calls emit once per row, with rule set
+// when a horizontal rule precedes it). each is called twice, to measure the columns and then
+// to write the lines, so no row is kept: a table of a million layers costs its output.
+func (t *table) stream(w io.StringWriter, head *color.Color, each func(emit func(rule bool, cells []string))) {
 	widths := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		widths[i] = utf8.RuneCountInString(c.title)
 	}
-	for _, r := range t.rows {
-		for i, cell := range r {
+	each(func(_ bool, cells []string) {
+		for i, cell := range cells {
 			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
 		}
-	}
+	})
+	var lb strings.Builder
 	line := func(cells []string) string {
-		var lb strings.Builder
+		lb.Reset()
 		for i, cell := range cells {
 			if i > 0 {
 				lb.WriteString("  ")
 			}
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			pad := widths[i] - utf8.RuneCountInString(cell)
 			if t.cols[i].left {
 				lb.WriteString(cell)
 				if i < len(cells)-1 {
-					lb.WriteString(pad)
+					spaces(&lb, pad)
 				}
 			} else {
-				lb.WriteString(pad)
+				spaces(&lb, pad)
 				lb.WriteString(cell)
 			}
 		}
@@ -64,20 +79,30 @@ func (t *table) write(b *strings.Builder, head *color.Color) {
 	for i, c := range t.cols {
 		titles[i] = c.title
 	}
-	b.WriteString(head.Sprint(line(titles)))
-	b.WriteByte('\n')
+	w.WriteString(head.Sprint(line(titles)) + "\n")
 	total := 0
 	for _, w := range widths {
 		total += w
 	}
 	total += 2 * (len(widths) - 1)
-	for i, r := range t.rows {
-		if t.rules[i] {
-			b.WriteString(strings.Repeat("─", total))
-			b.WriteByte('\n')
+	each(func(rule bool, cells []string) {
+		if rule {
+			w.WriteString(strings.Repeat("─", total) + "\n")
 		}
-		b.WriteString(line(r))
-		b.WriteByte('\n')
+		w.WriteString(line(cells))
+		w.WriteString("\n")
+	})
+}
+
+// spaces writes n spaces.
+func spaces(b *strings.Builder, n int) {
+	const blank = "                                                                "
+	for n > len(blank) {
+		b.WriteString(blank)
+		n -= len(blank)
+	}
+	if n > 0 {
+		b.WriteString(blank[:n])
 	}
 }
 
@@ -115,6 +140,58 @@ func (f formatter) bytes(r *big.Rat) string {
 func times(v expr.Value, n *big.Int) *big.Rat {
 	r := v.RatOrZero()
 	return r.Mul(r, new(big.Rat).SetInt(n))
+}
+
+// timesInt is times when the product is an int64 (nearly every row of a model file).
+func timesInt(v expr.Value, n *big.Int) (int64, bool) {
+	x, ok := v.Int64()
+	if !v.IsValid() {
+		x, ok = 0, true
+	}
+	if !ok || !n.IsInt64() {
+		return 0, false
+	}
+	y := n.Int64()
+	if x == 0 || y == 0 {
+		return 0, true
+	}
+	p := x * y
+	if p/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
+		return 0, false
+	}
+	return p, true
+}
+
+// cell formats a figure of one instance times n instances with format, as format(times(v,
+// n)) would, without big.Rat arithmetic when the product fits in an int64.
+func cell(v expr.Value, n *big.Int, format func(*big.Rat) string, human func(int64) (string, bool)) string {
+	if p, ok := timesInt(v, n); ok {
+		if s, ok := human(p); ok {
+			return s
+		}
+		return format(new(big.Rat).SetInt64(p))
+	}
+	return format(times(v, n))
+}
+
+func (f formatter) countCell(v expr.Value, n *big.Int) string {
+	return cell(v, n, f.count, f.intOr(func(x int64) (string, bool) { return humanInt(x, "", countPrefixes) }))
+}
+
+func (f formatter) flopsCell(v expr.Value, n *big.Int) string {
+	return cell(v, n, f.flops, f.intOr(func(x int64) (string, bool) { return humanInt(x, "", siPrefixes) }))
+}
+
+func (f formatter) bytesCell(v expr.Value, n *big.Int) string {
+	return cell(v, n, f.bytes, f.intOr(func(x int64) (string, bool) { return humanInt(x, "B", siPrefixes) }))
+}
+
+// intOr is the int64 printer of the formatter: human, or every digit grouped when exact.
+func (f formatter) intOr(human func(int64) (string, bool)) func(int64) (string, bool) {
+	if f.exact {
+		return func(x int64) (string, bool) { return groupDigits(strconv.FormatInt(x, 10)), true }
+	}
+	return human
 }
 
 func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
@@ -164,38 +241,51 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 	if opts.Roofline != nil {
 		cols = append(cols, column{"TIME", false}, column{"FLOP/B", false}, column{"BOUND", true})
 	}
-	t := &table{cols: cols, rules: map[int]bool{}}
-	for _, r := range res.Rows {
-		params := f.count(times(r.Figures.Params, r.Count))
-		if r.TiedTo != "" {
-			params = "tied"
-		}
-		cells := []string{
-			r.Path, layers.ShortName(r.Class), r.Count.String(), params,
-			f.flops(times(r.Figures.FLOPs, r.Count)),
-			f.bytes(times(r.Figures.BytesRead, r.Count)),
-			f.bytes(times(r.Figures.BytesWritten, r.Count)),
-			f.bytes(times(r.Figures.KVCacheBytes, r.Count)),
-		}
-		if sent {
-			cells = append(cells, f.bytes(new(big.Rat).Mul(ratOrNil(r.CommBytes), new(big.Rat).SetInt(r.Count))))
-		}
-		if opts.Roofline != nil {
-			cells = append(cells, roofCells(opts.Roofline.Row(r))...)
-		}
-		t.add(cells...)
-	}
-	t.rule()
+	t := &table{cols: cols}
 	tot := &res.Totals.Sum
-	cells := []string{"total", "", "", f.count(tot.Params), f.flops(tot.FLOPs), f.bytes(tot.BytesRead), f.bytes(tot.BytesWritten), f.bytes(tot.KVCacheBytes)}
+	totals := []string{"total", "", "", f.count(tot.Params), f.flops(tot.FLOPs), f.bytes(tot.BytesRead), f.bytes(tot.BytesWritten), f.bytes(tot.KVCacheBytes)}
 	if sent {
-		cells = append(cells, f.bytes(tot.CommBytes))
+		totals = append(totals, f.bytes(tot.CommBytes))
 	}
 	if opts.Roofline != nil {
-		cells = append(cells, roofCells(opts.Roofline.Total(res))...)
+		totals = append(totals, roofCells(opts.Roofline.Total(res))...)
 	}
-	t.add(cells...)
-	t.write(&b, head)
+	// The rows go straight to w, buffered: the table of a million layers is never one string.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(b.String())
+	b.Reset()
+	cells := make([]string, 0, len(cols))
+	roofs := map[*big.Rat][]string{} // equal rows share their bound (calc.Roofline.Row)
+	t.stream(bw, head, func(emit func(bool, []string)) {
+		for i := range res.Rows {
+			r := &res.Rows[i]
+			params := f.countCell(r.Figures.Params, r.Count)
+			if r.TiedTo != "" {
+				params = "tied"
+			}
+			cells = append(cells[:0],
+				r.Path, layers.ShortName(r.Class), r.Count.String(), params,
+				f.flopsCell(r.Figures.FLOPs, r.Count),
+				f.bytesCell(r.Figures.BytesRead, r.Count),
+				f.bytesCell(r.Figures.BytesWritten, r.Count),
+				f.bytesCell(r.Figures.KVCacheBytes, r.Count),
+			)
+			if sent {
+				cells = append(cells, f.bytes(new(big.Rat).Mul(ratOrNil(r.CommBytes), new(big.Rat).SetInt(r.Count))))
+			}
+			if opts.Roofline != nil {
+				bd := opts.Roofline.Row(*r)
+				rc, ok := roofs[bd.Seconds]
+				if !ok {
+					rc = roofCells(bd)
+					roofs[bd.Seconds] = rc
+				}
+				cells = append(cells, rc...)
+			}
+			emit(false, cells)
+		}
+		emit(true, totals)
+	})
 	b.WriteString(dim.Sprint("Each row is the total over its COUNT instances; shared (tied) weights count once."))
 	b.WriteByte('\n')
 	perDevice := ""
@@ -256,8 +346,8 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		}
 		gt.write(&b, head)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	bw.WriteString(b.String())
+	return bw.Flush()
 }
 
 func roofCells(bd calc.Bound) []string {

@@ -1,0 +1,153 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/modeltool/modeltool/internal/bigmodel"
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/model"
+)
+
+// TestJSONStreamsTheDocument: --format json, written a layer at a time, is byte for byte the
+// document FiguresJSON builds, with and without a roofline, and for a result without rows.
+func TestJSONStreamsTheDocument(t *testing.T) {
+	res, roof := llama(t, true)
+	f, err := model.Parse("m.json", []byte(`{"model_id": "x\\n  \"layers\": []", "layers": [{"name": "m", "class": "c.M", "repeat": "{n}", "sub_layers": [{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}]}], "variables": {"n": 0}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(empty.Rows) != 0 {
+		t.Fatalf("%d rows", len(empty.Rows))
+	}
+	for _, c := range []struct {
+		name string
+		res  *calc.Result
+		roof *calc.Roofline
+	}{{"llama", res, nil}, {"llama on H100", res, roof}, {"no rows", empty, nil}} {
+		var b bytes.Buffer
+		if err := WriteFigures(&b, "json", c.res, FiguresOptions{Roofline: c.roof}); err != nil {
+			t.Fatal(err)
+		}
+		if want := jsonpos.Marshal(FiguresJSON(c.res, c.roof)); !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("%s: streamed\n%s\nwant\n%s", c.name, b.Bytes(), want)
+		}
+	}
+}
+
+// TestFastCells: the table's cells of int64 figures are what the big.Rat printers give, in
+// readable units and exact, across every prefix and at the edges of int64.
+func TestFastCells(t *testing.T) {
+	values := []int64{0, 1, -1, 7, 999, 1000, 1001, 4095, 999_999, 1_000_000, 6_738_415_616, 131_072_000,
+		1e12 - 1, 1e12, 1e15, 999_999_999_999_999, 1e18, math.MaxInt64, math.MinInt64, -5_000_000}
+	counts := []int64{0, 1, 2, 32, 61, 1e9, math.MaxInt64}
+	for _, exact := range []bool{false, true} {
+		f := formatter{exact: exact}
+		for _, v := range values {
+			for _, c := range counts {
+				val, n := expr.Int(v), big.NewInt(c)
+				for _, x := range []struct {
+					name       string
+					fast, slow string
+				}{
+					{"count", f.countCell(val, n), f.count(times(val, n))},
+					{"flops", f.flopsCell(val, n), f.flops(times(val, n))},
+					{"bytes", f.bytesCell(val, n), f.bytes(times(val, n))},
+				} {
+					if x.fast != x.slow {
+						t.Errorf("exact=%v %s of %d × %d: %q, want %q", exact, x.name, v, c, x.fast, x.slow)
+					}
+				}
+			}
+		}
+		if got, want := f.bytesCell(expr.Value{}, big.NewInt(3)), f.bytes(new(big.Rat)); got != want {
+			t.Errorf("an undefined figure: %q, want %q", got, want)
+		}
+	}
+}
+
+// TestHTMLHugeFile: the page of a file of 5,000 layers merges the rows that differ only in
+// their instance numbers, and the page of 3,000 distinct rows draws the first 2,000; both say
+// so, keep the totals of every layer, plot at most 400 points and embed the JSON document
+// without its rows.
+func TestHTMLHugeFile(t *testing.T) {
+	f, err := model.ParseShared("wide.json", bigmodel.Wide(5000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, roof := llama(t, true)
+	var b strings.Builder
+	b.WriteString(`{"layers": [{"name": "model", "class": "m.M", "sub_layers": [`)
+	for i := range 3000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"name": "block%d", "class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": 8, "in_features": 64, "out_features": %d, "bias": false, "dtype_bytes": 2}}`, i, 100+i)
+	}
+	b.WriteString("]}]}")
+	f, err = model.ParseShared("distinct.json", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name            string
+		res             *calc.Result
+		rows, merged    int
+		dropped, points int
+	}{{"wide", wide, 4, 4996, 0, 4}, {"distinct", distinct, 2000, 0, 1000, 400}} {
+		src, doc := page(t, c.res, roof)
+		if len(src) > 4<<20 {
+			t.Errorf("%s: the page is %d bytes", c.name, len(src))
+		}
+		tbody := find(byID(t, doc, "layers"), tag("tbody"))[0]
+		if n := len(find(tbody, tag("tr"))); n != c.rows {
+			t.Errorf("%s: %d table rows, want %d", c.name, n, c.rows)
+		}
+		note := text(byID(t, doc, "rows-note"))
+		for _, want := range []string{fmt.Sprint(len(c.res.Rows)) + " basic layers", fmt.Sprintf("%d rows merged", c.merged), fmt.Sprintf("%d are left out", c.dropped)} {
+			if (c.merged == 0 && strings.Contains(want, "merged")) || (c.dropped == 0 && strings.Contains(want, "left out")) {
+				if strings.Contains(note, want) {
+					t.Errorf("%s: the note says %q", c.name, want)
+				}
+				continue
+			}
+			if !strings.Contains(note, want) {
+				t.Errorf("%s: the note %q does not say %q", c.name, note, want)
+			}
+		}
+		if n := len(find(byID(t, doc, "roofline"), func(n *html.Node) bool { return hasClass(n, "pt") })); n != c.points {
+			t.Errorf("%s: %d points plotted, want %d", c.name, n, c.points)
+		}
+		// The foot is the total of every layer, not of the rows drawn.
+		foot := text(find(byID(t, doc, "layers"), tag("tfoot"))[0])
+		if want := exactGrouped(c.res.Totals.FLOPs); !strings.Contains(foot, want) {
+			t.Errorf("%s: the foot %q lacks the FLOPs of every layer, %s", c.name, foot, want)
+		}
+		data := text(byID(t, doc, "modeltool-data"))
+		var d struct{ Layers []any }
+		if err := json.Unmarshal([]byte(data), &d); err != nil || len(d.Layers) != 0 {
+			t.Errorf("%s: the data island holds %d layers (%v)", c.name, len(d.Layers), err)
+		}
+	}
+}
