@@ -2,8 +2,10 @@ package calc
 
 import (
 	"math/big"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/dtype"
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/hardware"
 )
 
@@ -19,6 +21,19 @@ type Roofline struct {
 	// Link is the device's interconnect bandwidth, bytes/s one way: the time of the
 	// communication rows. Nil when the device has none (then they take no time).
 	Link *big.Rat
+
+	// rows holds the bounds of the rows bounded so far: rows of equal figures and count (the
+	// copies of an unrolled model) are bounded once.
+	mu   sync.Mutex
+	rows map[rowKey]Bound
+}
+
+// rowKey is what a row's bound depends on. Figures compare by value when they fit in an int64
+// and by identity otherwise (rows of one evaluated layer share them).
+type rowKey struct {
+	flops, read, written expr.Value
+	count                int64
+	comm                 *big.Rat
 }
 
 // Bound is the roofline time bound of some work.
@@ -84,8 +99,30 @@ func (r *Roofline) comm(bytes *big.Rat) *big.Rat {
 }
 
 // Row bounds all instances of a row. A communication row takes its bytes sent over the
-// interconnect bandwidth.
+// interconnect bandwidth. The numbers of the Bound may be shared with other rows' and must not
+// be changed.
 func (r *Roofline) Row(row Row) Bound {
+	if !row.Count.IsInt64() {
+		return r.row(row)
+	}
+	key := rowKey{row.Figures.FLOPs, row.Figures.BytesRead, row.Figures.BytesWritten, row.Count.Int64(), row.CommBytes}
+	r.mu.Lock()
+	b, ok := r.rows[key]
+	r.mu.Unlock()
+	if ok {
+		return b
+	}
+	b = r.row(row)
+	r.mu.Lock()
+	if r.rows == nil {
+		r.rows = map[rowKey]Bound{}
+	}
+	r.rows[key] = b
+	r.mu.Unlock()
+	return b
+}
+
+func (r *Roofline) row(row Row) Bound {
 	c := new(big.Rat).SetInt(row.Count)
 	if row.CommBytes != nil {
 		t := r.comm(new(big.Rat).Mul(row.CommBytes, c))
@@ -107,9 +144,19 @@ func (r *Roofline) Row(row Row) Bound {
 func (r *Roofline) Total(res *Result) Bound {
 	bytes := new(big.Rat).Add(res.Totals.BytesRead, res.Totals.BytesWritten)
 	b := r.Of(res.Totals.FLOPs, bytes)
-	sum := new(big.Rat)
+	// Equal rows share their bound (Row): add each distinct bound once, times its rows.
+	times := map[*big.Rat]int64{}
+	var order []*big.Rat
 	for _, row := range res.Rows {
-		sum.Add(sum, r.Row(row).Seconds)
+		s := r.Row(row).Seconds
+		if times[s] == 0 {
+			order = append(order, s)
+		}
+		times[s]++
+	}
+	sum, t := new(big.Rat), new(big.Rat)
+	for _, s := range order {
+		sum.Add(sum, t.Mul(s, t.SetInt64(times[s])))
 	}
 	b.Seconds = sum
 	b.CommSeconds = r.comm(res.Totals.CommBytes)
