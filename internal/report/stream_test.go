@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 
@@ -33,19 +34,41 @@ func TestJSONStreamsTheDocument(t *testing.T) {
 	if len(empty.Rows) != 0 {
 		t.Fatalf("%d rows", len(empty.Rows))
 	}
+	lf, err := model.Parse("llama.json", mustRead(t, "../../models/llama-2-7b-hf.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := calc.Generate(lf, calc.Options{}, roof, 512, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		res  *calc.Result
 		roof *calc.Roofline
-	}{{"llama", res, nil}, {"llama on H100", res, roof}, {"no rows", empty, nil}} {
+		gen  *calc.Generation
+	}{{"llama", res, nil, nil}, {"llama on H100", res, roof, nil}, {"generation", res, roof, gen}, {"no rows", empty, nil, nil}} {
 		var b bytes.Buffer
-		if err := WriteFigures(&b, "json", c.res, FiguresOptions{Roofline: c.roof}); err != nil {
+		if err := WriteFigures(&b, "json", c.res, FiguresOptions{Roofline: c.roof, Generation: c.gen}); err != nil {
 			t.Fatal(err)
 		}
-		if want := jsonpos.Marshal(FiguresJSON(c.res, c.roof)); !bytes.Equal(b.Bytes(), want) {
+		doc := FiguresJSON(c.res, c.roof)
+		if c.gen != nil {
+			doc.Set("generation", generationNode(c.gen))
+		}
+		if want := jsonpos.Marshal(doc); !bytes.Equal(b.Bytes(), want) {
 			t.Errorf("%s: streamed\n%s\nwant\n%s", c.name, b.Bytes(), want)
 		}
 	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestFastCells: the table's cells of int64 figures are what the big.Rat printers give, in
