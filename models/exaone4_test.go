@@ -105,22 +105,27 @@ func TestExaone4Runs(t *testing.T) {
 	wantFigure(t, "no window: decode after 8192 attention", categoryFLOPs(res, "attention"), "10_738_728_960")
 }
 
-// TestExaone4LayerTypes: a layer_types list that spells out Exaone4Config's default builds the
-// same file as the pattern; a list of another length, or a pattern given as a string, is refused.
-func TestExaone4LayerTypes(t *testing.T) {
-	types := make([]string, 64)
+// exaoneKinds spells out a layer_types list: layer i is full (global) when global(i).
+func exaoneKinds(layers int, global func(i int) bool) []string {
+	types := make([]string, layers)
 	for i := range types {
 		types[i] = "sliding_attention"
-		if (i+1)%4 == 0 {
+		if global(i) {
 			types[i] = "full_attention"
 		}
 	}
+	return types
+}
+
+// TestExaone4LayerTypes: a layer_types list that spells out Exaone4Config's default builds the
+// same file as the pattern; a list of another length is refused.
+func TestExaone4LayerTypes(t *testing.T) {
+	types := exaoneKinds(64, func(i int) bool { return (i+1)%4 == 0 })
 	if got, want := buildConfig(t, exaone32bConfig, map[string]any{"layer_types": types}), buildConfig(t, exaone32bConfig, nil); !bytes.Equal(got, want) {
 		t.Error("an explicit layer_types equal to the pattern's builds another file")
 	}
 	checkRefusals(t, exaone32bConfig, []refusal{
 		{map[string]any{"layer_types": types[:63]}, "layer_types has 63 items"},
-		{map[string]any{"sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be an integer"},
 		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 7}, "must divide"},
 	})
@@ -128,4 +133,61 @@ func TestExaone4LayerTypes(t *testing.T) {
 	if err := json.Unmarshal(shipped(t, "exaone-4.0-32b.config.json"), &cfg); err != nil || cfg["layer_types"] != nil {
 		t.Fatalf("the shipped config should build layer_types from the pattern (err %v)", err)
 	}
+}
+
+// TestExaone4PatternString: sliding_window_pattern may be a string of L (local, sliding) and G
+// (global). Exaone4Config's docstring, and EXAONE's own reader (check_is_sliding in LG's
+// TensorRT-LLM model), give layer i the kind pattern[i % len(pattern)], except that the last
+// layer is always global; transformers' config class builds layer_types with (i + 1) % pattern
+// and cannot take a string, and its modeling code reads only layer_types, so a pattern next to
+// an explicit list is ignored. Each pattern must build the file of the list written out by
+// that rule.
+func TestExaone4PatternString(t *testing.T) {
+	same := func(what string, set map[string]any, types []string) {
+		t.Helper()
+		with := map[string]any{"layer_types": types}
+		for k, v := range set {
+			if k == "num_hidden_layers" {
+				with[k] = v
+			}
+		}
+		if got, want := buildConfig(t, exaone32bConfig, set), buildConfig(t, exaone32bConfig, with); !bytes.Equal(got, want) {
+			t.Errorf("%s: the pattern builds another file than its layer_types list", what)
+		}
+	}
+	period4 := func(i int) bool { return (i+1)%4 == 0 }
+	// 64 layers: "LLLG" and 4 agree (layer 63 is a G either way).
+	same("LLLG, 64 layers", map[string]any{"sliding_window_pattern": "LLLG"}, exaoneKinds(64, period4))
+	same("4, 64 layers", map[string]any{"sliding_window_pattern": 4}, exaoneKinds(64, period4))
+	if !bytes.Equal(buildConfig(t, exaone32bConfig, map[string]any{"sliding_window_pattern": "LLLG"}), buildConfig(t, exaone32bConfig, nil)) {
+		t.Error(`"LLLG" on 64 layers should build the shipped config's file`)
+	}
+	// 30 layers: 4 makes layers 3, 7, …, 27 global and 28, 29 slide; "LLLG" makes the last
+	// layer, 29, global too.
+	same("4, 30 layers", map[string]any{"num_hidden_layers": 30, "sliding_window_pattern": 4}, exaoneKinds(30, period4))
+	same("LLLG, 30 layers", map[string]any{"num_hidden_layers": 30, "sliding_window_pattern": "LLLG"},
+		exaoneKinds(30, func(i int) bool { return period4(i) || i == 29 }))
+	// "LGG": layers 0, 3, 6, … slide, the others are global; layer 63 (63 % 3 = 0, an L) is
+	// global as the last.
+	same("LGG, 64 layers", map[string]any{"sliding_window_pattern": "LGG"},
+		exaoneKinds(64, func(i int) bool { return i%3 != 0 || i == 63 }))
+	// A pattern of one L: every layer slides but the last.
+	same("L, 64 layers", map[string]any{"sliding_window_pattern": "L"}, exaoneKinds(64, func(i int) bool { return i == 63 }))
+	// An explicit list decides whatever the pattern says.
+	alternate := exaoneKinds(64, func(i int) bool { return i%2 == 1 })
+	if got, want := buildConfig(t, exaone32bConfig, map[string]any{"sliding_window_pattern": "LLLG", "layer_types": alternate}),
+		buildConfig(t, exaone32bConfig, map[string]any{"layer_types": alternate}); !bytes.Equal(got, want) {
+		t.Error("a string pattern beside layer_types changed the file")
+	}
+	// Without a window there are no sliding layers, whatever the pattern.
+	if got, want := buildConfig(t, exaone32bConfig, map[string]any{"sliding_window": nil, "sliding_window_pattern": "LLLG"}),
+		buildConfig(t, exaone32bConfig, map[string]any{"sliding_window": nil}); !bytes.Equal(got, want) {
+		t.Error("a string pattern without a window changed the file")
+	}
+	checkRefusals(t, exaone32bConfig, []refusal{
+		{map[string]any{"sliding_window_pattern": "LLXG"}, `sliding_window_pattern is "LLXG", which does not match the pattern ^[LG]+$`},
+		{map[string]any{"sliding_window_pattern": ""}, `sliding_window_pattern is "", which does not match`},
+		{map[string]any{"sliding_window_pattern": true}, "sliding_window_pattern must be an integer or a string, not true"},
+		{map[string]any{"sliding_window_pattern": 0}, "sliding_window_pattern must be at least 1, got 0"},
+	})
 }
