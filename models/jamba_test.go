@@ -134,12 +134,51 @@ func TestJambaRefusals(t *testing.T) {
 		{map[string]any{"expert_layer_offset": 2}, "expert_layer_offset must be smaller than expert_layer_period"},
 		{map[string]any{"num_attention_heads": 24}, "hidden_size must be divisible by num_attention_heads"},
 		{map[string]any{"sliding_window": 4096}, "flash-attention path only"},
-		{map[string]any{"mamba_dt_rank": "auto"}, "mamba_dt_rank"},
+		{map[string]any{"mamba_dt_rank": "AUTO"}, `mamba_dt_rank is "AUTO", which this template does not support (supported: auto)`},
+		{map[string]any{"mamba_dt_rank": 0}, "mamba_dt_rank must be at least 1, got 0"},
+		{map[string]any{"mamba_dt_rank": true}, "mamba_dt_rank must be an integer or a string, not true"},
 		{map[string]any{"num_experts_per_tok": 17}, "num_experts_per_tok cannot exceed num_experts"},
 	} {
 		if _, err := configVariant(t, cfg, c.set); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: err = %v, want %q", c.set, err, c.want)
 		}
+	}
+}
+
+// TestJambaDtRank: mamba_dt_rank is a number, or "auto" for ceil(hidden_size / 16) (JambaConfig:
+// math.ceil(self.hidden_size / 16) if mamba_dt_rank == "auto"). The rank r enters a Mamba layer
+// through x_proj d·(r + 2N), dt_proj r·d (its bias d does not depend on r) and dt_layernorm r:
+// r·(2d + 1) parameters.
+//
+// Jamba-1.5-Mini (d = 8192): "auto" = ceil(4096/16) = 256, the config's own number, so
+// 51,570,323,328 (TestJambaCheckpoints); 128 instead: 28·128·16,385 = 58,723,840 fewer,
+// 51,511,599,488.
+//
+// A hidden size that 16 does not divide: hidden 4104 with 8 heads (head_dim 513; 8 KV heads),
+// d = 8208, "auto" = ceil(256.5) = 257. Per Mamba layer: in_proj 4104·16416 = 67,371,264; conv1d
+// 8208·4 + 8208 = 41,040; x_proj 8208·289 = 2,372,112; dt_proj 257·8208 + 8208 = 2,117,664;
+// A_log 8208·16 = 131,328; D 8,208; out_proj 8208·4104 = 33,685,632; norms 257 + 32 = 289 →
+// 105,727,537, ×28 = 2,960,371,036. Attention 4·4104·4104 = 67,371,264, ×4 = 269,485,056.
+// Dense MLP 3·4104·14336 = 176,504,832, ×16 = 2,824,077,312. MoE 16·176,504,832 + 4104·16 =
+// 2,824,142,976, ×16 = 45,186,287,616. Norms 32·2·4104 = 262,656; embed and lm_head
+// 2·65536·4104 = 537,919,488; final norm 4,104. Total 51,778,407,268; with r = 256 instead,
+// 28·16,417 = 459,676 fewer: 51,777,947,592.
+func TestJambaDtRank(t *testing.T) {
+	const cfg = "models/ai21-jamba-1.5-mini.config.json"
+	odd := func(rank any) map[string]any {
+		return map[string]any{"hidden_size": 4104, "num_attention_heads": 8, "num_key_value_heads": 8, "mamba_dt_rank": rank}
+	}
+	checkVariants(t, []variant{
+		{"Mini auto", cfg, map[string]any{"mamba_dt_rank": "auto"}, nil, "51_570_323_328"},
+		{"Mini 128", cfg, map[string]any{"mamba_dt_rank": 128}, nil, "51_511_599_488"},
+		{"hidden 4104 auto", cfg, odd("auto"), nil, "51_778_407_268"},
+		{"hidden 4104 absent", cfg, odd(nil), []string{"mamba_dt_rank"}, "51_778_407_268"},
+		{"hidden 4104 257", cfg, odd(257), nil, "51_778_407_268"},
+		{"hidden 4104 256", cfg, odd(256), nil, "51_777_947_592"},
+	})
+	// "auto" writes the number into the model file: the same file as the config that says 257.
+	if a, b := buildConfig(t, cfg, odd("auto")), buildConfig(t, cfg, odd(257)); string(a) != string(b) {
+		t.Error(`mamba_dt_rank "auto" builds another file than 257 for hidden 4104`)
 	}
 }
 
