@@ -1,6 +1,10 @@
 package models_test
 
-import "testing"
+import (
+	"bytes"
+	"math/big"
+	"testing"
+)
 
 // Llama 4's text tower (transformers 4.56.2 modeling_llama4.py, Llama4ForCausalLM on a
 // llama4_text config). Parameters of one layer (no biases anywhere; Llama4TextConfig forces
@@ -125,4 +129,44 @@ func TestLlama4TextFLOPs(t *testing.T) {
 	// 4096·(36·8192 + 12·10001).
 	res := computeStep(t, file, shipped(t, file), step{1, 1, 10000})
 	wantFigure(t, "KV cache", res.Totals.KVCacheBytes, "1_699_528_704")
+}
+
+// TestLlama4TextTemperatureTuning: attn_temperature_tuning is read for its truth
+// (Llama4TextAttention: if self.attn_temperature_tuning and not self.use_rope). Scout's config
+// writes the number 4, configs transformers saves true; Llama4TextConfig's default turns it on.
+// When on, each of the 12 NoPE layers multiplies the query states by a per-position scale:
+// 2048·40·128 = 10,485,760 FLOPs in a prefill of 2048, 125,829,120 for the 12 layers; when off
+// (false, 0, null) the layer is not there and the rest of the file is the same.
+func TestLlama4TextTemperatureTuning(t *testing.T) {
+	const cfg = "models/llama-4-scout-17b-16e-text.config.json"
+	on := buildConfig(t, cfg, nil)
+	off := buildConfig(t, cfg, map[string]any{"attn_temperature_tuning": false})
+	for _, c := range []struct {
+		name   string
+		set    map[string]any
+		remove []string
+		want   []byte
+	}{
+		{"4", map[string]any{"attn_temperature_tuning": 4}, nil, on},
+		{"true", map[string]any{"attn_temperature_tuning": true}, nil, on},
+		{"absent", nil, []string{"attn_temperature_tuning"}, on},
+		{"0.5", map[string]any{"attn_temperature_tuning": 0.5}, nil, on},
+		{"0", map[string]any{"attn_temperature_tuning": 0}, nil, off},
+		{"null", map[string]any{"attn_temperature_tuning": nil}, nil, off},
+	} {
+		if got := buildConfig(t, cfg, c.set, c.remove...); !bytes.Equal(got, c.want) {
+			t.Errorf("attn_temperature_tuning %s builds another file than it should", c.name)
+		}
+	}
+	if bytes.Contains(off, []byte(`"attn_temperature_scale"`)) || !bytes.Contains(on, []byte(`"attn_temperature_scale"`)) {
+		t.Error("the query scale should be there exactly when attn_temperature_tuning is on")
+	}
+	resOn := computeStep(t, "tuning on", on, prefill2048)
+	resOff := computeStep(t, "tuning off", off, prefill2048)
+	wantFigure(t, "query scale FLOPs", new(big.Rat).Sub(resOn.Totals.FLOPs, resOff.Totals.FLOPs), "125_829_120")
+	wantFigure(t, "one NoPE layer's scale", row(t, resOn, "model.decoder_layer_3_3.self_attn.attn_temperature_scale").Figures.FLOPs.Rat(), "10_485_760")
+	wantFigure(t, "params off", resOff.Totals.Params, "107_769_861_120")
+	checkRefusals(t, cfg, []refusal{
+		{map[string]any{"attn_temperature_tuning": "yes"}, `attn_temperature_tuning must be a boolean or a number, not the string "yes"`},
+	})
 }
