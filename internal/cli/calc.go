@@ -20,13 +20,7 @@ import (
 )
 
 type calcOptions struct {
-	sets         []string
-	batchSize    string
-	seqLen       string
-	pastLen      string
-	dtype        string
-	weightDType  string
-	kvDType      string
+	variableFlags
 	format       string
 	hardware     string
 	hardwareFile string
@@ -78,13 +72,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.sets, "set", nil, "set a variable: NAME=VALUE (a number, true/false, or a constant expression; repeatable)")
-	f.StringVar(&opts.batchSize, "batch-size", "", "sequences per batch (sets batch_size)")
-	f.StringVar(&opts.seqLen, "seq-len", "", "new tokens per sequence in this step (sets seq_len)")
-	f.StringVar(&opts.pastLen, "past-len", "", "tokens per sequence already in the KV cache (sets past_len)")
-	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtype.StorageNames(), ", ")+" (sets dtype_bytes)")
-	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes; default: as --dtype)")
-	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes; default: as --dtype)")
+	opts.variableFlags.add(cmd)
 	f.StringVar(&opts.format, "format", "table", "output format: "+strings.Join(report.FigureFormats, ", ")+" (with json, problems in the model file are a JSON diagnostics document)")
 	f.StringVar(&opts.hardware, "hardware", "", "add a roofline time bound on this device (see docs/hardware.md)")
 	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
@@ -93,9 +81,6 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	opts.split.add(f)
 	f.StringVar(&opts.generate, "generate", "", "IN:OUT: with --hardware, the time to generate OUT tokens after a prompt of IN (time to first token, per output token, tokens/s)")
 	colorFlag(cmd, &opts.color)
-	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
-		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
-	}
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.FigureFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("hardware", completeHardware)
 	return cmd
@@ -149,7 +134,9 @@ func parseSets(sets []string) (map[string]expr.Value, error) {
 	return set, nil
 }
 
-func (o *calcOptions) bindings() (map[string]expr.Value, string, error) {
+// bindings turns the variable flags into variables, and names the compute dtype that --dtype
+// chose ("" when not given).
+func (o *variableFlags) bindings() (map[string]expr.Value, string, error) {
 	set, err := parseSets(o.sets)
 	if err != nil {
 		return nil, "", err

@@ -15,6 +15,7 @@ import (
 // colorFlag registers --color on cmd.
 func colorFlag(cmd *cobra.Command, mode *string) {
 	cmd.Flags().StringVar(mode, "color", "auto", "colour output: auto (when writing to a terminal and NO_COLOR is unset), always, never")
+	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // useColor decides whether to colour output written to a stream that is (or is not) a terminal.

@@ -56,7 +56,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestCalcBindings(t *testing.T) {
-	opts := &calcOptions{sets: []string{"seq_len=2 * 1024", "flag=true"}, pastLen: "0", dtype: "bf16", weightDType: "int4", kvDType: "FP8"}
+	opts := &calcOptions{variableFlags: variableFlags{sets: []string{"seq_len=2 * 1024", "flag=true"}, pastLen: "0", dtype: "bf16", weightDType: "int4", kvDType: "FP8"}}
 	set, compute, err := opts.bindings()
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func TestCalcBindings(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, set[k], v)
 		}
 	}
-	for _, bad := range []*calcOptions{
+	for _, bad := range []*variableFlags{
 		{sets: []string{"seq_len"}},
 		{sets: []string{"=3"}},
 		{sets: []string{"seq_len={past_len}"}},

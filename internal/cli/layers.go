@@ -27,18 +27,8 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
   modeltool layers Linear
   modeltool layers torch.nn.functional.scaled_dot_product_attention
   modeltool layers --catalog my-catalog.json --format json`,
-		Args: maxArgs(1, "one CLASS"),
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-			var names []string
-			for _, c := range layers.Builtin().Classes() {
-				for _, n := range append([]string{c.Name}, c.Aliases...) {
-					if strings.HasPrefix(n, toComplete) || strings.HasPrefix(layers.ShortName(n), toComplete) {
-						names = append(names, n)
-					}
-				}
-			}
-			return names, cobra.ShellCompDirectiveNoFileComp
-		},
+		Args:              maxArgs(1, "one CLASS"),
+		ValidArgsFunction: completeClasses,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cat, err := loadCatalog(opts.catalogs)
 			if err != nil {

@@ -105,6 +105,7 @@ parameters, FLOPs, bytes and KV-cache bytes per layer for any batch, sequence an
 		newServeCmd(s),
 		newTemplatesCmd(s),
 	)
+	registerFileCompletion(root)
 	return root
 }
 

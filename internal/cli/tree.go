@@ -13,10 +13,10 @@ import (
 )
 
 type treeOptions struct {
+	variableFlags
 	format   string
 	calc     bool
 	catalogs []string
-	sets     []string
 }
 
 func newTreeCmd(s *Streams) *cobra.Command {
@@ -26,16 +26,18 @@ func newTreeCmd(s *Streams) *cobra.Command {
 		Short: "Print the layer hierarchy with repeat counts, like print(model)",
 		Long: `Print the layer hierarchy of a model file with repeat counts and classes, like
 print(model) in PyTorch. With --calc, each layer shows its subtree's parameters and FLOPs
-(over all instances, with the file's default variables or those given by --set).`,
+(over all instances, with the file's default variables or those given by --set and calc's
+shorthands: --batch-size, --seq-len, --past-len, --dtype, --weight-dtype, --kv-dtype).`,
 		Example: `  modeltool tree models/llama-2-7b-hf.json
-  modeltool tree --calc --set seq_len=1 --set past_len=4096 models/mixtral-8x7b-v0.1.json`,
-		Args: exactArgs(1, "one MODEL.json (or - for standard input)"),
+  modeltool tree --calc --seq-len 1 --past-len 4096 models/mixtral-8x7b-v0.1.json`,
+		Args:              exactArgs(1, "one MODEL.json (or - for standard input)"),
+		ValidArgsFunction: completeModelPaths,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTree(s, opts, args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&opts.calc, "calc", false, "show each subtree's parameters and FLOPs")
-	cmd.Flags().StringArrayVar(&opts.sets, "set", nil, "set a variable for --calc: NAME=VALUE (repeatable)")
+	opts.variableFlags.add(cmd)
 	cmd.Flags().StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	formatFlag(cmd, &opts.format)
 	return cmd
@@ -44,6 +46,9 @@ print(model) in PyTorch. With --calc, each layer shows its subtree's parameters 
 func runTree(s *Streams, opts *treeOptions, input string) error {
 	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
 		return err
+	}
+	if flag := opts.given(); flag != "" && !opts.calc {
+		return usagef("%s sets a variable for --calc; add --calc", flag)
 	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
@@ -63,7 +68,7 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 		if n, _ := diag.Count(res); n > 0 {
 			return findings(fmt.Sprintf("%s has %d error(s); --calc needs a valid file", name, n), diag.New(res...))
 		}
-		set, err := parseSets(opts.sets)
+		set, _, err := opts.bindings()
 		if err != nil {
 			return err
 		}
