@@ -21,15 +21,16 @@ import (
 
 type calcOptions struct {
 	variableFlags
-	format       string
-	hardware     string
-	hardwareFile string
-	catalogs     []string
-	exact        bool
-	color        string
-	input        string
-	split        splitFlags
-	generate     string
+	format        string
+	hardware      string
+	hardwareFile  string
+	catalogs      []string
+	exact         bool
+	numberStrings bool
+	color         string
+	input         string
+	split         splitFlags
+	generate      string
 }
 
 func newCalcCmd(s *Streams) *cobra.Command {
@@ -79,6 +80,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	f.BoolVar(&opts.exact, "exact", false, "print every digit in the table instead of readable units")
 	opts.split.add(f)
+	f.BoolVar(&opts.numberStrings, "number-strings", false, "with --format json, write every number as a string of its exact digits, for readers that round integers beyond 2^53 (JavaScript, jq 1.6)")
 	f.StringVar(&opts.generate, "generate", "", "IN:OUT: with --hardware, the time to generate OUT tokens after a prompt of IN (time to first token, per output token, tokens/s)")
 	colorFlag(cmd, &opts.color)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.FigureFormats, cobra.ShellCompDirectiveNoFileComp))
@@ -212,7 +214,7 @@ func runCalc(s *Streams, opts *calcOptions) error {
 			return err
 		}
 	}
-	return report.WriteFigures(s.Out, opts.format, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored, Generation: gen})
+	return writeFigures(s.Out, opts, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored, Generation: gen})
 }
 
 // calcInput is a validated model file with what calc's flags chose.

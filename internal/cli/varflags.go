@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/modeltool/modeltool/internal/calc"
 	"github.com/modeltool/modeltool/internal/dtype"
+	"github.com/modeltool/modeltool/internal/report"
 )
 
 // variableFlags are the flags that set a model's variables: --set and the shorthands for the
@@ -49,4 +53,21 @@ func (v *variableFlags) given() string {
 		return "--set"
 	}
 	return ""
+}
+
+// writeFigures prints calc's figures; with --number-strings the JSON document's numbers are
+// strings of their exact digits.
+func writeFigures(w io.Writer, opts *calcOptions, res *calc.Result, fo report.FiguresOptions) error {
+	if !opts.numberStrings {
+		return report.WriteFigures(w, opts.format, res, fo)
+	}
+	if opts.format != "json" {
+		return usagef("--number-strings applies to --format json, not %s", opts.format)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteFigures(&buf, opts.format, res, fo); err != nil {
+		return err
+	}
+	_, err := w.Write(report.QuoteNumbers(buf.Bytes()))
+	return err
 }
