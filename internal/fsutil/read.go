@@ -58,24 +58,39 @@ func pathError(err error) error {
 // 200 MB stream holds about limit bytes, and a successful read about twice its size at most
 // (io.ReadAll's doubling would keep several generations of its buffer alive).
 func ReadLimited(r io.Reader, name string, limit int64) ([]byte, error) {
-	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size := st.Size()
-			if sk, ok := r.(io.Seeker); ok {
-				if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
-					size -= off
-				}
-			}
-			if size > limit {
-				return nil, &TooLargeError{Name: name, Limit: limit}
-			}
-		}
-	}
 	var (
 		chunks [][]byte
 		total  int64
 		size   = 64 << 10
 	)
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			known := st.Size()
+			if sk, ok := r.(io.Seeker); ok {
+				if off, err := sk.Seek(0, io.SeekCurrent); err == nil {
+					known -= off
+				}
+			}
+			if known > limit {
+				return nil, &TooLargeError{Name: name, Limit: limit}
+			}
+			// A file of known size is read into one buffer of that size (and a byte more, to
+			// see it end), not in chunks copied together: reading 50 MB holds 50 MB, not 100.
+			if known > int64(size) {
+				buf := make([]byte, known+1)
+				n, err := io.ReadFull(r, buf)
+				total = int64(n)
+				switch {
+				case err == io.EOF || err == io.ErrUnexpectedEOF:
+					return buf[:n], nil
+				case err != nil:
+					return nil, fmt.Errorf("reading %s: %w", name, err)
+				}
+				chunks = append(chunks, buf) // it grew while we read: go on in chunks
+				size = 4 << 20
+			}
+		}
+	}
 	for {
 		buf := make([]byte, size)
 		n, err := io.ReadFull(r, buf)

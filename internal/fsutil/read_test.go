@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestReadLimited(t *testing.T) {
@@ -199,5 +200,48 @@ func TestExpandPathsOnce(t *testing.T) {
 	want := []string{a, filepath.Join(dir, "b.json"), "-"}
 	if got := paths(found); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// grownFile is a regular file whose size was sizeSaid when Stat was called but that holds
+// more by the time it is read.
+type grownFile struct {
+	io.Reader
+	sizeSaid int64
+}
+
+func (g grownFile) Stat() (fs.FileInfo, error) { return fakeInfo{g.sizeSaid}, nil }
+
+type fakeInfo struct{ size int64 }
+
+func (fakeInfo) Name() string       { return "grown" }
+func (i fakeInfo) Size() int64      { return i.size }
+func (fakeInfo) Mode() fs.FileMode  { return 0o644 }
+func (fakeInfo) ModTime() time.Time { return time.Time{} }
+func (fakeInfo) IsDir() bool        { return false }
+func (fakeInfo) Sys() any           { return nil }
+
+// TestReadLimitedKnownSize: a regular file is read whole into one buffer of its size; one that
+// grew after its size was taken is still read to its end, and still refused past the limit.
+func TestReadLimitedKnownSize(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for _, said := range []int64{int64(len(data)), 100 << 10, 0} {
+		got, err := ReadLimited(grownFile{bytes.NewReader(data), said}, "f", 2<<20)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("size said %d: %d bytes, %v", said, len(got), err)
+		}
+	}
+	if _, err := ReadLimited(grownFile{bytes.NewReader(data), 100 << 10}, "f", 512<<10); err == nil {
+		t.Error("a file that grew past the limit was read")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := ReadLimited(grownFile{bytes.NewReader(data), int64(len(data))}, "f", 2<<20); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(len(data))*9/8 {
+		t.Errorf("allocated %d bytes to read %d", alloc, len(data))
 	}
 }
