@@ -296,7 +296,9 @@ func (res *Result) finish(one bool) {
 	res.Totals = Totals{ByClass: map[string]*Sum{}, ByCategory: map[string]*Sum{}}
 	tmp := new(big.Int)
 	active := new(big.Rat)
+	var activeAll accumulator // the rows whose instances are all active (no Share)
 	res.Activations = new(big.Rat)
+	peak := int64(0) // the largest activation bytes of the rows, while they fit in an int64
 	for i := range res.Rows {
 		r := &res.Rows[i]
 		counted := r.TiedTo == ""
@@ -310,16 +312,23 @@ func (res *Result) finish(one bool) {
 		}
 		res.Totals.ByCategory[r.Category].add(r, counted, tmp)
 		if counted && one {
-			a := new(big.Rat).Mul(r.Figures.Params.RatOrZero(), new(big.Rat).SetInt(r.Count))
-			if r.Share != nil {
-				a.Mul(a, r.Share)
+			if r.Share == nil {
+				activeAll.add(r.Figures.Params, r.Count, tmp)
+			} else {
+				a := new(big.Rat).Mul(r.Figures.Params.RatOrZero(), new(big.Rat).SetInt(r.Count))
+				active.Add(active, a.Mul(a, r.Share))
 			}
-			active.Add(active, a)
 		}
-		if a := ActivationBytes(r); a.Cmp(res.Activations) > 0 {
+		if n, ok := activationInt(r); ok {
+			peak = max(peak, n)
+		} else if a := ActivationBytes(r); a.Cmp(res.Activations) > 0 {
 			res.Activations = a
 		}
 	}
+	if p := new(big.Rat).SetInt64(peak); p.Cmp(res.Activations) > 0 {
+		res.Activations = p
+	}
+	active.Add(active, activeAll.total())
 	res.Totals.finish()
 	for _, s := range res.Totals.ByClass {
 		s.finish()

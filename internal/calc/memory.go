@@ -1,8 +1,10 @@
 package calc
 
 import (
+	"math"
 	"math/big"
 
+	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/hardware"
 )
 
@@ -23,6 +25,27 @@ func ActivationBytes(r *Row) *big.Rat {
 		in.SetInt64(0)
 	}
 	return in.Add(in, out)
+}
+
+// activationInt is ActivationBytes(r) when its figures fit in an int64 (nearly every row),
+// computed without big.Rat.
+func activationInt(r *Row) (int64, bool) {
+	if r.Category == CategoryCommunication {
+		return 0, true
+	}
+	var v [4]int64
+	for i, x := range []expr.Value{r.Figures.BytesWritten, r.Figures.BytesRead, r.Figures.WeightBytes, r.Figures.KVCacheBytes} {
+		n, ok := x.Int64()
+		if !x.IsValid() {
+			n, ok = 0, true
+		}
+		if !ok || n < 0 || n > math.MaxInt64/4 {
+			return 0, false
+		}
+		v[i] = n
+	}
+	in := max(v[1]-v[2]-v[3], 0)
+	return in + v[0], true
 }
 
 // MemoryBytes is what one device holds at the peak of the pass: the weights, the KV cache and

@@ -237,6 +237,14 @@ func (p *planner) walk() error {
 		}
 		return false
 	}
+	basic := 0
+	model.Walk(p.f.Layers, func(l *model.Layer) bool {
+		if !l.Composite {
+			basic++
+		}
+		return true
+	})
+	p.plans = make([]plan, 0, basic)
 	lastUnitEnd := big.NewInt(-1) // global index of the last unit instance seen
 	err := model.WalkCounts(p.f.Layers, p.scope, func(l *model.Layer, count *big.Int) bool {
 		if walkErr != nil {
@@ -268,7 +276,9 @@ func (p *planner) walk() error {
 			rp = r
 			p.routed = append(p.routed, rp)
 		}
-		unitOf[l], routedOf[l] = up, rp
+		if up != nil || rp != nil { // absent means neither: most layers of most files
+			unitOf[l], routedOf[l] = up, rp
+		}
 		if l.Composite {
 			return true
 		}
@@ -768,6 +778,17 @@ type exchange struct {
 // stage assembles the rows of one pipeline stage (the whole model without PP).
 func (p *planner) stage(stage int, rows []Row, comms [][]Row, a2a map[*model.Layer]*exchange) *Result {
 	res := &Result{ModelID: p.f.ModelID, Variables: p.vars}
+	if p.par.IsNone() {
+		// One device, one stage: the rows are the plans' rows as they are.
+		res.Rows = rows
+		res.finish(true)
+		return res
+	}
+	extra := 2*len(a2a) + 1
+	for _, c := range comms {
+		extra += len(c)
+	}
+	res.Rows = make([]Row, 0, len(rows)+extra)
 	var lastUnitRow = -1
 	for i := range p.plans {
 		pl := &p.plans[i]
