@@ -127,3 +127,36 @@ func BenchmarkString(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLayerKind evaluates what a template asks once per layer to find its kind: a
+// character of a string pattern (ASCII, and one with a multi-byte character, both indexed in
+// constant time) and an item of a list.
+func BenchmarkLayerKind(b *testing.B) {
+	long := make([]Value, 4096)
+	for i := range long {
+		long[i] = String("sliding_attention")
+	}
+	for _, bm := range []struct {
+		name string
+		p    Value
+	}{
+		{"string", String("LLLG")},
+		{"long string", String(string(make([]byte, 1<<20)) + "G")},
+		{"non-ASCII string", String("LLLG·" + string(make([]byte, 1<<20)))},
+		{"integer", Int(4)},
+		{"list", List(long)},
+	} {
+		e := MustParse("is_string({p}) ? {p}[{i} % len({p})] == 'G' : is_list({p}) ? {p}[{i} % len({p})] == 'full_attention' : ({i} + 1) % {p} == 0")
+		env := MapEnv{"p": bm.p, "i": Int(4095)}
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v, err := e.Eval(env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sinkValue = v
+			}
+		})
+	}
+}

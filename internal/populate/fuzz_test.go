@@ -37,6 +37,9 @@ func FuzzPopulate(f *testing.F) {
 	f.Add([]byte(`{"model_type": "unions", "pattern": "LLG", "rank": "auto", "tuning": 4}`))
 	f.Add([]byte(`{"model_type": "unions", "num_hidden_layers": 7, "pattern": 2, "rank": 9, "tuning": false, "hidden_size": 4096}`))
 	f.Add([]byte(`{"model_type": "unions", "pattern": "GL", "tuning": null}`))
+	f.Add([]byte(`{"model_type": "exaone4", "num_hidden_layers": 30, "sliding_window_pattern": "LLLG"}`))
+	f.Add([]byte(`{"model_type": "jamba", "hidden_size": 4104, "num_attention_heads": 8, "mamba_dt_rank": "auto"}`))
+	f.Add([]byte(`{"model_type": "llama4_text", "num_hidden_layers": 8, "attn_temperature_tuning": 0}`))
 	templates := map[string]*model.File{}
 	for name, src := range map[string]string{"kinds": kindsTemplate, "unions": unionsTemplate} {
 		tpl, err := populate.LoadTemplate(name, []byte(src), nil)
