@@ -292,3 +292,26 @@ func TestImportWithoutConfig(t *testing.T) {
 		t.Errorf("class paths not derived from the root class")
 	}
 }
+
+// BenchmarkImportJamba imports Jamba-1.5-Mini's tree, 32 layers printed one by one (741 lines),
+// with its config.
+func BenchmarkImportJamba(b *testing.B) {
+	text, err := os.ReadFile(filepath.Join(treesDir, "ai21labs__AI21-Jamba-1.5-Mini.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(treesDir, "ai21labs__AI21-Jamba-1.5-Mini.config.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := jsonpos.Parse("config.json", data, jsonpos.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := importer.Import(string(text), importer.Options{Name: "jamba", Config: doc}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -102,3 +102,23 @@ func TestDeepSeekV3Checkpoint(t *testing.T) {
 		t.Errorf("fp8 weights: %d", n)
 	}
 }
+
+// BenchmarkCheckDeepSeekV3 compares the shipped DeepSeek-V3 file with its 91,000-tensor fp8
+// checkpoint (headers in memory).
+func BenchmarkCheckDeepSeekV3(b *testing.B) {
+	src, err := os.ReadFile("../../models/deepseek-v3.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := model.Parse("deepseek-v3.json", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ck := &safetensors.Checkpoint{Path: "DeepSeek-V3", Tensors: deepseekV3Tensors()}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := weights.Check(f, ck, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -77,7 +77,7 @@ func Check(f *model.File, ck *safetensors.Checkpoint, cat *layers.Catalog) (*Res
 	// Names resolve from the top of the model; a checkpoint of the base model alone
 	// (GPT-2's h.0.attn.c_attn.weight for transformer.h.0…) resolves under one top-level module.
 	base := c.root
-	if c.resolvedFrom(c.root, ck) == 0 {
+	if !c.anyResolves(c.root, ck) {
 		best := 0
 		for _, ch := range c.root.children {
 			if ch.basic() {
@@ -215,6 +215,16 @@ func (n *node) path() []*node {
 	}
 	slices.Reverse(out)
 	return out
+}
+
+// anyResolves reports whether some tensor's name resolves to a layer from under start.
+func (c *checker) anyResolves(start *node, ck *safetensors.Checkpoint) bool {
+	for _, t := range ck.Tensors {
+		if m := c.resolve(start, strings.Split(t.Name, ".")); m.layer != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // resolvedFrom counts the tensors whose names resolve to a layer from under start.
