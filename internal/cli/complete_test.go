@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,6 +74,38 @@ func TestTreeTakesCalcShorthands(t *testing.T) {
 		code, _, stderr := run(t, c.args...)
 		if code != 2 || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%s: exit %d, %q; want 2 and %q", strings.Join(c.args, " "), code, stderr, c.stderr)
+		}
+	}
+}
+
+// TestSchemaKnowsProjectCatalogs: modeltool schema writes in the classes of the catalogs the
+// project file (.modeltool.json) names and those of --catalog, as validate would use them.
+func TestSchemaKnowsProjectCatalogs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	class := func(name string) string {
+		return `{"classes": [{"class": "` + name + `", "category": "other", "description": "a mixer",
+			"parameters": [{"name": "d_state", "type": "size", "meaning": "state width"}], "formulas": {"params": "{d_state}"}}]}`
+	}
+	write(".modeltool.json", `{"catalogs": ["catalog/acme.json"]}`)
+	write("catalog/acme.json", class("acme.Mixer"))
+	write("extra.json", class("acme.Extra"))
+	t.Chdir(dir)
+	code, out, stderr := run(t, "schema", "--catalog", "extra.json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"const": "acme.Mixer"`, `"params acme.Mixer"`, `"const": "acme.Extra"`, `"const": "torch.nn.modules.linear.Linear"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the schema lacks %s", want)
 		}
 	}
 }

@@ -35,6 +35,8 @@ func TestServeAPIIsCalc(t *testing.T) {
 		{"llama-2-7b-hf", url.Values{"dtype": {"bf16"}, "weight_dtype": {"int4"}, "kv_dtype": {"fp8"}, "hardware": {"A100-SXM-80GB"}, "tp": {"2"}},
 			[]string{"--dtype", "bf16", "--weight-dtype", "int4", "--kv-dtype", "fp8", "--hardware", "A100-SXM-80GB", "--tp", "2"}},
 		{"deepseek-v3", url.Values{"batch_size": {"64"}, "seq_len": {"32768"}}, []string{"--batch-size", "64", "--seq-len", "32768"}},
+		{"llama-2-7b-hf", url.Values{"batch_size": {"4"}, "hardware": {"H100-SXM"}, "generate": {"512:128"}},
+			[]string{"--batch-size", "4", "--hardware", "H100-SXM", "--generate", "512:128"}},
 		{"mixtral-8x7b-v0.1", url.Values{"batch_size": {"4"}, "seq_len": {"1"}, "past_len": {"1000"}, "hardware": {"H100-SXM"}, "ep": {"2"}, "pp": {"2"}},
 			[]string{"--batch-size", "4", "--seq-len", "1", "--past-len", "1000", "--hardware", "H100-SXM", "--ep", "2", "--pp", "2"}},
 	}
