@@ -160,17 +160,19 @@ func TestDeepseekV3FLOPs(t *testing.T) {
 	wantFigure(t, "kv_b_proj params, absorbed", kvb.Figures.Params.Rat(), fmt.Sprint(512*32768))
 
 	// Each routed expert receives tokens·k/E rows: 2048·8/256 = 64 in prefill, 1·8/256 = 1/32 in
-	// decode; its gate_proj is 2·rows·7168·2048 FLOPs and it reads min(1, rows) of its weights.
+	// decode; its gate_proj is 2·rows·7168·2048 FLOPs and it reads min(1, rows) of its weights,
+	// stored in fp8 with an fp32 scale per 128×128 block (quantization_config):
+	// 7168·2048 + ceil(2048/128)·ceil(7168/128)·4 = 14,680,064 + 16·56·4 = 14,683,648 bytes.
 	expert := "model.moe_decoder_layer.mlp.experts.gate_proj"
 	for _, c := range []struct {
 		what      string
 		res       *calc.Result
 		flops     *big.Rat
-		weightRd  *big.Rat // bytes of weight read: 7168·2048·2 · min(1, rows)
+		weightRd  *big.Rat // bytes of weight read: (7168·2048 + 16·56·4) · min(1, rows)
 		inputRows *big.Rat
 	}{
-		{"prefill", pre, big.NewRat(2*64*7168*2048, 1), big.NewRat(7168*2048*2, 1), big.NewRat(64, 1)},
-		{"decode", dec, big.NewRat(2*7168*2048/32, 1), big.NewRat(7168*2048*2/32, 1), big.NewRat(1, 32)},
+		{"prefill", pre, big.NewRat(2*64*7168*2048, 1), big.NewRat(7168*2048+16*56*4, 1), big.NewRat(64, 1)},
+		{"decode", dec, big.NewRat(2*7168*2048/32, 1), big.NewRat(7168*2048+16*56*4, 32), big.NewRat(1, 32)},
 	} {
 		t.Run(c.what, func(t *testing.T) {
 			r := row(t, c.res, expert)

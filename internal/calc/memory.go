@@ -6,6 +6,7 @@ import (
 
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/hardware"
+	"github.com/modeltool/modeltool/internal/model"
 )
 
 // ActivationBytes is the working set of one instance of a row while it runs: the bytes it
@@ -88,4 +89,22 @@ func MemoryOn(res *Result, dev hardware.Device) Memory {
 		m.Fits = m.Total.Cmp(m.Capacity) <= 0
 	}
 	return m
+}
+
+// WeightOverride is what --weight-dtype sets besides weight_dtype_bytes in a file whose
+// checkpoint is quantized (the variables of model.QuantVariables it declares): every weight at
+// bytes, no scales or zero points.
+func WeightOverride(f *model.File, bytes expr.Value) map[string]expr.Value {
+	out := map[string]expr.Value{}
+	for _, name := range model.QuantVariables {
+		if f.Variable(name) == nil {
+			continue
+		}
+		if name == model.QuantWeightBytes {
+			out[name] = bytes
+		} else {
+			out[name] = expr.Int(0)
+		}
+	}
+	return out
 }

@@ -260,6 +260,12 @@ func (opts *calcOptions) load(s *Streams) (*calcInput, error) {
 			return nil, err
 		}
 	}
+	if opts.weightDType != "" {
+		// --weight-dtype is every weight's dtype, a quantized checkpoint's too.
+		for k, v := range calc.WeightOverride(res.File, set["weight_dtype_bytes"]) {
+			set[k] = v
+		}
+	}
 	return &calcInput{name: name, file: res.File, opts: calc.Options{Catalog: cat, Set: set, Parallel: par}, computeDType: computeDType, device: device}, nil
 }
 

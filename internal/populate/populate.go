@@ -90,6 +90,11 @@ func Run(req Request) (*Result, error) {
 		return nil, fmt.Errorf("template %s: %w", req.TemplateName, err)
 	}
 	res := &Result{}
+	notes, err := applyQuantization(req.Config, gen.root, cat)
+	if err != nil {
+		return nil, err
+	}
+	res.Report.Notes = append(res.Report.Notes, notes...)
 	root := gen.root
 	if req.Existing != nil {
 		if len(req.Existing.Doc.Duplicates) > 0 {
