@@ -24,8 +24,8 @@ type quantization struct {
 	// weightBytes is bytes per weight element; blockIn × blockOut weights share blockBytes of
 	// scales or zero points (blockIn 0: none; -1: a block is a whole input row); indexBytes are
 	// stored per input feature, layerBytes once per layer.
-	weightBytes                      *big.Rat
-	blockIn, blockOut                int64
+	weightBytes                        *big.Rat
+	blockIn, blockOut                  int64
 	blockBytes, indexBytes, layerBytes *big.Rat
 	// quantizeHead quantizes the vocabulary projections (GPTQ's lm_head: true).
 	quantizeHead bool
