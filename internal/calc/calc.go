@@ -280,7 +280,7 @@ func Compute(f *model.File, opts Options) (*Result, error) {
 	if !p.par.IsNone() {
 		// active_params is the model's: a token's parameters do not depend on the split.
 		whole := opts
-		whole.Parallel = Parallelism{}
+		whole.Parallel, whole.Stage = Parallelism{}, 0
 		w, err := Compute(f, whole)
 		if err != nil {
 			return nil, err

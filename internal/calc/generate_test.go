@@ -132,3 +132,32 @@ func mustRead(b *testing.B, path string) []byte {
 	}
 	return data
 }
+
+// TestGeneratePipeline: under --pp a token passes through every stage in turn, so each step
+// is the sum of the stages' calc runs (each with its own rows, the first one's send included).
+func TestGeneratePipeline(t *testing.T) {
+	f := load(t, llamaPath, nil)
+	r := roofline(t, "H100-SXM")
+	opts := calc.Options{Parallel: calc.Parallelism{TP: 2, PP: 2}}
+	const in, out = 64, 5
+	g, err := calc.Generate(f, opts, r, in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := func(seq, past int64) *big.Rat {
+		sum := new(big.Rat)
+		for s := 1; s <= 2; s++ {
+			o := opts
+			o.Stage = s
+			sum.Add(sum, stepBound(t, f, r, o, seq, past))
+		}
+		return sum
+	}
+	decode := new(big.Rat)
+	for p := int64(in); p <= in+out-2; p++ {
+		decode.Add(decode, stages(1, p))
+	}
+	if ttft := stages(in, 0); g.TTFT.Cmp(ttft) != 0 || g.Decode.Cmp(decode) != 0 {
+		t.Errorf("ttft %s decode %s; the stages' calc runs give %s and %s", g.TTFT.FloatString(12), g.Decode.FloatString(12), ttft.FloatString(12), decode.FloatString(12))
+	}
+}
