@@ -125,7 +125,7 @@ func TestBrowserServe(t *testing.T) {
 		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
 		chromedp.WindowSize(1440, 1100),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
@@ -229,6 +229,46 @@ func TestBrowserServe(t *testing.T) {
 	if p.Search != "?model=llama-2-7b-hf&batch_size=8&hardware=H100-SXM" {
 		t.Errorf("the address holds %q, not the settings", p.Search)
 	}
+
+	// The generation length, typed in: the page shows calc's time to first token and per
+	// output token, and the report's memory and prefill/decode timeline panels.
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#generate"), "512:128")); err != nil {
+		t.Fatal(err)
+	}
+	p = waitFor("model=llama-2-7b-hf&batch_size=8&generate=512%3A128&hardware=H100-SXM")
+	var gen struct {
+		Generation struct {
+			TTFT json.Number `json:"ttft_seconds"`
+			TPOT json.Number `json:"tpot_seconds"`
+		} `json:"generation"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(runModeltool(t, "calc", "--format", "json", "--batch-size", "8", "--hardware", "H100-SXM", "--generate", "512:128", "llama-2-7b-hf.json"))))
+	dec.UseNumber()
+	if err := dec.Decode(&gen); err != nil {
+		t.Fatal(err)
+	}
+	type genPage struct {
+		TTFT, TPOT       string
+		Timeline, Memory int
+	}
+	g, err := chromedp.Run(bctx, chromedp.Evaluate[genPage](`(() => {
+		const doc = document.getElementById("report").contentDocument;
+		return {
+			TTFT: document.getElementById("generation-ttft").getAttribute("data-exact"),
+			TPOT: document.getElementById("generation-tpot").getAttribute("data-exact"),
+			Timeline: doc.querySelectorAll("#timeline").length,
+			Memory: doc.querySelectorAll("#memory-h").length,
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.TTFT != gen.Generation.TTFT.String() || g.TPOT != gen.Generation.TPOT.String() {
+		t.Errorf("the page shows TTFT %s and TPOT %s, calc says %s and %s", g.TTFT, g.TPOT, gen.Generation.TTFT, gen.Generation.TPOT)
+	}
+	if g.Timeline != 1 || g.Memory != 1 {
+		t.Errorf("the report in the page has %d timelines and %d memory panels, want one of each", g.Timeline, g.Memory)
+	}
 	full, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -248,12 +288,12 @@ func TestBrowserServe(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/"+p.Search)); err != nil {
 		t.Fatal(err)
 	}
-	again := waitFor("model=llama-2-7b-hf&batch_size=8&hardware=H100-SXM")
+	again := waitFor("model=llama-2-7b-hf&batch_size=8&generate=512%3A128&hardware=H100-SXM")
 	if again.FLOPs != p.FLOPs || again.Time != p.Time {
 		t.Errorf("the link shows %+v, the view was %+v", again, p)
 	}
-	controls, err := chromedp.Run(bctx, chromedp.Evaluate[string](`["model", "batch_size", "hardware"].map(id => document.getElementById(id).value).join(" ")`))
-	if err != nil || controls != "llama-2-7b-hf 8 H100-SXM" {
+	controls, err := chromedp.Run(bctx, chromedp.Evaluate[string](`["model", "batch_size", "hardware", "generate"].map(id => document.getElementById(id).value).join(" ")`))
+	if err != nil || controls != "llama-2-7b-hf 8 H100-SXM 512:128" {
 		t.Errorf("the controls hold %q (%v)", controls, err)
 	}
 
