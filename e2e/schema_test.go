@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,5 +182,91 @@ func TestEditorSchemaPythonJsonschema(t *testing.T) {
 		if !slices.Equal(flagged[name], []string{want}) {
 			t.Errorf("python-jsonschema flags %s at %v, want %s", name, flagged[name], want)
 		}
+	}
+}
+
+// languageServiceCheck runs VS Code's JSON language service (vscode-json-languageservice, the
+// library behind VS Code's and vscode-json-languageserver's JSON support) with the schema on
+// files, as an editor does while one types: it prints each file's diagnostics (0-based line and
+// character) as JSON lines, and the completions offered for an empty class with their
+// documentation.
+const languageServiceCheck = `
+const ls = require("vscode-json-languageservice");
+const fs = require("fs");
+const [schemaPath, ...files] = process.argv.slice(1);
+const svc = ls.getLanguageService({});
+svc.configure({validate: true, schemas: [{uri: "file:///modeltool.schema.json", fileMatch: ["*.json"], schema: JSON.parse(fs.readFileSync(schemaPath, "utf8"))}]});
+(async () => {
+  for (const f of files) {
+    const doc = ls.TextDocument.create("file:///" + f.replace(/^\/+/, ""), "json", 1, fs.readFileSync(f, "utf8"));
+    for (const d of await svc.doValidation(doc, svc.parseJSONDocument(doc))) {
+      console.log(JSON.stringify({file: f, line: d.range.start.line, character: d.range.start.character, message: d.message}));
+    }
+  }
+  const text = '{"layers": [{"name": "l", "class": ""}]}';
+  const doc = ls.TextDocument.create("file:///complete.json", "json", 1, text);
+  const list = await svc.doComplete(doc, doc.positionAt(text.indexOf('""') + 1), svc.parseJSONDocument(doc));
+  for (const item of list.items) {
+    console.log(JSON.stringify({completion: item.label, documentation: typeof item.documentation === "string" ? item.documentation : (item.documentation || {}).value || ""}));
+  }
+})().catch(e => { console.error(e); process.exit(1); });
+`
+
+// TestEditorSchemaLanguageService: in VS Code's JSON language service the typo'd class is
+// flagged at the class and the missing parameter at the parameters object, and an empty
+// class offers the catalog's classes with their descriptions. It runs when
+// MODELTOOL_SCHEMA_TEST=1, with MODELTOOL_NODE_PATH naming the node_modules folder that holds
+// vscode-json-languageservice (.ci/run installs it from npm).
+func TestEditorSchemaLanguageService(t *testing.T) {
+	requireSchemaValidators(t)
+	nodePath := os.Getenv("MODELTOOL_NODE_PATH")
+	if _, err := os.Stat(filepath.Join(nodePath, "vscode-json-languageservice")); err != nil {
+		t.Fatalf("MODELTOOL_SCHEMA_TEST=1 but MODELTOOL_NODE_PATH (%q) has no vscode-json-languageservice (npm install it): %v", nodePath, err)
+	}
+	schema := editorSchema(t)
+	fixtures := filepath.Join(repoRoot, "testdata", "schema")
+	cmd := exec.Command("node", "-e", languageServiceCheck, schema, filepath.Join(fixtures, "typo-class.json"), filepath.Join(fixtures, "missing-parameter.json"))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodePath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	// The fixtures' line 7 (0-based 6): the class value of proj begins at character 32, and its
+	// parameters object at character 66.
+	want := map[string]string{"typo-class.json": "6:32", "missing-parameter.json": "6:66"}
+	got := map[string][]string{}
+	linear := ""
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var r struct {
+			File, Message, Completion, Documentation string
+			Line, Character                          int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		if r.Completion != "" {
+			if r.Completion == `"torch.nn.modules.linear.Linear"` {
+				linear = r.Documentation
+			}
+			continue
+		}
+		got[filepath.Base(r.File)] = append(got[filepath.Base(r.File)], fmt.Sprintf("%d:%d %s", r.Line, r.Character, r.Message))
+	}
+	for name, at := range want {
+		if len(got[name]) != 1 || !strings.HasPrefix(got[name][0], at+" ") {
+			t.Errorf("the language service flags %s with %q, want one diagnostic at %s", name, got[name], at)
+		}
+	}
+	if !strings.Contains(strings.Join(got["typo-class.json"], ""), "Value is not accepted. Valid values:") {
+		t.Errorf("the typo is not reported against the catalog's classes: %q", got["typo-class.json"])
+	}
+	if !strings.Contains(strings.Join(got["missing-parameter.json"], ""), "out_features") {
+		t.Errorf("the missing parameter is not named: %q", got["missing-parameter.json"])
+	}
+	if !strings.HasPrefix(linear, "Linear — matmul: y = x·Wᵀ + b") {
+		t.Errorf("the completion of Linear is documented %q", linear)
 	}
 }

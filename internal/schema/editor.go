@@ -75,7 +75,9 @@ func Editor(cat *layers.Catalog) ([]byte, error) {
 		"description", str("A layer without sub_layers: its class is a catalog class (or, in a template, a class expression) and its parameters are those of the class."),
 		"type", str("object"),
 		"properties", obj(
-			"class", obj("anyOf", jsonpos.NewArray(ref("classExpression"), ref("class"))),
+			// The catalog's classes first: an editor that reports the first of equally good
+			// alternatives then names the valid classes for a typo.
+			"class", obj("anyOf", jsonpos.NewArray(ref("class"), ref("classExpression"))),
 		),
 		"allOf", jsonpos.NewArray(perClass...),
 	))
