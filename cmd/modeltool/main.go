@@ -6,8 +6,10 @@ import (
 	"os"
 
 	"github.com/modeltool/modeltool/internal/cli"
+	"github.com/modeltool/modeltool/internal/gcpace"
 )
 
 func main() {
+	gcpace.Start()
 	os.Exit(cli.Run())
 }
