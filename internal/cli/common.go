@@ -10,6 +10,7 @@ import (
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/schema"
 )
 
 // colorFlag registers --color on cmd.
@@ -34,6 +35,9 @@ func useColor(mode string, s *Streams, terminal bool) (bool, error) {
 // loadCatalog returns the builtin catalog extended by the project file's catalogs and the
 // user's --catalog files. A broken catalog is exit 2, its problems printed as diagnostics.
 func loadCatalog(files []string) (*layers.Catalog, error) {
+	// Every command that reads a catalog goes on to validate a file: the model-file schema
+	// compiles on another core meanwhile (it is needed only once the file is parsed).
+	go schema.Model()
 	// The project file's catalogs come first, so a --catalog given on the command line can
 	// change what they define.
 	proj, err := currentProject()

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -14,8 +16,10 @@ import (
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/jsonpos"
+	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
+	"github.com/modeltool/modeltool/internal/safetensors"
 	"github.com/modeltool/modeltool/internal/validate"
 )
 
@@ -94,6 +98,58 @@ unreadable input (a checkpoint too).`,
 	return cmd
 }
 
+// validated is what validating one file gave: its findings, the reason it was skipped, or an
+// error that stops the command.
+type validated struct {
+	diags []diag.Diagnostic
+	skip  string
+	err   error
+}
+
+// validateOne reads and validates one file found on the command line or in a directory.
+func validateOne(s *Streams, f fsutil.Found, opts *validateOptions, cat *layers.Catalog, ck *safetensors.Checkpoint) validated {
+	display, data, err := readInput(s, f.Path)
+	if err != nil {
+		return validated{err: err}
+	}
+	doc, perr := jsonpos.Parse(display, data, jsonpos.Options{Share: true})
+	if f.Dir != "" || opts.modelFilesOnly && f.Path != "-" {
+		var parsed *jsonpos.Document
+		if perr == nil {
+			parsed = doc
+		}
+		if kind, why := model.Classify(data, parsed); kind == model.NotModel || kind == model.HFConfig {
+			return validated{skip: why}
+		}
+	}
+	if perr != nil {
+		return validated{diags: []diag.Diagnostic{validate.Syntax(display, perr)}}
+	}
+	res := validate.Document(doc, validate.Options{Catalog: cat})
+	return validated{diags: append(res.Diagnostics, checkWeights(ck, res, cat)...)}
+}
+
+// forEach calls fn(0) … fn(n−1) on at most workers goroutines at once.
+func forEach(n, workers int, fn func(i int)) {
+	workers = max(1, min(workers, n))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
 func runValidate(s *Streams, opts *validateOptions) error {
 	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
 		return err
@@ -114,34 +170,30 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
+	// The files are read and checked side by side, one per core (one at a time against a
+	// checkpoint); what they found is gathered in order.
+	results := make([]validated, len(found))
+	workers := runtime.GOMAXPROCS(0)
+	if ck != nil {
+		workers = 1
+	}
+	forEach(len(found), workers, func(i int) {
+		results[i] = validateOne(s, found[i], opts, cat, ck)
+	})
 	var all []diag.Diagnostic
 	files := 0
 	perDir := map[string]int{}
-	for _, f := range found {
-		display, data, err := readInput(s, f.Path)
-		if err != nil {
-			return err
+	for i, r := range results {
+		if r.err != nil {
+			return r.err
 		}
-		doc, perr := jsonpos.Parse(display, data, jsonpos.Options{Share: true})
-		if f.Dir != "" || opts.modelFilesOnly && f.Path != "-" {
-			var parsed *jsonpos.Document
-			if perr == nil {
-				parsed = doc
-			}
-			if kind, why := model.Classify(data, parsed); kind == model.NotModel || kind == model.HFConfig {
-				skipped = append(skipped, fsutil.Skip{Path: f.Path, Reason: why})
-				continue
-			}
-		}
-		files++
-		perDir[f.Dir]++
-		if perr != nil {
-			all = append(all, validate.Syntax(display, perr))
+		if r.skip != "" {
+			skipped = append(skipped, fsutil.Skip{Path: found[i].Path, Reason: r.skip})
 			continue
 		}
-		res := validate.Document(doc, validate.Options{Catalog: cat})
-		all = append(all, res.Diagnostics...)
-		all = append(all, checkWeights(ck, res, cat)...)
+		files++
+		perDir[found[i].Dir]++
+		all = append(all, r.diags...)
 	}
 	if opts.verbose {
 		writeSkips(s.Err, skipped)
