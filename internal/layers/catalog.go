@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/suggest"
 )
 
@@ -166,7 +167,7 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 	}
 	type file struct {
 		name string
-		data []byte
+		doc  *jsonpos.Document // parsed once, however many rounds it waits
 	}
 	var left []file
 	for _, e := range entries {
@@ -174,14 +175,19 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		left = append(left, file{BuiltinName + " (" + e.Name() + ")", data})
+		name := BuiltinName + " (" + e.Name() + ")"
+		doc, err := jsonpos.Parse(name, data, jsonpos.Options{})
+		if err != nil {
+			return nil, err
+		}
+		left = append(left, file{name, doc})
 	}
 	c := &Catalog{byName: map[string]*Class{}}
 	for len(left) > 0 {
 		var next []file
 		var errs []error
 		for _, f := range left {
-			overlay, err := parse(f.name, f.data, c)
+			overlay, err := parseDoc(f.name, f.doc, c)
 			if err != nil {
 				next = append(next, f)
 				errs = append(errs, err)
@@ -192,7 +198,9 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 					return nil, fileFault(f.name, fmt.Sprintf("%s is already defined in %s", oc.Name, base.Source))
 				}
 			}
-			if c, err = c.With(overlay); err != nil {
+			// The catalog being built is nobody else's yet: the file's classes go into it as
+			// they are (With would copy it whole for each file).
+			if err := c.addNew(overlay); err != nil {
 				return nil, err
 			}
 		}
@@ -202,6 +210,32 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 		left = next
 	}
 	return c, nil
+}
+
+// addNew adds the classes, aliases and activation names of overlay, none of which c has, to
+// c itself, as With would to a copy.
+func (c *Catalog) addNew(overlay *Catalog) error {
+	for _, cl := range overlay.classes {
+		for _, key := range append([]string{cl.Name}, cl.Aliases...) {
+			if prev := c.byName[key]; prev != nil {
+				return fileFault(cl.Source, fmt.Sprintf("class %s clashes with %s (%s)", key, prev.Name, prev.Source))
+			}
+			c.byName[key] = cl
+		}
+		c.classes = append(c.classes, cl)
+	}
+	for _, a := range overlay.aliasDefs {
+		if err := c.addAlias(a); err != nil {
+			return err
+		}
+	}
+	if len(overlay.activations) > 0 {
+		if c.activations == nil {
+			c.activations = make(map[string]string, len(overlay.activations))
+		}
+		maps.Copy(c.activations, overlay.activations)
+	}
+	return nil
 }
 
 // Classes returns the catalog's classes sorted by name.

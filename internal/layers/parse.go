@@ -60,6 +60,11 @@ func parse(name string, data []byte, base *Catalog) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseDoc(name, doc, base)
+}
+
+// parseDoc reads the parsed catalog file doc named name, on top of base.
+func parseDoc(name string, doc *jsonpos.Document, base *Catalog) (*Catalog, error) {
 	p := &catalogParser{doc: doc, base: base, defaults: map[*ParamSpec]*jsonpos.Node{}}
 	c := &Catalog{byName: map[string]*Class{}}
 	root := doc.Root

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/calc"
 	"github.com/modeltool/modeltool/internal/expr"
@@ -40,13 +41,19 @@ var exactJSONJS string
 // app of modeltool serve loads it.
 func ExactJSONJS() string { return exactJSONJS }
 
-var htmlPage = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+// htmlPage is parsed when the first page is written, not when modeltool starts: parsing it
+// costs most of a millisecond that validate and every other command would pay for nothing.
+var htmlPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(htmlFuncs).Parse(htmlSource))
+})
+
+var htmlFuncs = template.FuncMap{
 	"f":    func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
 	"addf": func(a, b float64) float64 { return a + b },
 	"half": func(a float64) float64 { return a / 2 },
 	"neg":  func(a float64) float64 { return -a },
 	"add":  func(a, b int) int { return a + b },
-}).Parse(htmlSource))
+}
 
 // figuresHTML writes the calculation as one self-contained HTML page: header, totals, a
 // sortable per-layer table, where FLOPs, bytes (and time) go by class, and with a roofline
@@ -58,7 +65,7 @@ func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.G
 	if err != nil {
 		return err
 	}
-	return htmlPage.Execute(w, page)
+	return htmlPage().Execute(w, page)
 }
 
 type htmlReport struct {
