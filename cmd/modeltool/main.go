@@ -6,10 +6,8 @@ import (
 	"os"
 
 	"github.com/modeltool/modeltool/internal/cli"
-	"github.com/modeltool/modeltool/internal/gcpace"
 )
 
 func main() {
-	gcpace.Start()
 	os.Exit(cli.Run())
 }

@@ -13,12 +13,16 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/modeltool/modeltool/internal/gcpace"
 )
 
-// Run is the modeltool program: Main on the process's arguments and standard streams. Writing to
+// Run is the modeltool program: Main on the process's arguments and standard streams, with the
+// garbage collector paced for a short run (gcpace). Writing to
 // a closed pipe (modeltool calc … | head -1) returns EPIPE instead of killing the process, and
 // Main exits quietly; an interrupt removes the temporary files of a write in progress.
 func Run() int {
+	gcpace.Start()
 	signal.Ignore(syscall.SIGPIPE)
 	removeTempFilesOnSignal()
 	return Main(os.Args[1:], SystemStreams())

@@ -147,8 +147,9 @@ type checker struct {
 	cache map[*jsonpos.Node][]Problem
 	// cleanTree holds the layer contents whose whole subtree has no problem.
 	cleanTree map[*jsonpos.Node]bool
-	// plain caches plainName by name.
-	plain map[string]bool
+	// plain caches plainName by name, digits written as 0; digits is its buffer.
+	plain  map[string]bool
+	digits []byte
 }
 
 // layers checks the layer objects of a layers or sub_layers array; tokens locate it.
@@ -233,21 +234,30 @@ func placeholders(arr *jsonpos.Node) []any {
 	return out
 }
 
-// maxPlainCache bounds the names plainName remembers: the names that recur (q_proj, experts)
-// are met early, and a file of a million distinct names must not make a million entries.
+// maxPlainCache bounds the names plainName remembers: a file of a million distinct names
+// must not make a million entries.
 const maxPlainCache = 4096
 
 // plainName reports whether a layer's name passes the schema's own name rules, so it can be
-// left out of the cache key (the layer is then checked with a stand-in name).
+// left out of the cache key (the layer is then checked with a stand-in name). The name rule is
+// one of length and character classes, to which every ASCII digit is alike, so the verdict is
+// remembered for the name with its digits written as 0: layer_0 … layer_429999 are checked
+// once each length. TestNameRuleTreatsDigitsAlike keeps the rule so.
 func (c *checker) plainName(n *jsonpos.Node) bool {
 	if n == nil || n.Kind != jsonpos.String {
 		return false
 	}
-	ok, seen := c.plain[n.Text]
+	c.digits = append(c.digits[:0], n.Text...)
+	for i, b := range c.digits {
+		if b >= '1' && b <= '9' {
+			c.digits[i] = '0'
+		}
+	}
+	ok, seen := c.plain[string(c.digits)]
 	if !seen {
 		ok = nameSchema.Validate(n.Text) == nil
 		if len(c.plain) < maxPlainCache {
-			c.plain[n.Text] = ok
+			c.plain[string(c.digits)] = ok
 		}
 	}
 	return ok
