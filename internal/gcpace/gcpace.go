@@ -13,7 +13,7 @@ import (
 )
 
 // Threshold is the heap size of the first collection.
-const Threshold = 32 << 20
+const Threshold = 16 << 20
 
 // sentinel is freed by the first collection; its finalizer restores the ordinary pacing.
 type sentinel struct{ _ *int }
