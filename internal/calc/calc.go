@@ -259,7 +259,7 @@ func Bind(f *model.File, set map[string]expr.Value) (*expr.Scope, []Variable, er
 		if need := model.StandardVariableNeeds(name, v); need != "" {
 			return nil, nil, &VariableError{Name: name, Msg: fmt.Sprintf("must be %s, got %s", need, v)}
 		}
-		vars = append(vars, Variable{Name: name, Value: v})
+		vars = append(vars, Variable{Name: strings.Clone(name), Value: v}) // not the file's memory
 	}
 	return scope, vars, nil
 }

@@ -149,6 +149,8 @@ type planner struct {
 	explicitTP    bool
 	// figures holds the figures of each layer content evaluated (evaluatePlan).
 	figures map[figuresKey]layers.Figures
+	// strings holds the result's own copies of the file's strings (own).
+	strings map[string]string
 }
 
 func newPlanner(f *model.File, opts Options) (*planner, error) {
@@ -430,11 +432,29 @@ func (p *planner) evaluatePlan(pl *plan, scope *expr.Scope) (Row, error) {
 	if pl.routed != nil && p.par.EP > 1 {
 		count = new(big.Int).Quo(count, big.NewInt(int64(p.par.EP)))
 	}
-	row := Row{Path: l.Path, Class: l.Class, Category: cl.Category, Count: count, TiedTo: l.TiedTo, Figures: fig}
+	row := Row{Path: l.Path, Class: p.own(l.Class), Category: cl.Category, Count: count, TiedTo: p.own(l.TiedTo), Figures: fig}
 	if pl.routed != nil {
 		row.Share = pl.routed.share
 	}
 	return row, nil
+}
+
+// own returns s as a string of the result's own: a model file's strings share the memory of
+// its source (jsonpos), and a result that held on to them would keep the whole file alive after
+// the file is gone (the rows of 75,000 layers name a few dozen classes).
+func (p *planner) own(s string) string {
+	if s == "" {
+		return s
+	}
+	if c, ok := p.strings[s]; ok {
+		return c
+	}
+	if p.strings == nil {
+		p.strings = map[string]string{}
+	}
+	c := strings.Clone(s)
+	p.strings[c] = c
+	return c
 }
 
 // evaluateFigures evaluates one instance of the layer of pl in scope.
@@ -777,7 +797,7 @@ type exchange struct {
 
 // stage assembles the rows of one pipeline stage (the whole model without PP).
 func (p *planner) stage(stage int, rows []Row, comms [][]Row, a2a map[*model.Layer]*exchange) *Result {
-	res := &Result{ModelID: p.f.ModelID, Variables: p.vars}
+	res := &Result{ModelID: strings.Clone(p.f.ModelID), Variables: p.vars}
 	if p.par.IsNone() {
 		// One device, one stage: the rows are the plans' rows as they are.
 		res.Rows = rows

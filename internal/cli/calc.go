@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/gcpace"
 	"github.com/modeltool/modeltool/internal/hardware"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
@@ -214,6 +216,7 @@ func runCalc(s *Streams, opts *calcOptions) error {
 			return err
 		}
 	}
+	input.release()
 	return writeFigures(s.Out, opts, result, report.FiguresOptions{Exact: opts.exact, Roofline: roof, Color: colored, Generation: gen})
 }
 
@@ -224,6 +227,18 @@ type calcInput struct {
 	opts         calc.Options
 	computeDType string
 	device       *hardware.Device
+}
+
+// release lets the model file go once its figures are computed. For a large file the tree is
+// collected at once: writing the figures makes garbage of its own, and the collector would
+// otherwise let the heap grow to twice the tree before it looked (a 50 MB file's peak memory
+// was 4.5 times the file, instead of 2.5).
+func (in *calcInput) release() {
+	size := len(in.file.Doc.Source)
+	in.file = nil
+	if size > gcpace.Threshold {
+		runtime.GC()
+	}
 }
 
 // load reads and validates the model file and binds the flags: variables, parallelism, the

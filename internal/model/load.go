@@ -35,7 +35,7 @@ func ParseShared(name string, src []byte) (*File, error) {
 // FromDocument builds the model view of a parsed document. It never fails: parts of the wrong
 // shape are skipped (the schema reports them).
 func FromDocument(doc *jsonpos.Document) *File {
-	b := &builder{exprs: make(map[string]*Value), params: make(map[*jsonpos.Node][]*Param)}
+	b := &builder{exprs: make(map[string]*Value), params: make(map[*jsonpos.Node][]*Param), parallels: make(map[*jsonpos.Node]*Parallel)}
 	f := &File{Doc: doc}
 	root := doc.Root
 	if root == nil || root.Kind != jsonpos.Object {
@@ -68,6 +68,8 @@ type builder struct {
 	// params holds the Parameters built for each parameters object: the layers of a shared
 	// object (jsonpos.Options.Share) read the same one.
 	params map[*jsonpos.Node][]*Param
+	// parallels holds the Parallel built for each parallel object, likewise.
+	parallels map[*jsonpos.Node]*Parallel
 }
 
 // value turns a JSON value into a Value.
@@ -139,11 +141,13 @@ func lastOfEach(ms []jsonpos.Member) []jsonpos.Member {
 
 func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string, shift int) []*Layer {
 	out := make([]*Layer, 0, len(arr.Items))
+	all := make([]Layer, len(arr.Items)) // one allocation for the siblings, not one each
 	for i, n := range arr.Items {
 		if n.Kind != jsonpos.Object {
 			continue
 		}
-		l := &Layer{Node: n, Parent: parent, Pointer: pointer + "/" + strconv.Itoa(i), Shift: shift}
+		l := &all[i]
+		*l = Layer{Node: n, Parent: parent, Pointer: pointer + "/" + strconv.Itoa(i), Shift: shift}
 		if _, s, ok := n.Shared(); ok {
 			l.Shift += s
 		}
@@ -187,7 +191,13 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string, shift
 			l.Routed = b.routed(v)
 		}
 		if v := n.Get("parallel"); v != nil {
-			l.Parallel = b.parallel(v)
+			// The layers of a shared object read one Parallel, as they read one Parameters.
+			if p, ok := b.parallels[v]; ok {
+				l.Parallel = p
+			} else {
+				l.Parallel = b.parallel(v)
+				b.parallels[v] = l.Parallel
+			}
 		}
 		if params := n.Get("parameters"); params != nil {
 			l.HasParameters = true
