@@ -47,6 +47,21 @@ func TestDeepseekV2Checkpoints(t *testing.T) {
 	})
 }
 
+// TestDeepseekV2QLoraRankAbsentIsDefault: DeepseekV2Config gives an absent q_lora_rank its
+// default 1536 (a low-rank query) while an explicit null means a plain q_proj; the two must not
+// be read alike. DeepSeek-V2-Lite-Chat's config (q_lora_rank null, 15,706,484,224 parameters)
+// with the key deleted gains, per layer, q_a 2048·1536 = 3,145,728 + q_a_layernorm 1,536 + q_b
+// 1536·(16·192) = 4,718,592 = 7,865,856 in place of q_proj 2048·(16·192) = 6,291,456:
+// +1,574,400; × 27 layers = +42,508,800 → 15,748,993,024. DeepSeek-V2's config (q_lora_rank
+// 1536) with the key deleted stays 235,741,434,880.
+func TestDeepseekV2QLoraRankAbsentIsDefault(t *testing.T) {
+	const lite = "testdata/configs/deepseek-ai__DeepSeek-V2-Lite-Chat.json"
+	wantFigure(t, "V2-Lite, q_lora_rank null", params(t, lite, buildConfig(t, lite, map[string]any{"q_lora_rank": nil})), "15_706_484_224")
+	wantFigure(t, "V2-Lite, q_lora_rank absent", params(t, lite, buildConfig(t, lite, nil, "q_lora_rank")), "15_748_993_024")
+	const v2 = "models/deepseek-v2.config.json"
+	wantFigure(t, "V2, q_lora_rank absent", params(t, v2, buildConfig(t, v2, nil, "q_lora_rank")), "235_741_434_880")
+}
+
 // TestDeepseekV2Branches builds a small made-up deepseek_v2 config that takes the branches the
 // released checkpoints do not: moe_layer_freq 2 (layers 2 and 4 MoE, 0, 1 and 3 dense), a
 // low-rank query of rank 24, attention and MLP biases, tied embeddings and a tanh-GELU.

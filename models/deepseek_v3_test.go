@@ -69,6 +69,17 @@ func TestDeepseekV3MTP(t *testing.T) {
 	wantFigure(t, "KV cache the MTP layer adds", kv, fmt.Sprint(2049*576*2))
 }
 
+// TestDeepseekV3QLoraRankAbsentIsDefault: DeepseekV3Config gives an absent q_lora_rank its
+// default 1536, an explicit null a plain q_proj. DeepSeek-V3's config without the key is the
+// shipped model (671,026,404,352); with null each of the 61 layers trades q_a 7168·1536 =
+// 11,010,048 + q_a_layernorm 1,536 + q_b 1536·(128·192) = 37,748,736 (48,760,320) for q_proj
+// 7168·(128·192) = 176,160,768: +127,400,448 × 61 = +7,771,427,328 → 678,797,831,680.
+func TestDeepseekV3QLoraRankAbsentIsDefault(t *testing.T) {
+	const v3 = "models/deepseek-v3.config.json"
+	wantFigure(t, "q_lora_rank absent", params(t, v3, buildConfig(t, v3, nil, "q_lora_rank")), "671_026_404_352")
+	wantFigure(t, "q_lora_rank null", params(t, v3, buildConfig(t, v3, map[string]any{"q_lora_rank": nil})), "678_797_831_680")
+}
+
 // TestDeepseekV3Branches builds a small made-up deepseek_v3 config that takes the branches the
 // shipped checkpoint does not: q_lora_rank null (a plain q_proj), attention_bias true,
 // rope_interleave false, tied embeddings and two shared experts.
