@@ -91,6 +91,11 @@ func TestJambaLayouts(t *testing.T) {
 		// 51,570,323,328 − 16·(2,818,637,824 − 176,160,768) = 9,290,690,432.
 		{"no experts", map[string]any{"num_experts": 1, "num_experts_per_tok": 1}, "9_290_690_432",
 			[]string{"decoder_layer_0_3 Mamba", "decoder_layer_4_4 Attention", "decoder_layer_5_11 Mamba", "decoder_layer_29_31 Mamba"}},
+		// One expert and num_experts_per_tok left at the 2 of JambaConfig: no layer has a
+		// JambaSparseMoeBlock (num_experts > 1 is false everywhere), so k is never read and
+		// transformers builds the same dense model.
+		{"no experts, k unread", map[string]any{"num_experts": 1, "num_experts_per_tok": 2}, "9_290_690_432",
+			[]string{"decoder_layer_0_3 Mamba", "decoder_layer_4_4 Attention"}},
 		// Attention every layer, no experts: one run. 32·(41,943,040 + 176,160,768 + 8,192) +
 		// 536,870,912 + 4,096 = 7,516,459,008.
 		{"all attention", map[string]any{"num_experts": 1, "num_experts_per_tok": 1, "attn_layer_period": 1, "attn_layer_offset": 0},
