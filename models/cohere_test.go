@@ -1,6 +1,11 @@
 package models_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/model"
+)
 
 // Cohere (CohereForCausalLM, transformers 4.56.2): one CohereLayerNorm (weight, no bias) feeds
 // attention and a SwiGLU MLP in parallel; q/k/v/o have biases only with attention_bias, the MLP
@@ -82,4 +87,34 @@ func TestCohereRefusals(t *testing.T) {
 		{map[string]any{"hidden_act": "swiglu"}, `hidden_act "swiglu" is not an activation the catalog knows`},
 		{map[string]any{"num_key_value_heads": 5}, "must divide"},
 	})
+}
+
+// TestCohereQKNormTensorParallel: with use_qk_norm the q_norm and k_norm weights are [heads,
+// head_dim], one row per head, so under --tp each device holds the rows of its own heads (vLLM
+// shards them by head), not the whole weight. aya-23-8b's config with use_qk_norm true (h 4096,
+// 32 layers, 32 heads, 8 KV heads, head_dim 128, I 14336, V 256000, tied) over --tp 2, one
+// device:
+//
+//	embed_tokens (vocabulary-parallel) 256000·4096/2 = 524,288,000 (lm_head tied: counted once)
+//	per layer: q_proj and o_proj 4096·4096/2 = 8,388,608 each; k_proj and v_proj 4096·1024/2 =
+//	  2,097,152 each; MLP 3·4096·14336/2 = 88,080,384; input_layernorm 4,096 (replicated);
+//	  q_norm 16 heads·128 = 2,048; k_norm 4 KV heads·128 = 512 → 109,058,560; × 32 =
+//	  3,489,873,920
+//	final norm 4,096
+//	total 4,014,166,016 (the whole q_norm and k_norm on every device would be 32·(4096 + 1024 −
+//	  2048 − 512) = 81,920 more)
+func TestCohereQKNormTensorParallel(t *testing.T) {
+	const name = "aya-qk-norm"
+	src := buildConfig(t, ayaConfig, map[string]any{"use_qk_norm": true})
+	f, err := model.Parse(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := calc.Compute(f, calc.Options{Parallel: calc.Parallelism{TP: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFigure(t, "params per device", res.Totals.Params, "4_014_166_016")
+	wantFigure(t, "q_norm params per device", row(t, res, "model.decoder_layer.self_attn.q_norm").Figures.Params.Rat(), "2048")
+	wantFigure(t, "k_norm params per device", row(t, res, "model.decoder_layer.self_attn.k_norm").Figures.Params.Rat(), "512")
 }

@@ -83,14 +83,15 @@ func (b *builder) parallel(n *jsonpos.Node) *Parallel {
 // TPSplitParams names, for a tensor-parallel role, the parameters of a basic layer's class
 // that the role divides (those the class has): the output width for column, kv and qkv (a
 // Linear's out_features, a Conv1D's nf, the elements of an activation or product between a
-// column- and a row-parallel layer, the rows of a per-head norm, the batch of a matmul batched
-// over heads), the input width for row, the
+// column- and a row-parallel layer, the rows of a per-head norm and the weight rows of one
+// whose weight is [heads, head_dim] (Cohere's q_norm and k_norm, sharded by head as vLLM loads
+// them), the batch of a matmul batched over heads), the input width for row, the
 // vocabulary for vocab; heads divides num_heads and num_kv_heads (see calc). This table is the
 // one place that says which parameter a role splits.
 func TPSplitParams(role string) []string {
 	switch role {
 	case TPColumn, TPKV, TPQKV:
-		return []string{"out_features", "nf", "num_elements", "other_elements", "num_outputs", "num_rows", "batch"}
+		return []string{"out_features", "nf", "num_elements", "other_elements", "num_outputs", "num_rows", "weight_rows", "batch"}
 	case TPRow:
 		return []string{"in_features", "nx"}
 	case TPVocab:
