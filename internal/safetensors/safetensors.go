@@ -144,6 +144,11 @@ func Read(r io.ReaderAt, size int64, name string) (*File, error) {
 	}
 	n := binary.LittleEndian.Uint64(lenBuf[:])
 	switch {
+	case (n > MaxHeaderBytes || n > uint64(size-8)) && lenBuf[0] == '{':
+		// A JSON file where a checkpoint belongs: its config.json, or an index not named
+		// *.index.json. A real header length whose first byte is '{' is told apart by the
+		// length being possible.
+		return fail(-1, "this is JSON, not a safetensors file (which begins with an 8-byte header length): give a .safetensors file, the checkpoint's model.safetensors.index.json or its folder")
 	case n > MaxHeaderBytes:
 		return fail(0, "the header length is %d bytes, more than the %d a safetensors header may have (not a safetensors file, or a damaged one)", n, MaxHeaderBytes)
 	case n > uint64(size-8):

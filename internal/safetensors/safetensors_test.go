@@ -105,6 +105,10 @@ func TestReadRefusesBrokenHeaders(t *testing.T) {
 		{"offsets reversed", header(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}`, 8), "0 ≤ begin ≤ end"},
 		{"metadata not strings", header(`{"__metadata__":{"a":1}}`, 0), "__metadata__ must be an object of strings"},
 		{"entry not an object", header(`{"a":3}`, 0), "must be an object with dtype, shape and data_offsets"},
+		// A config.json given where the checkpoint belongs: its first 8 bytes read as a length
+		// of about 8·10^18.
+		{"a config.json", []byte("{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096\n}\n"), "this is JSON, not a safetensors file"},
+		{"a short JSON file", []byte("{\"a\": 1}"), "this is JSON, not a safetensors file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,6 +120,13 @@ func TestReadRefusesBrokenHeaders(t *testing.T) {
 	}
 	if _, err := read(full); err != nil {
 		t.Fatalf("the well-formed file: %v", err)
+	}
+	// A header of 123 bytes: its length's first byte is '{', and the file is still read.
+	padded := make([]byte, 8, 8+123+8)
+	binary.LittleEndian.PutUint64(padded, 123)
+	padded = append(padded, ok+strings.Repeat(" ", 123-len(ok))...)
+	if f, err := read(append(padded, make([]byte, 8)...)); err != nil || len(f.Tensors) != 1 {
+		t.Fatalf("a 123-byte header: %v", err)
 	}
 }
 
