@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ var badClasses = []struct{ prefix, title string }{
 	{"tied", "tied_to"},
 	{"files", "Files that are not model files: walks, special files, hooks"},
 	{"config", "config.json and populate"},
+	{"import", "import: print(model) text"},
+	{"calc", "calc and fit: flags, hardware files"},
+	{"weights", "validate --weights: checkpoints"},
 }
 
 // badNotes explain a case's outcome in the documentation where the output alone does not.
@@ -85,6 +89,19 @@ var badNotes = map[string]string{
 	"config-given-as-the-target":                   "A config (or a template, or other JSON) is never turned into a model file; it is left as it was.",
 	"config-output-exists":                         "-o creates a file; an existing one is overwritten only with --force.",
 	"config-fill-would-not-validate":               "Nothing is written; the errors are positioned in the file as it is on disk (here the first line of output is the fill report).",
+	"config-output-force-onto-a-config":            "--force replaces a model file only: a config (or a template, or other JSON) at the -o path is left as it was.",
+	"config-num-hidden-layers-0":                   "A size of 0 is a config error at the value, naming the layers that need it; nothing is written.",
+	"config-layer-types-too-short":                 "A list the template reads per layer must have one item per layer.",
+	"import-empty-tree":                            "Nothing to import: an error at the start, exit 1.",
+	"import-output-exists":                         "As populate: -o creates a file; the existing one is left as it was (--force replaces a model file).",
+	"import-output-is-the-tree":                    "Even with --force, -o never names a file the command reads.",
+	"calc-seq-len-0":                               "A token count must be at least 1.",
+	"calc-tp-does-not-divide":                      "A split that does not divide is refused with the layer and the reason.",
+	"calc-generate-0-0":                            "Both the prompt and the generation are at least one token.",
+	"calc-generate-without-out":                    "IN:OUT, both given.",
+	"calc-hardware-file-zero-bandwidth":            "Every figure of a hardware file must be positive; the fault is at its position.",
+	"weights-truncated-checkpoint":                 "A download cut short is named, with what the header promises and what the file holds.",
+	"weights-config-given-as-checkpoint":           "A config.json where the checkpoint belongs is named as JSON.",
 	"limits-file-200mb":                            "Refused from its size before reading (fsutil.MaxInputBytes, 64 MiB); peak RSS asserted below 48 MiB.",
 	"limits-stdin-200mb":                           "A pipe has no size: read in chunks up to the limit, then refused; peak RSS asserted below 128 MiB.",
 	"limits-nesting-100000-deep":                   "JSON nesting is limited to 1000 levels (jsonpos.DefaultMaxDepth): an error at the 1001st, not a stack overflow; peak RSS asserted below 64 MiB.",
@@ -141,6 +158,83 @@ var generatedBadCases = []badCase{
 	{name: "config-fill-would-not-validate", setup: files(map[string]string{"config.json": tinyLlama,
 		"m.json": `{"layers": [{"name": "lm_head", "class": "torch.nn.modules.linear.Linear", "parameters": {"in_features": 0}}]}`}),
 		args: []string{"populate", "--config", "config.json", "m.json"}},
+	{name: "config-output-force-onto-a-config", setup: files(map[string]string{"config.json": tinyLlama, "other.config.json": tinyLlama}),
+		args: []string{"populate", "--config", "config.json", "--force", "-o", "other.config.json"}},
+	{name: "config-num-hidden-layers-0", setup: files(map[string]string{"config.json": strings.Replace(tinyLlama, `"num_hidden_layers": 2`, `"num_hidden_layers": 0`, 1)}),
+		args: []string{"populate", "--config", "config.json"}},
+	{name: "config-layer-types-too-short", setup: files(map[string]string{"config.json": strings.Replace(tinyLlama, `"model_type": "llama",`, `"model_type": "qwen2",
+  "layer_types": ["full_attention"],`, 1)}),
+		args: []string{"populate", "--config", "config.json"}},
+	{name: "import-empty-tree", setup: files(map[string]string{"tree.txt": ""}), args: []string{"import", "tree.txt"}},
+	{name: "import-output-exists", setup: files(map[string]string{"tree.txt": tinyTree, "m.json": smallModel}),
+		args: []string{"import", "--model-type", "llama", "-o", "m.json", "tree.txt"}},
+	{name: "import-output-is-the-tree", setup: files(map[string]string{"tree.txt": tinyTree}),
+		args: []string{"import", "--model-type", "llama", "--force", "-o", "tree.txt", "tree.txt"}},
+	{name: "calc-seq-len-0", setup: shipped("llama-2-7b-hf"), args: []string{"calc", "--seq-len", "0", "m.json"}},
+	{name: "calc-tp-does-not-divide", setup: shipped("llama-2-7b-hf"), args: []string{"calc", "--tp", "3", "m.json"}},
+	{name: "calc-generate-0-0", setup: shipped("llama-2-7b-hf"), args: []string{"calc", "--hardware", "H100-SXM", "--generate", "0:0", "m.json"}},
+	{name: "calc-generate-without-out", setup: shipped("llama-2-7b-hf"), args: []string{"calc", "--hardware", "H100-SXM", "--generate", "512", "m.json"}},
+	{name: "calc-hardware-file-zero-bandwidth", setup: files(map[string]string{"m.json": smallModel,
+		"hw.json": "{\"name\": \"lab-gpu\", \"memory_bandwidth\": 0, \"peak_flops\": {\"bf16\": 1e15}}\n"}),
+		args: []string{"calc", "--hardware-file", "hw.json", "m.json"}},
+	{name: "weights-truncated-checkpoint", setup: files(map[string]string{"m.json": smallLinear, "model.safetensors": string(truncated(smallLinearCheckpoint(), 10))}),
+		args: []string{"validate", "--weights", "model.safetensors", "m.json"}},
+	{name: "weights-config-given-as-checkpoint", setup: files(map[string]string{"m.json": smallLinear, "config.json": tinyLlama}),
+		args: []string{"validate", "--weights", "config.json", "m.json"}},
+}
+
+// tinyTree is what print(model) shows for tinyLlama (transformers 4.56).
+const tinyTree = `LlamaForCausalLM(
+  (model): LlamaModel(
+    (embed_tokens): Embedding(1000, 64)
+    (layers): ModuleList(
+      (0-1): 2 x LlamaDecoderLayer(
+        (self_attn): LlamaAttention(
+          (q_proj): Linear(in_features=64, out_features=64, bias=False)
+          (k_proj): Linear(in_features=64, out_features=64, bias=False)
+          (v_proj): Linear(in_features=64, out_features=64, bias=False)
+          (o_proj): Linear(in_features=64, out_features=64, bias=False)
+        )
+        (mlp): LlamaMLP(
+          (gate_proj): Linear(in_features=64, out_features=128, bias=False)
+          (up_proj): Linear(in_features=64, out_features=128, bias=False)
+          (down_proj): Linear(in_features=128, out_features=64, bias=False)
+          (act_fn): SiLU()
+        )
+        (input_layernorm): LlamaRMSNorm((64,), eps=1e-06)
+        (post_attention_layernorm): LlamaRMSNorm((64,), eps=1e-06)
+      )
+    )
+    (norm): LlamaRMSNorm((64,), eps=1e-06)
+    (rotary_emb): LlamaRotaryEmbedding()
+  )
+  (lm_head): Linear(in_features=64, out_features=1000, bias=False)
+)
+`
+
+// smallLinear is a model file of one Linear layer, 8 × 4 without a bias, whose checkpoint
+// smallLinearCheckpoint writes.
+const smallLinear = `{"layers": [{"name": "proj", "class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": 1, "in_features": 4, "out_features": 8, "bias": false, "dtype_bytes": 2}}]}` + "\n"
+
+// smallLinearCheckpoint is the safetensors file of smallLinear: proj.weight [8, 4] in bf16.
+func smallLinearCheckpoint() []byte {
+	header := `{"proj.weight":{"dtype":"BF16","shape":[8,4],"data_offsets":[0,64]}}`
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	return append(append(b, header...), make([]byte, 64)...)
+}
+
+// truncated cuts the last n bytes off a file, as an interrupted download does.
+func truncated(b []byte, n int) []byte { return b[:len(b)-n] }
+
+// shipped copies the shipped model file models/NAME.json into a case's directory as m.json.
+func shipped(name string) func(string) error {
+	return func(dir string) error {
+		data, err := os.ReadFile(filepath.Join("..", "models", name+".json"))
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "m.json"), data, 0o644)
+	}
 }
 
 // tinyLlama is a small Llama config, smallModel a valid model file of one layer.
@@ -279,8 +373,10 @@ func badCases(t *testing.T) []badCase {
 type badResult struct {
 	exit           int
 	stdout, stderr string
-	rss            int64
-	elapsed        time.Duration
+	// changed lists the files of the case's directory that the run changed or removed.
+	changed []string
+	rss     int64
+	elapsed time.Duration
 }
 
 func (r badResult) golden() []byte {
@@ -321,6 +417,10 @@ func runBad(t *testing.T, c badCase) badResult {
 			}
 		}
 	}
+	var before map[string]string
+	if c.setup != nil {
+		before = snapshot(t, dir)
+	}
 	args := []string{"validate", file}
 	switch {
 	case c.stdin:
@@ -352,7 +452,44 @@ func runBad(t *testing.T, c badCase) badResult {
 	if rss, ok := peakRSS(cmd.ProcessState); ok {
 		r.rss = rss
 	}
+	// No bad input costs a file: whatever the case's setup made is there after the run, byte
+	// for byte (the committed and generated inputs are only ever read by validate).
+	var after map[string]string
+	if c.setup != nil {
+		after = snapshot(t, dir)
+	}
+	for name, data := range before {
+		if got, ok := after[name]; !ok {
+			r.changed = append(r.changed, name+" (removed)")
+		} else if got != data {
+			r.changed = append(r.changed, name)
+		}
+	}
+	slices.Sort(r.changed)
 	return r
+}
+
+// snapshot returns the content of every regular file under dir (a case's few small files), by
+// path.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		files[rel] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // TestBadInputs runs every bad input and compares the output with its golden, then checks (or,
@@ -378,6 +515,9 @@ func TestBadInputs(t *testing.T) {
 				mu.Unlock()
 				if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
 					t.Fatalf("modeltool crashed:\n%s", r.stderr)
+				}
+				if len(r.changed) > 0 {
+					t.Errorf("the run changed files that were there before it: %s", strings.Join(r.changed, ", "))
 				}
 				if c.maxRSS > 0 {
 					if r.rss == 0 {

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/report"
 	"github.com/modeltool/modeltool/internal/schema"
 )
@@ -110,4 +113,48 @@ func readInput(s *Streams, name string) (display string, data []byte, err error)
 	}
 	data, err = fsutil.ReadFile(name)
 	return name, data, err
+}
+
+// writeNewModelFile writes a model file a command built (populate's, import's) to the file -o
+// named. The file must not exist, unless force is given; even then only a model file is
+// replaced — never a HuggingFace config, a template or other JSON, which -o onto the wrong
+// name would lose — and only if it still holds what was read a moment before. inputs are the
+// files the command (cmd: "populate", "import") read: none of them is ever a target. hint
+// ends the message for a file that exists.
+func writeNewModelFile(cmd, path string, data []byte, force bool, hint string, inputs ...string) error {
+	for _, in := range inputs {
+		if in != "" && in != "-" && sameFile(path, in) {
+			return fmt.Errorf("-o %s is a file %s reads; write the model file elsewhere", path, cmd)
+		}
+	}
+	if force {
+		old, err := fsutil.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return err
+		default:
+			if kind, why := model.Classify(old, nil); kind != model.ModelFile {
+				return fmt.Errorf("-o %s is %s: --force replaces model files only (remove it first if it is to go)", path, notModelFile(kind, why))
+			}
+			return fsutil.ReplaceFile(path, data, old)
+		}
+	}
+	err := fsutil.CreateFile(path, data)
+	var ee *fsutil.ExistsError
+	if errors.As(err, &ee) {
+		return fmt.Errorf("%s already exists: %s does not overwrite it unless --force is given%s", path, cmd, hint)
+	}
+	return err
+}
+
+// notModelFile says what a file that is not a model file is, for a message.
+func notModelFile(kind model.Kind, why string) string {
+	switch kind {
+	case model.HFConfig:
+		return "a HuggingFace config, not a model file"
+	case model.TemplateFile:
+		return "an architecture template, not a model file"
+	}
+	return "not a model file (" + why + ")"
 }

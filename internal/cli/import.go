@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/diag"
-	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/importer"
 	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/internal/report"
@@ -20,6 +19,7 @@ type importOptions struct {
 	config    string
 	modelType string
 	output    string
+	force     bool
 	modelID   string
 	catalogs  []string
 	tree      string
@@ -45,7 +45,9 @@ whether lm_head is tied to the embedding, modules whose parameters print(model) 
 (DeepSeek's router, gpt-oss's experts), and the dtype. Without it, the model type comes from
 --model-type or the root class, and each assumption is reported.
 
-Warnings go to standard error; the model file to -o OUT, or standard output. Exit status: 0
+Warnings go to standard error; the model file to standard output, or to -o OUT, which must
+not exist (--force replaces an existing model file, never a config, a template, other JSON or
+the tree read). Exit status: 0
 written (warnings allowed), 1 a tree that cannot be read (with its line), 2 usage errors and
 unreadable inputs.`,
 		Example: `  # in Python: open("tree.txt", "w").write(str(model))
@@ -62,7 +64,8 @@ unreadable inputs.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.config, "config", "", "the model's config.json: heads, windows, ties and hidden parameters")
 	f.StringVar(&opts.modelType, "model-type", "", "the model's family (its config's model_type, e.g. llama), when there is no config")
-	f.StringVarP(&opts.output, "output", "o", "", "write the model file here instead of standard output")
+	f.StringVarP(&opts.output, "output", "o", "", "write the model file to this new file instead of standard output")
+	f.BoolVar(&opts.force, "force", false, "let -o overwrite an existing model file (never a config, a template or other JSON)")
 	f.StringVar(&opts.modelID, "model-id", "", "the model_id to write (default: the config's _name_or_path, else its file name)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	formatFlag(cmd, &opts.format)
@@ -76,6 +79,9 @@ unreadable inputs.`,
 func runImport(s *Streams, opts *importOptions) error {
 	if err := checkFormat(opts.format, report.DiagnosticFormats); err != nil {
 		return err
+	}
+	if opts.force && (opts.output == "" || opts.output == "-") {
+		return usagef("--force lets -o overwrite an existing model file; give -o FILE")
 	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
@@ -137,5 +143,5 @@ func runImport(s *Streams, opts *importOptions) error {
 		_, err := s.Out.Write(res.Output)
 		return err
 	}
-	return fsutil.WriteFileAtomic(opts.output, res.Output)
+	return writeNewModelFile("import", opts.output, res.Output, opts.force, "", opts.tree, opts.config)
 }

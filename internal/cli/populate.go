@@ -54,7 +54,8 @@ runs stays a placeholder ("{batch_size} * {seq_len}").
 What is written, and where:
   populate --config C               the new model file, on standard output
   populate --config C -o OUT        the new model file, to OUT, which must not exist
-                                    (--force overwrites it; never the config itself)
+                                    (--force replaces a model file there; never a config,
+                                    a template or other JSON)
   populate [--config C] MODEL       MODEL, filled in place: only what it lacks is added
                                     (parameters, class, repeat, tied_to, model_id, variables;
                                     --add-missing also inserts the template's layers it lacks,
@@ -117,7 +118,7 @@ Templates: ` + strings.Join(models.TemplateNames(), ", ") + `.`,
 	f.BoolVar(&opts.paired, "paired", false, "with --check, skip files that are not model files or have no config beside them")
 	f.StringVar(&opts.template, "template", "", "a template name (model_type) or template file, instead of the config's model_type")
 	f.StringVarP(&opts.output, "output", "o", "", "write to this new file instead of standard output (or instead of MODEL.json in place); - is standard output")
-	f.BoolVar(&opts.force, "force", false, "let -o overwrite an existing file")
+	f.BoolVar(&opts.force, "force", false, "let -o overwrite an existing model file (never a config, a template or other JSON)")
 	f.BoolVar(&opts.check, "check", false, "write nothing; report every value that differs from the config, exit 1 if any")
 	f.BoolVar(&opts.update, "update", false, "rewrite the values of MODEL.json that differ from the config (default: keep the author's)")
 	f.BoolVar(&opts.addMissing, "add-missing", false, "also insert the template's layers the file lacks")
@@ -470,17 +471,7 @@ func writePopulated(s *Streams, opts *populateOptions, modelPath string, origina
 		_, err := s.Out.Write(out)
 		return err
 	case opts.output != "" && !(modelPath != "" && sameFile(opts.output, modelPath)):
-		var err error
-		if opts.force {
-			err = fsutil.WriteFileAtomic(opts.output, out)
-		} else {
-			err = fsutil.CreateFile(opts.output, out)
-		}
-		var ee *fsutil.ExistsError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("%s already exists: populate does not overwrite it unless --force is given (to fill it in place: modeltool populate --config CONFIG %s)", opts.output, opts.output)
-		}
-		return err
+		return writeNewModelFile("populate", opts.output, out, opts.force, fmt.Sprintf(" (to fill it in place: modeltool populate --config CONFIG %s)", opts.output), opts.config)
 	}
 	if bytes.Equal(original, out) {
 		return nil
