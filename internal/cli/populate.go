@@ -14,6 +14,7 @@ import (
 
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
+	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/populate"
@@ -451,7 +452,13 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 		}
 		return warnings, findings(fmt.Sprintf("nothing written: %s would still have %d validation error(s); fix them in %s%s", modelPath, len(errs), modelPath, hint), diag.New(errs...))
 	}
-	return warnings, writePopulated(s, opts, modelPath, original, res.Output)
+	var unchanged bool
+	if req.Existing != nil {
+		// The author's file in modeltool's own layout: equal to the output when populate found
+		// nothing to add or change, however the file itself is laid out.
+		unchanged = bytes.Equal(jsonpos.Marshal(req.Existing.Doc.Root), res.Output)
+	}
+	return warnings, writePopulated(s, opts, modelPath, original, res.Output, unchanged)
 }
 
 // configFlag is " --config C" when the config is not the one populate finds beside the model.
@@ -464,8 +471,9 @@ func configFlag(opts *populateOptions, config, modelPath string) string {
 
 // writePopulated writes populate's output where the options say: standard output, a new -o
 // file (an existing one only with --force), or the model file in place, if it changed and is
-// still what populate read.
-func writePopulated(s *Streams, opts *populateOptions, modelPath string, original, out []byte) error {
+// still what populate read. A file whose values populate left as they were (unchanged) is not
+// rewritten in place, so its own layout — indentation, line endings, one line — stays.
+func writePopulated(s *Streams, opts *populateOptions, modelPath string, original, out []byte, unchanged bool) error {
 	switch {
 	case opts.output == "-" || (opts.output == "" && modelPath == ""):
 		_, err := s.Out.Write(out)
@@ -473,7 +481,7 @@ func writePopulated(s *Streams, opts *populateOptions, modelPath string, origina
 	case opts.output != "" && !(modelPath != "" && sameFile(opts.output, modelPath)):
 		return writeNewModelFile("populate", opts.output, out, opts.force, fmt.Sprintf(" (to fill it in place: modeltool populate --config CONFIG %s)", opts.output), opts.config)
 	}
-	if bytes.Equal(original, out) {
+	if unchanged || bytes.Equal(original, out) {
 		return nil
 	}
 	return fsutil.ReplaceFile(modelPath, out, original)
