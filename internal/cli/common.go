@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -116,36 +117,57 @@ func readInput(s *Streams, name string) (display string, data []byte, err error)
 }
 
 // writeNewModelFile writes a model file a command built (populate's, import's) to the file -o
-// named. The file must not exist, unless force is given; even then only a model file is
-// replaced — never a HuggingFace config, a template or other JSON, which -o onto the wrong
-// name would lose — and only if it still holds what was read a moment before. inputs are the
-// files the command (cmd: "populate", "import") read: none of them is ever a target. hint
-// ends the message for a file that exists.
+// named, after checkNewTarget.
 func writeNewModelFile(cmd, path string, data []byte, force bool, hint string, inputs ...string) error {
-	for _, in := range inputs {
-		if in != "" && in != "-" && sameFile(path, in) {
-			return fmt.Errorf("-o %s is a file %s reads; write the model file elsewhere", path, cmd)
-		}
+	old, err := checkNewTarget(cmd, path, force, hint, inputs...)
+	if err != nil {
+		return err
 	}
-	if force {
-		old, err := fsutil.ReadFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return err
-		default:
-			if kind, why := model.Classify(old, nil); kind != model.ModelFile {
-				return fmt.Errorf("-o %s is %s: --force replaces model files only (remove it first if it is to go)", path, notModelFile(kind, why))
-			}
-			return fsutil.ReplaceFile(path, data, old)
-		}
+	if old != nil {
+		return fsutil.ReplaceFile(path, data, old)
 	}
-	err := fsutil.CreateFile(path, data)
+	err = fsutil.CreateFile(path, data)
 	var ee *fsutil.ExistsError
 	if errors.As(err, &ee) {
-		return fmt.Errorf("%s already exists: %s does not overwrite it unless --force is given%s", path, cmd, hint)
+		return existsError(cmd, path, hint)
 	}
 	return err
+}
+
+// checkNewTarget says whether -o may write a model file at path. The file must not exist,
+// unless force is given; even then only a model file is replaced — never a HuggingFace config,
+// a template or other JSON, which -o onto the wrong name would lose — and only if it still
+// holds what was read (old, returned for the replacement to compare). inputs are the files
+// the command (cmd: "populate", "import") reads: none of them is ever a target. hint ends the
+// message for a file that exists. Commands call it before their work, so a refusal comes
+// first, and again when they write.
+func checkNewTarget(cmd, path string, force bool, hint string, inputs ...string) (old []byte, err error) {
+	for _, in := range inputs {
+		if in != "" && in != "-" && sameFile(path, in) {
+			return nil, fmt.Errorf("-o %s is a file %s reads; write the model file elsewhere", path, cmd)
+		}
+	}
+	if !force {
+		if _, err := os.Lstat(path); err == nil {
+			return nil, existsError(cmd, path, hint)
+		}
+		return nil, nil
+	}
+	old, err = fsutil.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if kind, why := model.Classify(old, nil); kind != model.ModelFile {
+		return nil, fmt.Errorf("-o %s is %s: --force replaces model files only (remove it first if it is to go)", path, notModelFile(kind, why))
+	}
+	return old, nil
+}
+
+func existsError(cmd, path, hint string) error {
+	return fmt.Errorf("%s already exists: %s does not overwrite it unless --force is given%s", path, cmd, hint)
 }
 
 // notModelFile says what a file that is not a model file is, for a message.

@@ -83,6 +83,11 @@ func runImport(s *Streams, opts *importOptions) error {
 	if opts.force && (opts.output == "" || opts.output == "-") {
 		return usagef("--force lets -o overwrite an existing model file; give -o FILE")
 	}
+	if opts.output != "" && opts.output != "-" {
+		if _, err := checkNewTarget("import", opts.output, opts.force, "", opts.tree, opts.config); err != nil {
+			return err
+		}
+	}
 	cat, err := loadCatalog(opts.catalogs)
 	if err != nil {
 		return err

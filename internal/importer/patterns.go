@@ -195,7 +195,8 @@ type geometry struct {
 // heads works out the attention's heads from its projections' widths and the config's heads
 // and head_dim: the shapes win where they disagree with the config, and without a config a
 // per-head norm gives the head width, else the widest width dividing both q and k (the core's
-// figures depend only on heads × width, so they stay exact; the warning says so).
+// figures depend only on heads × width, so they stay exact; the rotary layers', which work on
+// one head's width, and the split of heads under --tp do not: the warning says so).
 func (b *builder) heads(l *layer, q, k, v int64) (geometry, bool) {
 	d := b.headDim
 	if b.nHeads > 0 && q%b.nHeads == 0 && (d == 0 || q != b.nHeads*d) {
@@ -212,7 +213,7 @@ func (b *builder) heads(l *layer, q, k, v int64) (geometry, bool) {
 	}
 	if d == 0 || q%d != 0 || k%d != 0 {
 		d = gcd(q, k)
-		b.warnOnce("heads", l.mod, "without a config the attention heads are unknown: the attention core is written with heads %d wide (the widest dividing q and k: %d and %d), which gives the same FLOPs, bytes and cache; give --config for the real heads", d, q, k)
+		b.warnOnce("heads", l.mod, "without a config the attention heads are unknown: the attention core is written with heads %d wide (the widest dividing q and k: %d and %d), which gives its FLOPs, bytes and cache, but not the rotary layers' (their width is the head's) nor a --tp split; give --config for the real heads", d, q, k)
 	}
 	g := geometry{heads: q / d, kvHeads: k / d, headDim: d, vHeadDim: d}
 	if v != k && g.kvHeads > 0 && v%g.kvHeads == 0 {
