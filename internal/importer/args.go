@@ -3,6 +3,8 @@ package importer
 import (
 	"strconv"
 	"strings"
+
+	"github.com/modeltool/modeltool/internal/expr"
 )
 
 // args is a parsed extra_repr: positional values and keyword values, as printed.
@@ -15,20 +17,35 @@ type args struct {
 // elementwise_affine=True" → pos ["(2048,)"], kw eps, elementwise_affine).
 func parseArgs(s string) args {
 	a := args{kw: map[string]string{}}
-	depth := 0
-	var quote byte
-	start := 0
 	emit := func(part string) {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			return
 		}
-		if i := strings.IndexByte(part, '='); i > 0 && isIdent(part[:i]) {
+		if i := strings.IndexByte(part, '='); i > 0 && expr.IsName(part[:i]) {
 			a.kw[part[:i]] = strings.TrimSpace(part[i+1:])
 			return
 		}
 		a.pos = append(a.pos, part)
 	}
+	start := 0
+	scanBrackets(s, 0, func(i int, c byte, depth int) bool {
+		if c == ',' && depth == 0 {
+			emit(s[start:i])
+			start = i + 1
+		}
+		return false
+	})
+	emit(s[start:])
+	return a
+}
+
+// scanBrackets walks s from the bracket depth given, skipping quoted strings (with their
+// backslash escapes), and calls visit with every other byte and the depth of (), [] and {}
+// after it; it stops when visit returns true. The one bracket rule of the parser and of
+// parseArgs.
+func scanBrackets(s string, depth int, visit func(i int, c byte, depth int) (stop bool)) {
+	var quote byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -38,28 +55,19 @@ func parseArgs(s string) args {
 			} else if c == quote {
 				quote = 0
 			}
+			continue
 		case c == '\'' || c == '"':
 			quote = c
+			continue
 		case c == '(' || c == '[' || c == '{':
 			depth++
 		case c == ')' || c == ']' || c == '}':
 			depth--
-		case c == ',' && depth == 0:
-			emit(s[start:i])
-			start = i + 1
+		}
+		if visit(i, c, depth) {
+			return
 		}
 	}
-	emit(s[start:])
-	return a
-}
-
-func isIdent(s string) bool {
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // intOf reads a printed integer; a one-element tuple "(2048,)" counts as its element.

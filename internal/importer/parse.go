@@ -233,27 +233,13 @@ func validClass(s string) bool {
 // matchingParen returns the index in s of the parenthesis closing the one just before s, or
 // -1. Quoted strings are skipped.
 func matchingParen(s string) int {
-	depth := 1
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']' || c == '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
+	at := -1
+	scanBrackets(s, 1, func(i int, c byte, depth int) bool {
+		if depth == 0 {
+			at = i
+			return true
 		}
-	}
-	return -1
+		return false
+	})
+	return at
 }
