@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/calc"
-	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/report"
 )
 
@@ -36,22 +35,17 @@ spread the model as in calc; the batch is then a multiple of ep × dp.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&opts.sets, "set", nil, "set a variable: NAME=VALUE (repeatable)")
-	f.StringVar(&opts.batchSize, "batch-size", "", "sequences per batch: find the longest context (max_context)")
-	f.StringVar(&opts.seqLen, "seq-len", "", "tokens per sequence: find the largest batch (max_batch_size)")
-	f.StringVar(&opts.pastLen, "past-len", "", "tokens per sequence already in the KV cache besides seq_len")
-	f.StringVar(&opts.dtype, "dtype", "", "activation dtype: "+strings.Join(dtype.StorageNames(), ", ")+" (sets dtype_bytes)")
-	f.StringVar(&opts.weightDType, "weight-dtype", "", "weight dtype (sets weight_dtype_bytes)")
-	f.StringVar(&opts.kvDType, "kv-dtype", "", "KV-cache dtype (sets kv_dtype_bytes)")
+	// calc's variable flags; two of them ask fit's question.
+	opts.variableFlags.add(cmd)
+	f.Lookup("batch-size").Usage = "sequences per batch: find the longest context (max_context)"
+	f.Lookup("seq-len").Usage = "tokens per sequence: find the largest batch (max_batch_size)"
+	f.Lookup("past-len").Usage = "tokens per sequence already in the KV cache besides seq_len (sets past_len)"
 	f.StringVar(&opts.format, "format", "text", "output format: "+strings.Join(fitFormats, ", "))
 	f.StringVar(&opts.hardware, "hardware", "", "the device (see docs/hardware.md); required, or --hardware-file")
 	f.StringVar(&opts.hardwareFile, "hardware-file", "", "a JSON file describing your own device(s)")
 	f.StringArrayVar(&opts.catalogs, "catalog", nil, "a catalog file that adds or changes basic classes (repeatable)")
 	opts.split.add(f)
 	colorFlag(cmd, &opts.color)
-	for _, name := range []string{"dtype", "weight-dtype", "kv-dtype"} {
-		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(dtype.StorageNames(), cobra.ShellCompDirectiveNoFileComp))
-	}
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(fitFormats, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("hardware", completeHardware)
 	return cmd
