@@ -360,7 +360,7 @@ func (p *planner) routedPlan(l *model.Layer, count *big.Int) (*routedPlan, error
 // check refuses a parallelism the model does not allow, with the reason.
 func (p *planner) check() error {
 	if p.par.TP > 1 && !p.explicitTP {
-		return &SplitError{Msg: fmt.Sprintf("--tp %d: this file does not say how its layers split (no layer has a \"parallel\": {\"tp\": …} role); populate it again from its template, or add the roles (README: parallelism)", p.par.TP)}
+		return &SplitError{Msg: fmt.Sprintf("--tp %d: this file does not say how its layers split (no layer has a \"parallel\": {\"tp\": …} role); populate it again from its template, or add the roles (README, The model file: parallel)", p.par.TP)}
 	}
 	if p.par.EP > 1 {
 		if len(p.routed) == 0 {

@@ -51,7 +51,7 @@ logits for: seq_len by default (a forward pass over the prompt), 1 for generatio
 (--set logits_len=1).
 
 --tp, --pp, --ep and --dp make the rows and totals those of one device (Megatron-LM style;
-README "Planning"), with the communication between devices as rows of their own.
+docs/planning.md), with the communication between devices as rows of their own.
 
 The table shows readable units (--exact for every digit); --format json and csv give one
 instance per layer with its count, exactly. --format html writes one self-contained page to

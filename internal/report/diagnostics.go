@@ -64,7 +64,7 @@ func diagnosticsText(w io.Writer, ds []diag.Diagnostic, colored bool) error {
 	return err
 }
 
-// DiagnosticsDocument is the shape of --format json (README "JSON output").
+// DiagnosticsDocument is the shape of --format json (docs/output.md, "JSON output").
 type DiagnosticsDocument struct {
 	Files       int               `json:"files"`
 	Errors      int               `json:"errors"`

@@ -105,7 +105,7 @@ func boundNode(b calc.Bound) *jsonpos.Node {
 	return o
 }
 
-// FiguresJSON builds the --format json document (README "JSON output"): figures of one instance
+// FiguresJSON builds the --format json document (docs/output.md, "JSON output"): figures of one instance
 // per layer, count, and totals over all instances (shared weights once).
 func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	doc := figuresDoc(res, roof)
