@@ -67,7 +67,7 @@ unreadable input (a checkpoint too).`,
   modeltool validate models/
 
   # in CI: annotations on the pull request
-  modeltool validate --format github models/*.json
+  modeltool validate --format github models/
 
   # from a pipe, failing on warnings too
   cat model.json | modeltool validate --strict -
