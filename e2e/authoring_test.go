@@ -53,7 +53,7 @@ func TestAuthoringGuide(t *testing.T) {
 				t.Fatal(err)
 			}
 		case b.lang == "console":
-			runConsole(t, bin, dir, b)
+			runConsole(t, bin, dir, "docs/authoring.md", b, nil)
 		case b.lang == "go":
 			checkGoSnippet(t, b)
 		}
@@ -116,8 +116,11 @@ func checkpointSpec(t *testing.T, text string) []st.T {
 	return ts
 }
 
-// runConsole runs each command of a console block and compares its output.
-func runConsole(t *testing.T, bin, dir string, b guideBlock) {
+// runConsole runs each command of a console block and compares its output. doc names the
+// file in messages; skip, when not nil, leaves out the commands it returns true for (and makes
+// the shown output an excerpt: lines may follow it, and "…" inside a line stands for any
+// words).
+func runConsole(t *testing.T, bin, dir, doc string, b guideBlock, skip func(args []string, want []string) bool) {
 	t.Helper()
 	type step struct {
 		args []string
@@ -144,13 +147,16 @@ func runConsole(t *testing.T, bin, dir string, b guideBlock) {
 			continue
 		}
 		if len(steps) == 0 {
-			t.Fatalf("docs/authoring.md:%d: console output before any command", n)
+			t.Fatalf("%s:%d: console output before any command", doc, n)
 		}
 		steps[len(steps)-1].want = append(steps[len(steps)-1].want, line)
 	}
 	for _, s := range steps {
+		if skip != nil && skip(s.args, s.want) {
+			continue
+		}
 		if len(s.args) == 0 || s.args[0] != "modeltool" {
-			t.Errorf("docs/authoring.md:%d: a console command must run modeltool: %q", s.line, s.args)
+			t.Errorf("%s:%d: a console command must run modeltool: %q", doc, s.line, s.args)
 			continue
 		}
 		cmd := exec.Command(bin, s.args[1:]...)
@@ -165,7 +171,7 @@ func runConsole(t *testing.T, bin, dir string, b guideBlock) {
 			t.Fatal(err)
 		}
 		if code != s.exit {
-			t.Errorf("docs/authoring.md:%d: %s exited %d, the guide says %d:\n%s", s.line, strings.Join(s.args, " "), code, s.exit, out)
+			t.Errorf("%s:%d: %s exited %d, the guide says %d:\n%s", doc, s.line, strings.Join(s.args, " "), code, s.exit, out)
 			continue
 		}
 		got := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
@@ -176,26 +182,119 @@ func runConsole(t *testing.T, bin, dir string, b guideBlock) {
 		for len(want) > 0 && want[len(want)-1] == "" {
 			want = want[:len(want)-1]
 		}
-		if !matchLines(got, want) {
-			t.Errorf("docs/authoring.md:%d: %s printed:\n%s\nthe guide shows:\n%s", s.line, strings.Join(s.args, " "), strings.Join(got, "\n"), strings.Join(want, "\n"))
+		match := matchLines(got, want, sameWords)
+		if skip != nil {
+			match = matchLines(got, append(want, "…"), sameWordsExcerpt)
+		}
+		if !match {
+			t.Errorf("%s:%d: %s printed:\n%s\nthe guide shows:\n%s", doc, s.line, strings.Join(s.args, " "), strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
 }
 
-// matchLines compares output lines with the guide's, "…" matching any number of lines.
-func matchLines(got, want []string) bool {
+// TestReadmeExamples runs the console examples of the README and of the docs it links to
+// that work on the shipped models (every file they name is models/NAME.json) and show what
+// they print, in a folder holding a copy of models/, and compares the output as
+// TestAuthoringGuide does: the figures a newcomer reads first cannot go stale. Examples on
+// files of the reader's own (config.json, tree.txt, a checkpoint) are illustrations and are
+// left out; docs/populate.md's --check example shows a drifted file, and
+// testdata/script/populate_drift.txtar pins those lines.
+func TestReadmeExamples(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := filepath.Glob(filepath.Join(repoRoot, "models", "*.json"))
+	for _, f := range shipped {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "models", filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := modeltool(t)
+	ran := 0
+	skip := func(args, want []string) bool {
+		if len(want) == 0 || len(args) < 2 || args[1] == "serve" {
+			return true // a list of commands, or one that does not return
+		}
+		named := false
+		for _, a := range args[1:] {
+			if strings.HasSuffix(a, ".json") || strings.HasSuffix(a, "/") || a == "." {
+				if !strings.HasPrefix(a, "models/") {
+					return true
+				}
+				if _, err := os.Stat(filepath.Join(dir, a)); err != nil {
+					return true
+				}
+				named = true
+			}
+		}
+		if named {
+			ran++
+		}
+		return !named
+	}
+	for _, doc := range []string{"README.md", "docs/planning.md", "docs/output.md", "docs/serve.md", "docs/editor.md"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range guideBlocks(string(data)) {
+			if b.lang == "console" {
+				runConsole(t, bin, dir, doc, b, skip)
+			}
+		}
+	}
+	if ran < 4 {
+		t.Errorf("only %d examples ran", ran)
+	}
+}
+
+// matchLines compares output lines with the guide's, "…" matching any number of lines, and
+// each line with same.
+func matchLines(got, want []string, same func(got, want string) bool) bool {
 	if len(want) == 0 {
 		return len(got) == 0
 	}
 	if want[0] == "…" {
 		for i := 0; i <= len(got); i++ {
-			if matchLines(got[i:], want[1:]) {
+			if matchLines(got[i:], want[1:], same) {
 				return true
 			}
 		}
 		return false
 	}
-	return len(got) > 0 && sameWords(got[0], want[0]) && matchLines(got[1:], want[1:])
+	return len(got) > 0 && same(got[0], want[0]) && matchLines(got[1:], want[1:], same)
+}
+
+// sameWordsExcerpt is sameWords where "…" in the shown line stands for any words: the parts
+// around it appear in order, the first at the start and the last at the end.
+func sameWordsExcerpt(a, b string) bool {
+	got := strings.Join(strings.Fields(a), " ")
+	parts := strings.Split(b, "…")
+	for i, p := range parts {
+		p = strings.Join(strings.Fields(p), " ")
+		switch {
+		case p == "":
+		case i == 0:
+			if !strings.HasPrefix(got, p) {
+				return false
+			}
+			got = got[len(p):]
+		case i == len(parts)-1:
+			return strings.HasSuffix(got, p)
+		default:
+			at := strings.Index(got, p)
+			if at < 0 {
+				return false
+			}
+			got = got[at+len(p):]
+		}
+	}
+	return len(parts) > 1 || got == ""
 }
 
 // sameWords compares two lines word by word, so a table's column widths may change with its
