@@ -486,6 +486,13 @@ func (f *filler) fillParams(e, gp *jsonpos.Node, path, ptr string) bool {
 			f.differs(path, pptr, key, ev, m.Value, func(n *jsonpos.Node) { ep.Set(key, n.Clone()) })
 		}
 	}
+	// Scales populate derived from an earlier quantization_config, which the config no longer
+	// gives this layer.
+	for _, key := range quantParams {
+		if ev := ep.Get(key); ev != nil && gp.Get(key) == nil {
+			f.differs(path, ptr+"/parameters/"+key, key, ev, nil, func(*jsonpos.Node) { ep.Delete(key) })
+		}
+	}
 	// One finding per layer, not one per parameter: an unfilled layer lacks them all.
 	switch pptr := ptr + "/parameters"; len(added) {
 	case 0:

@@ -283,6 +283,11 @@ func isVocab(l *jsonpos.Node) bool {
 	return tp != nil && tp.Text == model.TPVocab
 }
 
+// quantParams are the Linear parameters only quantization sets: a file that has one where
+// the config no longer quantizes the layer is out of sync (the checkpoint stores no scales
+// there), and --update removes it.
+var quantParams = []string{"quant_block_in", "quant_block_out", "quant_block_bytes", "quant_index_bytes", "quant_layer_bytes"}
+
 // quantize gives a Linear layer the quantization's byte widths.
 func quantize(l *jsonpos.Node, q *quantization) {
 	params := l.Get("parameters")

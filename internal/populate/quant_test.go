@@ -150,3 +150,47 @@ func TestUnknownQuantization(t *testing.T) {
 		t.Errorf("weights %s (plain %s), notes %v", got.RatString(), plain.RatString(), res.Report.Notes)
 	}
 }
+
+// TestQuantizationDropped: a file built from a GPTQ config and checked against the same
+// config without quantization_config is out of sync at every quantized Linear: its weight width
+// and each scale parameter quantization gave it (7 Linears of 32 layers, written once: q, k, v,
+// o, gate, up, down each have quant_block_in, quant_block_bytes and quant_index_bytes), and
+// --update removes them, so the file weighs what the float16 checkpoint does.
+func TestQuantizationDropped(t *testing.T) {
+	gptq := llamaWith(t, `{"quant_method": "gptq", "bits": 4, "group_size": 128}`)
+	built, err := run(t, gptq, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := os.ReadFile("../../models/llama-2-7b-hf.config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := runTemplate(t, "llama", string(plain), string(built.Output), populate.Check)
+	counts := map[string]int{}
+	for _, d := range check.Drift {
+		for _, k := range []string{"weight_dtype_bytes", "quant_block_in", "quant_block_bytes", "quant_index_bytes"} {
+			if strings.Contains(d.Message, k+" is ") {
+				counts[k]++
+			}
+		}
+	}
+	for _, k := range []string{"weight_dtype_bytes", "quant_block_in", "quant_block_bytes", "quant_index_bytes"} {
+		if counts[k] != 7 {
+			t.Errorf("%d findings for %s, want 7 (one per quantized Linear):\n%s", counts[k], k, driftLines(check))
+		}
+	}
+	updated := runTemplate(t, "llama", string(plain), string(built.Output), populate.Update)
+	f, err := model.Parse("m.json", updated.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// float16: 6,738,415,616 parameters × 2 bytes.
+	if want := big.NewRat(6_738_415_616*2, 1); r.Totals.WeightBytes.Cmp(want) != 0 {
+		t.Errorf("after --update without quantization_config: %s weight bytes, want %s", r.Totals.WeightBytes.RatString(), want.RatString())
+	}
+}
