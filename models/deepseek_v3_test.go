@@ -69,6 +69,41 @@ func TestDeepseekV3MTP(t *testing.T) {
 	wantFigure(t, "KV cache the MTP layer adds", kv, fmt.Sprint(2049*576*2))
 }
 
+// TestDeepseekV3WeightBytes derives the fp8 checkpoint's bytes by hand. quantization_config
+// (fp8 e4m3, weight_block_size [128, 128]) stores every Linear of attention, the dense MLPs and
+// the experts in 1 byte a weight plus one fp32 weight_scale_inv per 128×128 block (a block at
+// an edge counts whole); the embedding, lm_head, the norms and the routers stay bf16.
+//
+//	fp8 weights: attention 187,105,280 × 61 = 11,413,422,080; dense MLPs 396,361,728 × 3 =
+//	  1,189,085,184; MoE 257 experts (256 routed, 1 shared) × 44,040,192 × 58 =
+//	  656,463,101,952; in all 669,065,609,216 bytes
+//	scale blocks per attention: q_a 1536×7168 → 12·56 = 672, q_b 24576×1536 → 192·12 = 2,304,
+//	  kv_a 576×7168 → 5·56 = 280, kv_b 32768×512 → 256·4 = 1,024, o 7168×16384 → 56·128 =
+//	  7,168: 11,448; dense MLP 3 × 144·56 = 24,192; one expert 3 × 16·56 = 2,688, 257 of them
+//	  690,816. 61·11,448 + 3·24,192 + 58·690,816 = 40,838,232 blocks, 163,352,928 bytes
+//	bf16: embedding and lm_head 2 × 926,679,040, final norm 7,168, per layer input and
+//	  post-attention norms 14,336 + q_a_layernorm 1,536 + kv_a_layernorm 512 = 16,384 (× 61 =
+//	  999,424), routers 58 × 256·7168 = 106,430,464: 1,960,795,136 weights, 3,921,590,272 bytes
+//	in all 669,065,609,216 + 163,352,928 + 3,921,590,272 = 673,150,552,416
+//
+// The MTP layer (mtp_layers=1) adds fp8 attention 187,105,280 and experts 11,318,329,344 =
+// 11,505,434,624 bytes with 11,448 + 690,816 = 702,264 blocks (2,809,056 bytes), and in bf16
+// eh_proj 14336·7168 = 102,760,448 (stored unquantized: the published DeepSeek-R1 tensor
+// listing has 41,540,496 scale elements, exactly 40,838,232 + 702,264, none for eh_proj), the
+// layer's norms 16,384, enorm and hnorm 14,336, shared_head.norm 7,168, its router 1,835,008 and
+// its embedding and head 1,853,358,080: 1,957,991,424 weights, 3,915,982,848 bytes. With it:
+// 673,150,552,416 + 11,505,434,624 + 2,809,056 + 3,915,982,848 = 688,574,778,944.
+func TestDeepseekV3WeightBytes(t *testing.T) {
+	const file = "deepseek-v3.json"
+	src := shipped(t, file)
+	off := computeWith(t, file, src, decode2048, nil)
+	on := computeWith(t, file, src, decode2048, map[string]expr.Value{"mtp_layers": expr.Int(1)})
+	wantFigure(t, "weight bytes without MTP", off.Totals.WeightBytes, "673_150_552_416")
+	wantFigure(t, "weight bytes with MTP", on.Totals.WeightBytes, "688_574_778_944")
+	eh := row(t, on, "model.mtp_layer.eh_proj")
+	wantFigure(t, "eh_proj weight bytes (bf16, no scales)", eh.Figures.WeightBytes.Rat(), fmt.Sprint(14336*7168*2))
+}
+
 // TestDeepseekV3QLoraRankAbsentIsDefault: DeepseekV3Config gives an absent q_lora_rank its
 // default 1536, an explicit null a plain q_proj. DeepSeek-V3's config without the key is the
 // shipped model (671,026,404,352); with null each of the 61 layers trades q_a 7168·1536 =

@@ -164,6 +164,9 @@ func (b *builder) layers(arr *jsonpos.Node, parent *Layer, pointer string, shift
 		if v := n.Get("index"); v != nil && v.Kind == jsonpos.String {
 			l.Index = v.Text
 		}
+		if v := n.Get("unquantized"); v != nil && v.Kind == jsonpos.Bool {
+			l.Unquantized = v.BoolValue()
+		}
 		if v := n.Get("aliases"); v != nil && v.Kind == jsonpos.Array {
 			for _, it := range v.Items {
 				if it.Kind == jsonpos.String {

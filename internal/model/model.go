@@ -73,6 +73,11 @@ type Layer struct {
 	// Index is a template layer's "index": the name its instances are numbered by (0 …
 	// repeat−1) in its subtree; "" when absent.
 	Index string
+	// Unquantized is a template layer's "unquantized": the checkpoint stores this layer's
+	// Linears (it, or those below it) in its torch_dtype whatever the config's
+	// quantization_config says (DeepSeek-V3's multi-token-prediction eh_proj is bf16 in an fp8
+	// checkpoint), so populate does not give them the quantization's byte widths.
+	Unquantized bool
 	// Aliases are the layer's other names ("layers" for decoder_layer): in a template, the
 	// names populate also matches; in a model file, the name of the HuggingFace ModuleList the
 	// layer's instances belong to.

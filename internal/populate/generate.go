@@ -93,6 +93,9 @@ type generated struct {
 	root *jsonpos.Node
 	// layers maps each generated layer object to the template's aliases of its name.
 	aliases map[*jsonpos.Node][]string
+	// unquantized holds the generated layers whose template layer says "unquantized": their
+	// Linears keep weight_dtype_bytes whatever quantization_config says.
+	unquantized map[*jsonpos.Node]bool
 }
 
 // partial evaluates a template value as far as the config and bound indexes allow. A value that
@@ -151,7 +154,7 @@ func clipValue(v expr.Value) string {
 
 // generate builds the model file the template describes for the config.
 func (b *binding) generate() (*generated, error) {
-	g := &generated{aliases: map[*jsonpos.Node][]string{}}
+	g := &generated{aliases: map[*jsonpos.Node][]string{}, unquantized: map[*jsonpos.Node]bool{}}
 	top := &env{b: b}
 	src := b.tpl.Doc.Root
 	root := jsonpos.NewObject()
@@ -225,9 +228,12 @@ func (b *binding) layer(l *model.Layer, e *env, g *generated, repeat *jsonpos.No
 		}
 	}
 	out := jsonpos.NewObject()
+	if l.Unquantized {
+		g.unquantized[out] = true
+	}
 	for _, m := range l.Node.Members {
 		switch m.Key {
-		case "if", "index":
+		case "if", "index", "unquantized":
 			continue
 		case "aliases":
 			out.Set("aliases", m.Value.Clone())

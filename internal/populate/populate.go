@@ -90,7 +90,7 @@ func Run(req Request) (*Result, error) {
 		return nil, fmt.Errorf("template %s: %w", req.TemplateName, err)
 	}
 	res := &Result{}
-	notes, err := applyQuantization(req.Config, gen.root, cat)
+	notes, err := applyQuantization(req.Config, gen.root, gen.unquantized, cat)
 	if err != nil {
 		return nil, err
 	}

@@ -198,8 +198,9 @@ func readQuantization(c *Config) (*quantization, []string, error) {
 }
 
 // applyQuantization marks the quantized Linear layers of a generated model file and declares
-// the quantization's variables.
-func applyQuantization(c *Config, root *jsonpos.Node, cat *layers.Catalog) ([]string, error) {
+// the quantization's variables. The layers in keep (and those below them) stay as they are: the
+// template says the checkpoint stores them unquantized.
+func applyQuantization(c *Config, root *jsonpos.Node, keep map[*jsonpos.Node]bool, cat *layers.Catalog) ([]string, error) {
 	q, notes, err := readQuantization(c)
 	if err != nil || q == nil {
 		return notes, err
@@ -215,7 +216,7 @@ func applyQuantization(c *Config, root *jsonpos.Node, cat *layers.Catalog) ([]st
 		}
 		for _, l := range arr.Items {
 			name := l.Get("name")
-			if name == nil {
+			if name == nil || keep[l] {
 				continue
 			}
 			seg := name.Text

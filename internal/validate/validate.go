@@ -568,7 +568,7 @@ func routedAbove(l *model.Layer) bool {
 // checkLayer checks one layer and its subtree, apart from its name among its siblings.
 func (c *checker) checkLayer(l *model.Layer) {
 	if !c.template {
-		for _, key := range []string{"if", "index"} {
+		for _, key := range []string{"if", "index", "unquantized"} {
 			if m := l.Node.Member(key); m != nil {
 				c.add(m.KeyOffset, l.Pointer+"/"+key, l, diag.Error, "template-only",
 					fmt.Sprintf("%q is only allowed in architecture templates (files with a \"template\" section)", key))

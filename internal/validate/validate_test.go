@@ -68,9 +68,10 @@ func TestRules(t *testing.T) {
 		{"bad variable name at the key", `{"variables": {"9x": 1}, "layers": [` + silu + `]}`, []finding{
 			`1:16 error pattern variable name "9x" is not an identifier (letters, digits and _, not starting with a digit)`,
 		}},
-		{"template-only keys", `{"layers": [{"name": "d", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "if": true, "index": "i", "aliases": ["e"]}]}`, []finding{
+		{"template-only keys", `{"layers": [{"name": "d", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}, "if": true, "index": "i", "aliases": ["e"], "unquantized": true}]}`, []finding{
 			`1:90 error template-only [d] "if" is only allowed in architecture templates (files with a "template" section)`,
 			`1:102 error template-only [d] "index" is only allowed in architecture templates (files with a "template" section)`,
+			`1:134 error template-only [d] "unquantized" is only allowed in architecture templates (files with a "template" section)`,
 		}},
 		// Strings, lists and class expressions are for templates; a model file's aliases are
 		// kept (they name the ModuleList), but one may not be a sibling's name.
