@@ -1,6 +1,11 @@
 package models_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/model"
+)
 
 // StableLM (StableLmForCausalLM, transformers 4.56.2). Per layer: q_proj, k_proj, v_proj
 // (bias = use_qkv_bias), o_proj h → h without bias, gate/up/down without bias, input_layernorm
@@ -99,4 +104,48 @@ func TestStableLMRefusals(t *testing.T) {
 		// 0.0625 of 80 = 5 rotary dimensions: odd.
 		{map[string]any{"partial_rotary_factor": 0.0625}, "even number of rotary dimensions"},
 	})
+}
+
+// TestStableLMPerHeadNormTensorParallel: q_layernorm and k_layernorm hold one LayerNorm per
+// head, so under --tp each device holds the norms of its own heads, as Cohere's per-head norm
+// rows split. stablelm-3b-4e1t with qk_layernorm over --tp 2, one device (V 50304, h 2560, 32
+// layers, 32 heads and 32 KV heads of 80, I 6912, untied, LayerNorms with weight and bias):
+//
+//	embed_tokens and lm_head (vocabulary-parallel) 2 · 50304·2560/2 = 128,778,240
+//	final norm 2·2560 = 5,120 (replicated)
+//	per layer: q, k, v, o 4 · 2560·2560/2 = 13,107,200; MLP 3·2560·6912/2 = 26,542,080;
+//	  input and post-attention LayerNorms 2·2·2560 = 10,240 (replicated); q_layernorm 16 heads ·
+//	  80 = 1,280; k_layernorm 16 KV heads · 80 = 1,280 → 39,662,080; × 32 = 1,269,186,560
+//	total 1,397,969,920 (every head's norms on every device would be 32·2,560 = 81,920 more)
+//
+// With the 12B layer kind's 8 KV heads over --tp 16, each device holds 32/16 = 2 query heads'
+// norms and one KV head's (8 KV heads replicated over 16 devices): counts 32·2 and 32·1.
+func TestStableLMPerHeadNormTensorParallel(t *testing.T) {
+	device := func(set map[string]any, tp int) *calc.Result {
+		t.Helper()
+		f, err := model.Parse("stablelm-qk", buildConfig(t, stablelm3bConfig, set))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := calc.Compute(f, calc.Options{Parallel: calc.Parallelism{TP: tp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := device(map[string]any{"qk_layernorm": true}, 2)
+	wantFigure(t, "params per device", res.Totals.Params, "1_397_969_920")
+	for _, n := range []string{"q_layernorm", "k_layernorm"} {
+		r := row(t, res, "model.decoder_layer.self_attn."+n+".norms")
+		if r.Count.Int64() != 32*16 {
+			t.Errorf("%s.norms: %v instances on a device, want 32 layers × 16 heads", n, r.Count)
+		}
+		wantFigure(t, n+" params per instance", r.Figures.Params.Rat(), "80")
+	}
+	res = device(map[string]any{"qk_layernorm": true, "num_key_value_heads": 8}, 16)
+	for n, want := range map[string]int64{"q_layernorm": 32 * 2, "k_layernorm": 32 * 1} {
+		if r := row(t, res, "model.decoder_layer.self_attn."+n+".norms"); r.Count.Int64() != want {
+			t.Errorf("--tp 16, 8 KV heads: %s.norms %v instances on a device, want %d", n, r.Count, want)
+		}
+	}
 }

@@ -298,6 +298,14 @@ func (p *planner) walk() error {
 			role = model.TPHeads
 		}
 		pl := plan{l: l, cl: cl, count: count, role: role, routed: rp, unit: up}
+		if l.Parallel != nil && l.Parallel.SplitRepeat && p.par.TP > 1 {
+			c, err := p.splitRepeat(l, count)
+			if err != nil {
+				return fail(err)
+			}
+			// Each device holds its heads' instances whole.
+			pl.count, pl.role = c, model.TPReplicated
+		}
 		if up == nil {
 			pl.anchor = lastUnitEnd
 		}
@@ -315,6 +323,42 @@ func (p *planner) walk() error {
 		return &LayerError{Path: re.Layer.Path, Err: fmt.Errorf("repeat: %w", re.Err)}
 	}
 	return walkErr
+}
+
+// splitRepeat is the count of a "split": "repeat" layer's instances on one device: a layer with
+// one instance per query head (tp column) keeps repeat/TP of them, one per key/value head (tp
+// kv) as many as the device has key/value heads (kvPerDevice).
+func (p *planner) splitRepeat(l *model.Layer, count *big.Int) (*big.Int, error) {
+	n := int64(p.par.TP)
+	refuse := func(format string, a ...any) error {
+		return &SplitError{Path: l.Path, Msg: fmt.Sprintf(format, a...) + fmt.Sprintf(" over --tp %d", n)}
+	}
+	r, err := l.Repeats(p.scope)
+	if err != nil {
+		return nil, &LayerError{Path: l.Path, Err: fmt.Errorf("repeat: %w", err)}
+	}
+	if r.Sign() == 0 {
+		return new(big.Int), nil
+	}
+	var keep *big.Int
+	switch l.Parallel.TP {
+	case model.TPColumn:
+		if new(big.Int).Mod(r, big.NewInt(n)).Sign() != 0 {
+			return nil, refuse("its %s instances (one per head) do not divide", r)
+		}
+		keep = new(big.Int).Quo(r, big.NewInt(n))
+	case model.TPKV:
+		if kv, err := kvPerDevice(r, n); err == nil {
+			keep = kv
+		} else {
+			return nil, refuse("its %s instances (one per key/value head) neither divide nor are replicated evenly", r)
+		}
+	default:
+		return nil, &SplitError{Path: l.Path, Msg: fmt.Sprintf("split repeat goes with tp column or kv, not %q", l.Parallel.TP)}
+	}
+	// count is the instances above × r; the device keeps keep of every r.
+	c := new(big.Int).Quo(count, r)
+	return c.Mul(c, keep), nil
 }
 
 // isUnit reports whether l is a pipeline unit: marked "pp": "unit", or, in a file that marks

@@ -21,6 +21,10 @@ type Parallel struct {
 	TP string
 	// Heads and KVHeads are the head counts of a qkv or kv layer's output; nil when absent.
 	Heads, KVHeads *Value
+	// SplitRepeat is set by "split": "repeat": the tensor-parallel role divides the layer's
+	// instances (one module per head: StableLM's per-head q/k LayerNorms) instead of its
+	// parameters, so each device holds its heads' modules whole.
+	SplitRepeat bool
 	// PP is "unit" for a layer whose instances pipeline parallelism deals out to stages.
 	PP string
 }
@@ -41,6 +45,10 @@ var TPRoles = []string{TPColumn, TPRow, TPVocab, TPHeads, TPKV, TPQKV, TPReplica
 
 // PPUnit is the "pp" value of a layer whose instances are pipeline units.
 const PPUnit = "unit"
+
+// SplitRepeat is the "split" value of a layer whose tensor-parallel role divides its repeat
+// (one instance per head) rather than its parameters.
+const SplitRepeat = "repeat"
 
 func (b *builder) routed(n *jsonpos.Node) *Routed {
 	if n.Kind != jsonpos.Object {
@@ -68,6 +76,9 @@ func (b *builder) parallel(n *jsonpos.Node) *Parallel {
 	}
 	if v := n.Get("pp"); v != nil && v.Kind == jsonpos.String {
 		p.PP = v.Text
+	}
+	if v := n.Get("split"); v != nil && v.Kind == jsonpos.String {
+		p.SplitRepeat = v.Text == SplitRepeat
 	}
 	if v := n.Get("heads"); v != nil {
 		val := b.value(v)

@@ -65,10 +65,20 @@ func (c *checker) planner(l *model.Layer) {
 		return
 	}
 	switch {
-	case p.TP == model.TPKV && p.KVHeads == nil:
+	case p.TP == model.TPKV && p.KVHeads == nil && !p.SplitRepeat:
 		c.add(at, ptr+"/tp", l, diag.Error, "parallel", "tp kv needs kv_heads: the key/value heads in the layer's output")
 	case p.TP == model.TPQKV && (p.Heads == nil || p.KVHeads == nil):
 		c.add(at, ptr+"/tp", l, diag.Error, "parallel", "tp qkv needs heads and kv_heads: the query and key/value heads in the fused output")
+	}
+	if p.SplitRepeat {
+		split := p.Node.Member("split")
+		switch {
+		case p.TP != model.TPColumn && p.TP != model.TPKV:
+			c.add(split.Value.Offset, ptr+"/split", l, diag.Error, "parallel", fmt.Sprintf("split repeat divides a layer's instances as its heads: it goes with tp column (one instance per query head) or kv (one per key/value head), not %s", p.TP))
+		case l.Repeat == nil:
+			c.add(split.Value.Offset, ptr+"/split", l, diag.Error, "parallel", "split repeat divides the layer's repeat, and this layer has none: give it \"repeat\" = its heads")
+		}
+		return // the role divides instances, not parameters: any class fits
 	}
 	cl := c.cat.Lookup(l.Class)
 	if cl == nil || p.TP == model.TPReplicated {

@@ -58,6 +58,17 @@ func TestPlannerKeys(t *testing.T) {
 			`8:50 error parallel [g] a tensor-parallel role belongs on basic layers…`,
 			`9:180 error enum [h] "tp" must be one of column, row, vocab, heads, kv, qkv, replicated`,
 		}},
+		// split repeat: the instances of a per-head ModuleList split with the heads (any class);
+		// a kv one needs no kv_heads (its repeat is them).
+		{"tp split repeat", `{"layers": [
+{"name": "a", "class": "torch.nn.modules.activation.SiLU", "repeat": 4, "parallel": {"tp": "column", "split": "repeat"}, "parameters": {"num_elements": 8, "dtype_bytes": 2}},
+{"name": "b", "class": "torch.nn.modules.activation.SiLU", "repeat": 2, "parallel": {"tp": "kv", "split": "repeat"}, "parameters": {"num_elements": 8, "dtype_bytes": 2}},
+{"name": "c", "class": "torch.nn.modules.activation.SiLU", "repeat": 4, "parallel": {"tp": "row", "split": "repeat"}, "parameters": {"num_elements": 8, "dtype_bytes": 2}},
+{"name": "d", "class": "torch.nn.modules.activation.SiLU", "parallel": {"tp": "column", "split": "repeat"}, "parameters": {"num_elements": 8, "dtype_bytes": 2}}
+]}`, []finding{
+			`4:108 error parallel [c] split repeat divides a layer's instances as its heads: it goes with tp column (one instance per query head) or kv (one per key/value head), not row`,
+			`5:98 error parallel [d] split repeat divides the layer's repeat, and this layer has none…`,
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
