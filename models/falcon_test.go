@@ -66,7 +66,10 @@ func TestFalconKVCache(t *testing.T) {
 }
 
 // TestFalconRejects checks that variants the template does not describe, or that transformers
-// cannot build, are refused, and that absent or null keys take Falcon's defaults.
+// cannot build, are refused, and that null keys mean what FalconConfig makes of None:
+// num_kv_heads, ffn_hidden_size and num_ln_in_parallel_attn their defaults (the config class
+// computes them when None), while a null activation reaches the model as None (no activation
+// function by that name) and is refused.
 func TestFalconRejects(t *testing.T) {
 	for _, c := range []struct {
 		set  map[string]any
@@ -78,7 +81,8 @@ func TestFalconRejects(t *testing.T) {
 		{map[string]any{"num_ln_in_parallel_attn": 2}, "num_ln_in_parallel_attn 2"},
 		{map[string]any{"multi_query": false, "num_kv_heads": 1}, "num_kv_heads must equal"},
 		{map[string]any{"new_decoder_architecture": true, "num_kv_heads": 3}, "num_kv_heads must divide"},
-		{map[string]any{"activation": nil, "num_kv_heads": nil, "ffn_hidden_size": nil, "num_ln_in_parallel_attn": nil}, ""},
+		{map[string]any{"num_kv_heads": nil, "ffn_hidden_size": nil, "num_ln_in_parallel_attn": nil}, ""},
+		{map[string]any{"activation": nil}, "activation is null: transformers passes None on to the model"},
 	} {
 		_, err := configVariant(t, "models/falcon-7b.config.json", c.set)
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {

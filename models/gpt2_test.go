@@ -61,7 +61,11 @@ func TestGPT2Rejects(t *testing.T) {
 			t.Errorf("%s = %v: populate error %v, want one naming %s", key, value, err, key)
 		}
 	}
-	if _, err := configVariant(t, cfg, map[string]any{"activation_function": nil, "n_inner": nil}); err != nil {
-		t.Errorf("null activation_function and n_inner take the defaults, got %s", err)
+	// GPT2MLP takes 4 · n_embd when n_inner is None; ACT2FN has no activation None.
+	if _, err := configVariant(t, cfg, map[string]any{"n_inner": nil}); err != nil {
+		t.Errorf("null n_inner takes the default, got %s", err)
+	}
+	if _, err := configVariant(t, cfg, map[string]any{"activation_function": nil}); err == nil || !strings.Contains(err.Error(), "activation_function is null") {
+		t.Errorf("null activation_function: populate error %v, want a refusal at the null", err)
 	}
 }

@@ -108,8 +108,9 @@ func TestJambaLayouts(t *testing.T) {
 		// num_key_value_heads null: as many as query heads, k and v 4096·4096 each:
 		// 4·2·(16,777,216 − 4,194,304) = 100,663,296 more.
 		{"MHA", map[string]any{"num_key_value_heads": nil}, "51_670_986_624", nil},
-		// mamba_dt_rank absent: ceil(4096/16) = 256, as in the config.
-		{"dt rank default", map[string]any{"mamba_dt_rank": nil}, "51_570_323_328", nil},
+		// mamba_dt_rank "auto" (JambaConfig's default): ceil(4096/16) = 256, as in the config. (A
+		// null would reach the mixer as None, and is refused.)
+		{"dt rank default", map[string]any{"mamba_dt_rank": "auto"}, "51_570_323_328", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := buildConfig(t, cfg, c.set)

@@ -143,6 +143,13 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			}
 			continue
 		}
+		if n == nil && cfg.IsNull(k.Name) && !nullBuildsList(k) {
+			// transformers hands an explicit null to the config class as None, which replaces
+			// the signature's default: the model reads None. Unless the template says what that
+			// means ("null"), populate does not invent a value.
+			errs = append(errs, b.nullFault(k, tplName, used[k.Name]))
+			continue
+		}
 		if n == nil {
 			switch {
 			case k.Type == "array" && k.DefaultEach != nil && k.BuildLength() != nil && k.DefaultEach.Expr != nil && k.BuildLength().Expr != nil:
@@ -254,6 +261,26 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 		return nil, errors.Join(errs...)
 	}
 	return b, nil
+}
+
+// nullBuildsList reports whether a null list key is built by its default_each, as the config
+// classes build layer_types and the like when the key is None.
+func nullBuildsList(k *model.ConfigKey) bool {
+	return k.Type == "array" && k.DefaultEach != nil
+}
+
+// nullFault is the config error for a null the template gives no meaning: transformers would
+// hand None on to the model instead of the default.
+func (b *binding) nullFault(k *model.ConfigKey, tplName string, paths []string) error {
+	n := b.cfg.Doc.Root.Get(k.Name)
+	if k.Default == nil {
+		return b.cfg.keyError(k.Name, n, "%s is null, and the %s template needs a value for it (%s, for %s)", k.Name, tplName, k.Description, listPaths(paths))
+	}
+	def := k.Default.Node.Text
+	if k.Default.Node.Kind == jsonpos.String && k.Accepts("string") {
+		def = fmt.Sprintf("%q", def) // a string key's default is the literal string
+	}
+	return b.cfg.keyError(k.Name, n, "%s is null: transformers passes None on to the model instead of the default (%s), and the %s template does not say what None means for it; give %s a value, or leave the key out for the default", k.Name, def, tplName, k.Name)
 }
 
 // show lists the values of the keys an expression uses: "num_attention_heads=71, num_key_value_heads=3".

@@ -164,7 +164,9 @@ func TestConfigErrors(t *testing.T) {
 		{`{"model_type": "llama"}`, "lacks vocab_size (tokens in the vocabulary), which the llama template needs for lm_head, model.embed_tokens"},
 		{strings.Replace(llamaConfig, `"num_key_value_heads": 2`, `"num_key_value_heads": 3`, 1), "num_key_value_heads must divide num_attention_heads ({num_attention_heads} % {num_key_value_heads} == 0 is false for num_attention_heads=4, num_key_value_heads=3)"},
 		{strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": 64.5`, 1), "config.json:5:18: error: hidden_size must be an integer, got 64.5"},
-		{strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": null`, 1), "lacks hidden_size"},
+		// A null is the config's value, not an absent key: transformers hands None on.
+		{strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": null`, 1), "config.json:5:18: error: hidden_size is null, and the llama template needs a value for it"},
+		{strings.Replace(llamaConfig, `"hidden_size": 64`, `"hidden_size": 64, "rms_norm_eps": 1e-5, "tie_word_embeddings": null`, 1), "tie_word_embeddings is null: transformers passes None on to the model instead of the default (false)"},
 		{strings.Replace(llamaConfig, `"num_hidden_layers": 2`, `"num_hidden_layers": 0`, 1), "num_hidden_layers must be at least 1, got 0"},
 	} {
 		_, err := run(t, c.config, "", false)
