@@ -62,6 +62,28 @@ func TestDeepseekV2QLoraRankAbsentIsDefault(t *testing.T) {
 	wantFigure(t, "V2, q_lora_rank absent", params(t, v2, buildConfig(t, v2, nil, "q_lora_rank")), "235_741_434_880")
 }
 
+// TestDeepseekV2SharedExpertsNull: DeepseekV2Moe builds shared_experts only when
+// config.n_shared_experts is not None, so a null means no shared MLP; an absent key is
+// DeepseekV2Config's default 2. DeepSeek-V2-Lite-Chat (15,706,484,224 parameters, n_shared_experts
+// 2) with null loses, in each of its 26 MoE layers, the shared MLP 3·2048·(2·1408) = 17,301,504:
+// −449,839,104 → 15,256,645,120; without the key it keeps them. One prefill of 2048 tokens also
+// loses, per MoE layer, the shared MLP's matmuls 2·2048·17,301,504 = 70,866,960,384 FLOPs and the
+// shared_add of 2048·2048 = 4,194,304 elements.
+func TestDeepseekV2SharedExpertsNull(t *testing.T) {
+	const lite = "testdata/configs/deepseek-ai__DeepSeek-V2-Lite-Chat.json"
+	none := buildConfig(t, lite, map[string]any{"n_shared_experts": nil})
+	wantFigure(t, "n_shared_experts null", params(t, lite, none), "15_256_645_120")
+	wantFigure(t, "n_shared_experts absent", params(t, lite, buildConfig(t, lite, nil, "n_shared_experts")), "15_706_484_224")
+	with := computeStep(t, "lite", buildConfig(t, lite, nil), prefill2048)
+	without := computeStep(t, "lite-null", none, prefill2048)
+	delta := new(big.Rat).Sub(categoryFLOPs(with, "matmul"), categoryFLOPs(without, "matmul"))
+	wantFigure(t, "matmul FLOPs of the shared experts", delta, fmt.Sprint(26*2*2048*17_301_504))
+	const add = "model.decoder_layer_1_26.mlp.shared_add"
+	if !hasLayer(with, add) || hasLayer(without, add) {
+		t.Errorf("%s: want it with shared experts only", add)
+	}
+}
+
 // TestDeepseekV2Branches builds a small made-up deepseek_v2 config that takes the branches the
 // released checkpoints do not: moe_layer_freq 2 (layers 2 and 4 MoE, 0, 1 and 3 dense), a
 // low-rank query of rank 24, attention and MLP biases, tied embeddings and a tanh-GELU.

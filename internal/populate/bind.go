@@ -191,7 +191,9 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			continue // built item by item when first used, so 10^30 layers cost nothing until then
 		}
 		v, err := b.scope.Lookup(k.Name)
-		if err == nil {
+		if err == nil && !(k.Null != nil && cfg.IsNull(k.Name)) {
+			// What null means is the template's own statement (DeepSeek-V2's n_shared_experts:
+			// null is none, 0, below the minimum a config's number must meet).
 			err = checkKey(k, v)
 		}
 		if err != nil {
