@@ -435,6 +435,11 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 	if err != nil {
 		return warnings, findings("", err)
 	}
+	if w, ok := populate.DTypeDefault(cfg, tpl, tplName); ok && !opts.check {
+		// Said when a file is built or filled from the config; --check compares, and a file
+		// already made from this config holds the same dtype.
+		warnings = append(warnings, w)
+	}
 	if opts.check {
 		if len(res.Drift) > 0 {
 			return warnings, findings(fmt.Sprintf("%s is out of sync with %s: run modeltool populate --update %s to follow the config%s", modelPath, cfgName, modelPath, configFlag(opts, config, modelPath)), diag.New(res.Drift...))

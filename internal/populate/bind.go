@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -296,10 +297,41 @@ func (b *binding) show(e *expr.Expr) string {
 	return strings.Join(parts, ", ")
 }
 
+// torchDTypeKeys are the config keys that name the checkpoint's dtype: torch_dtype, and dtype,
+// its newer name.
+var torchDTypeKeys = []string{"torch_dtype", "dtype"}
+
+// DTypeDefault is the warning for a config that names no dtype (neither torch_dtype nor dtype,
+// or null) built through a template that reads torch_dtype_bytes: the template's default is
+// used — 4 bytes, float32, as transformers loads such a config — which is twice what the usual
+// bfloat16 checkpoint stores. ok is false when the config names a dtype or the template does not
+// read it.
+func DTypeDefault(cfg *Config, tpl *model.File, tplName string) (diag.Diagnostic, bool) {
+	if tpl.Template == nil {
+		return diag.Diagnostic{}, false
+	}
+	k := tpl.Template.ConfigKey(TorchDTypeBytes)
+	if k == nil || k.Default == nil {
+		return diag.Diagnostic{}, false
+	}
+	for _, key := range torchDTypeKeys {
+		if cfg.Get(key) != nil {
+			return diag.Diagnostic{}, false
+		}
+	}
+	def := k.Default.Node.Text
+	msg := fmt.Sprintf("the config gives no torch_dtype, so the %s template counts %s bytes a weight and activation, its default for torch_dtype_bytes", tplName, def)
+	if d, err := expr.ParseNumber(def); err == nil && d.Equal(expr.Int(4)) {
+		msg = fmt.Sprintf("the config gives no torch_dtype, so the %s template counts 4 bytes a weight and activation: float32, transformers' default for loading such a config, twice what a bfloat16 checkpoint stores", tplName)
+	}
+	msg += `; if the checkpoint is bfloat16, calc --dtype bf16 counts it so (or add "torch_dtype": "bfloat16" to the config)`
+	return diag.Diagnostic{File: cfg.Name, Severity: diag.Warning, Code: "dtype-default", Message: msg}, true
+}
+
 // torchDType derives torch_dtype_bytes from torch_dtype (or dtype, its newer name). It returns
 // an invalid Value when the config names no dtype.
 func (b *binding) torchDType() (expr.Value, error) {
-	for _, key := range []string{"torch_dtype", "dtype"} {
+	for _, key := range torchDTypeKeys {
 		n := b.cfg.Get(key)
 		if n == nil {
 			continue
