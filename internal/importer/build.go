@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/big"
@@ -11,6 +12,7 @@ import (
 	"github.com/modeltool/modeltool/internal/dtype"
 	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/layers"
+	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/internal/validate"
 )
 
@@ -128,6 +130,7 @@ func Build(root *Module, opts Options) (*Result, error) {
 		return nil, b.err
 	}
 	b.finishTop(top)
+	top = b.logitOps(top)
 	top = b.logitSoftcap(top)
 	root0 := &layer{composite: true, subs: top}
 	b.finalize(root0)
@@ -144,6 +147,16 @@ func Build(root *Module, opts Options) (*Result, error) {
 		arr.Items = append(arr.Items, l.node())
 	}
 	doc.Set("layers", arr)
+	if opts.Config != nil {
+		// A quantized checkpoint (DeepSeek-V3's fp8, gpt-oss's MXFP4) as populate counts it.
+		notes, err := populate.Quantize(&populate.Config{Doc: opts.Config, Name: opts.Config.Name}, doc, b.cat)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range notes {
+			b.warn(nil, "%s", n)
+		}
+	}
 	out := jsonpos.Marshal(doc)
 
 	res := &Result{Output: out, ModelType: modelType}
@@ -179,6 +192,9 @@ type scope struct {
 	// routed expert, the share of calls that read its weights.
 	tokens      string
 	expertShare string
+	// routed, inside an MoE block, is the rows all its routed experts process together:
+	// tokens·k (a fused experts module's activation runs once over them).
+	routed string
 	// layers is the index range of the decoder layers the module belongs to ([-1, -1] outside
 	// them), for the per-layer settings of the attention core.
 	first, last int64
@@ -298,12 +314,12 @@ func (b *builder) variables() *jsonpos.Node {
 // The experts of an MoE block get the scope of a routed expert.
 func (b *builder) children(m *Module, sc scope) []*layer {
 	var out []*layer
-	inner := scope{tokens: sc.tokens, expertShare: sc.expertShare, first: sc.first, last: sc.last, inLayer: sc.inLayer}
+	inner := scope{tokens: sc.tokens, expertShare: sc.expertShare, routed: sc.routed, first: sc.first, last: sc.last, inLayer: sc.inLayer}
 	moe := b.moeBlock(m)
 	for _, c := range m.Children {
 		csc := inner
 		if moe && isExperts(c) {
-			csc.tokens, csc.expertShare = b.expertTokens(sc.tokens), b.expertShare(sc.tokens)
+			csc.tokens, csc.expertShare, csc.routed = b.expertTokens(sc.tokens), b.expertShare(sc.tokens), b.routedTokens(sc.tokens)
 		}
 		var ls []*layer
 		if c.IsList() {
@@ -384,6 +400,11 @@ func (b *builder) expertTokens(t string) string {
 	return fmt.Sprintf("%s * %s / %d", t, b.moeK, b.moeE)
 }
 
+// routedTokens is the rows all routed experts of a block process: tokens·k.
+func (b *builder) routedTokens(t string) string {
+	return fmt.Sprintf("%s * %s", t, b.moeK)
+}
+
 // expertShare is the share of calls that read an expert's weights: min(1, tokens·k/E).
 func (b *builder) expertShare(t string) string {
 	return fmt.Sprintf("min(1, %s)", b.expertTokens(t))
@@ -421,11 +442,9 @@ func (b *builder) finalize(l *layer) {
 		s := l.subs[i]
 		b.finalize(s)
 		if v, ok := s.get("rotary_dim"); ok && v == nil && s.role == roleRotary {
-			d := b.headDim
-			if d == 0 {
-				d = b.firstHeadDim
-			}
-			if d > 0 {
+			if r, ok := b.cfg.int("qk_rope_head_dim"); ok {
+				s.set("rotary_dim", r) // MLA rotates only the rope part of each head (DeepSeek)
+			} else if d := cmp.Or(b.headDim, b.firstHeadDim); d > 0 {
 				s.set("rotary_dim", b.rotaryDim(d))
 			}
 		}

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"fmt"
 	"github.com/modeltool/modeltool/internal/diag"
 	"strings"
@@ -187,7 +188,8 @@ func (b *builder) fusedExperts(l *layer, sc scope) {
 		// gpt-oss computes its clamped GLU in a method of the experts module.
 		gate := l.class + "._apply_gate"
 		if b.cat.Lookup(gate) != nil {
-			g := basic("glu", gate, p("num_elements", fmt.Sprintf("%s * %d", sc.tokens, inter)), p("dtype_bytes", "{dtype_bytes}"))
+			// One call over the rows of every expert (tokens·k).
+			g := basic("glu", gate, p("num_elements", fmt.Sprintf("%s * %d", cmp.Or(sc.routed, sc.tokens), inter)), p("dtype_bytes", "{dtype_bytes}"))
 			g.role, g.tp = roleFunctional, "column"
 			l.subs = append(l.subs, g)
 		} else {

@@ -32,6 +32,9 @@ type layer struct {
 	// "heads": …, "kv_heads": …}); unit marks a pipeline unit (a decoder layer).
 	tp            string
 	tpHeads, tpKV int64
+	// tpSplitRepeat: the role divides the layer's repeat, one instance per head ("split":
+	// "repeat": StableLM's per-head q/k LayerNorm lists).
+	tpSplitRepeat bool
 	unit          bool
 	// routedK, on the layer that repeats once per routed expert, is top_k (a number or an
 	// expression); routedHidden the width of a token sent to an expert.
@@ -157,6 +160,9 @@ func (l *layer) node() *jsonpos.Node {
 		if l.tpKV > 0 {
 			par.Set("kv_heads", jsonpos.NewNumber(fmt.Sprint(l.tpKV)))
 		}
+		if l.tpSplitRepeat {
+			par.Set("split", jsonpos.NewString("repeat"))
+		}
 		if l.unit {
 			par.Set("pp", jsonpos.NewString("unit"))
 		}
@@ -209,7 +215,7 @@ func (l *layer) sig(b *strings.Builder, top bool) {
 	if !top {
 		fmt.Fprintf(b, "%s|%d|", l.name, l.repeat)
 	}
-	fmt.Fprintf(b, "%s|%s|%s|%v|%s|%d|%d|%v|%s|%d|", l.class, l.xclass, l.tiedTo, l.aliases, l.tp, l.tpHeads, l.tpKV, l.unit, l.routedK, l.routedHidden)
+	fmt.Fprintf(b, "%s|%s|%s|%v|%s|%d|%d|%v|%v|%s|%d|", l.class, l.xclass, l.tiedTo, l.aliases, l.tp, l.tpHeads, l.tpKV, l.tpSplitRepeat, l.unit, l.routedK, l.routedHidden)
 	for _, pr := range l.params {
 		fmt.Fprintf(b, "%s=%v;", pr.name, pr.value)
 	}

@@ -39,7 +39,8 @@ import (
 //	model       the token embedding of a Gemma family is scaled by √hidden (embed_scale).
 //
 // A composite module that fits no pattern and is not a plain container is reported: the
-// functional layers of its forward may be missing.
+// functional layers of its forward may be missing. What single families add to these patterns
+// (scalings, routers, NoPE layers) is in family.go.
 
 var (
 	qNames     = []string{"q_proj", "query", "q", "wq", "q_b_proj"}
@@ -141,6 +142,9 @@ func (b *builder) attention(i int64) attnKind {
 	}
 	if sliding && hasWindow && window > 0 {
 		k.window = window
+	}
+	if b.family().globalNoPE && hasWindow && window > 0 && !sliding {
+		k.rope = false // EXAONE 4: with a window, the global layers are NoPE
 	}
 	if _, ok := b.cfg.list("layer_types"); !ok && k.rope {
 		k.chunk, _ = b.cfg.int("attention_chunk_size")
@@ -275,6 +279,7 @@ func (b *builder) attentionPattern(l *layer, sc scope) {
 	if s := l.child("qk_norm"); s != nil && s.role == roleNorm {
 		s.set("num_rows", fmt.Sprintf("%s * %d", sc.tokens, g.heads+g.kvHeads))
 		s.set("hidden_size", g.headDim)
+		s.tp = "column" // its rows are heads, which split under --tp as the template says
 	}
 	// Per-head q/k norms: a norm narrower than its projection runs once per head.
 	for _, n := range []string{"q_norm", "q_layernorm", "k_norm", "k_layernorm"} {
@@ -329,14 +334,45 @@ func (b *builder) attentionPattern(l *layer, sc scope) {
 			s.tp, s.tpKV = "kv", g.kvHeads
 		}
 	}
+	// A list of one norm per head (StableLM's q_layernorm.norms): each device holds the norms
+	// of its heads, whole.
+	for _, n := range []string{"q_layernorm", "k_layernorm", "q_norm", "k_norm"} {
+		s := l.child(n)
+		if s == nil || !s.composite {
+			continue
+		}
+		heads, role := g.heads, "column"
+		if strings.HasPrefix(n, "k") {
+			heads, role = g.kvHeads, "kv"
+		}
+		for _, x := range s.subs {
+			if x.role == roleNorm && !x.composite && x.repeat == heads && heads > 1 {
+				x.tp, x.tpSplitRepeat = role, true
+			}
+		}
+	}
 	if o := find(l, oNames, roleLinear); o != nil {
 		o.tp = "row"
 	}
 	kind := b.attention(sc.first)
+	f := b.family()
+	if qa := find(l, qNames, roleLinear); qa != nil && f.qScale {
+		// OPT scales the query projection's output (q_proj(x) · head_dim^-0.5).
+		s := scaled("q_scaling", mulClass, fmt.Sprintf("%s * %d", sc.tokens, q))
+		s.tp = "column"
+		l.insertAfter(qa, s)
+	}
 	var add []*layer
 	if kind.rope && b.rotary {
 		rd := b.rotaryDim(g.headDim)
 		add = append(add, b.applyRotary(l, sc, g.heads, g.kvHeads, rd))
+	}
+	if !kind.rope && f.temperatureTuning && b.cfg.truthy("attn_temperature_tuning", true) {
+		// Llama 4's NoPE layers scale each query by a factor of its position.
+		s := basic("attn_temperature_scale", mulClass, p("num_elements", fmt.Sprintf("%s * %d", sc.tokens, g.heads*g.headDim)),
+			p("other_elements", sc.tokens), p("dtype_bytes", "{dtype_bytes}"))
+		s.role, s.tp = roleFunctional, "column"
+		l.insertBefore(find(l, oNames, roleLinear), s)
 	}
 	core := basic("attention", sdpaClass,
 		p("batch_size", "{batch_size}"), p("num_heads", g.heads), p("num_kv_heads", g.kvHeads), p("head_dim", g.headDim))
@@ -378,7 +414,13 @@ func (b *builder) rotaryDim(headDim int64) int64 {
 }
 
 func (b *builder) applyRotary(l *layer, sc scope, heads, kvHeads, rd int64) *layer {
-	own := "transformers.models." + b.familyFolder(l) + ".modeling_" + b.familyFolder(l) + ".apply_rotary_pos_emb"
+	fn := "apply_rotary_pos_emb"
+	if f := familyRules[b.familyFolder(l)]; f.interleaved != "" && b.cfg.truthy("rope_interleave", true) {
+		fn = f.interleaved
+	} else if f.rotaryFn != "" {
+		fn = f.rotaryFn
+	}
+	own := "transformers.models." + b.familyFolder(l) + ".modeling_" + b.familyFolder(l) + "." + fn
 	class, x := b.class(l.mod, own, applyRotary)
 	r := basic("apply_rotary", class, p("num_tokens", sc.tokens), p("num_heads", heads), p("num_kv_heads", kvHeads), p("rotary_dim", rd), p("dtype_bytes", "{dtype_bytes}"))
 	r.xclass, r.role = x, roleFunctional
@@ -488,7 +530,13 @@ func (b *builder) mlpPattern(l *layer, sc scope) bool {
 		return true
 	}
 	act.tp = "column"
-	elems := fmt.Sprintf("%s * %d", sc.tokens, width)
+	rows := sc.tokens
+	if (l.role == roleExperts || l.role == roleMoE) && sc.routed != "" {
+		// The activation of fused experts (Llama 4's, Granite MoE's) runs once over the
+		// rows of every expert.
+		rows = sc.routed
+	}
+	elems := fmt.Sprintf("%s * %d", rows, width)
 	act.set("num_elements", elems)
 	if gated {
 		m := basic("act_mul", mulClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
@@ -508,11 +556,16 @@ func (b *builder) decoderPattern(l *layer, sc scope) bool {
 	mlp := b.mlpPattern(l, sc) || slices.ContainsFunc(l.subs, func(s *layer) bool { return s.role == roleMLP || s.role == roleMoE })
 	l.role = roleDecoder
 	elems := fmt.Sprintf("%s * %d", sc.tokens, b.hidden)
-	r := basic("attn_residual", addClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
-	r.role = roleFunctional
-	l.subs = append(l.subs, r)
+	branches := []string{"attn"}
 	if mlp {
-		r := basic("mlp_residual", addClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
+		branches = append(branches, "mlp")
+	}
+	for _, br := range branches {
+		if b.family().multipliers {
+			// Granite scales each branch by residual_multiplier before the add.
+			l.subs = append(l.subs, scaled(br+"_residual_scale", mulClass, elems))
+		}
+		r := basic(br+"_residual", addClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
 		r.role = roleFunctional
 		l.subs = append(l.subs, r)
 	}
@@ -536,11 +589,10 @@ func (b *builder) modelPattern(l *layer) bool {
 	// embedding prints as Embedding), or in a scaled-embedding module whose catalog class counts
 	// it (Gemma 3) — unless the catalog does not know that class and it is written as Embedding.
 	e := l.subs[i]
-	scaled := e.xclass != "" && strings.Contains(layers.ShortName(e.xclass), "Scaled")
-	if scaled || gemmaNorms[b.folder] && b.folder != "qwen3_next" && e.class == embeddingClass && e.xclass == "" {
-		s := basic("embed_scale", mulClass, p("num_elements", fmt.Sprintf("%s * %d", tokens, b.hidden)), p("dtype_bytes", "{dtype_bytes}"), p("other_elements", 1))
-		s.role = roleFunctional
-		l.insertAfter(l.subs[i], s)
+	ownScale := e.xclass != "" && strings.Contains(layers.ShortName(e.xclass), "Scaled")
+	if ownScale || gemmaNorms[b.folder] && b.folder != "qwen3_next" && e.class == embeddingClass && e.xclass == "" || b.family().multipliers {
+		// Gemma's √hidden, Granite's embedding_multiplier.
+		l.insertAfter(l.subs[i], scaled("embed_scale", mulClass, fmt.Sprintf("%s * %d", tokens, b.hidden)))
 	}
 	return true
 }
@@ -555,7 +607,23 @@ func (b *builder) moePattern(l *layer, sc scope) {
 			router = s
 		}
 	}
-	if router != nil && router.role == roleLinear || router != nil && router.composite {
+	f := b.family()
+	switch {
+	case router == nil:
+	case f.router == softmaxTopK || f.router == sigmoidAll:
+		// The family's router weighs the experts itself, after (or around) the top k.
+		router.role = roleRouter
+		class, n := softmaxClass, fmt.Sprintf("%s * %s", t, k)
+		name := "router_softmax"
+		if f.router == sigmoidAll {
+			class, n, name = sigmoidClass, fmt.Sprintf("%s * %d", t, e), "router_sigmoid"
+		}
+		if b.cat.Lookup(class) != nil {
+			w := basic(name, class, p("num_elements", n), p("dtype_bytes", f.routerDType))
+			w.role = roleFunctional
+			l.insertAfter(router, w)
+		}
+	case router.role == roleLinear || router.composite:
 		router.role = roleRouter
 		sm := basic("router_softmax", softmaxClass, p("num_elements", fmt.Sprintf("%s * %d", t, e)), p("dtype_bytes", 4))
 		add := []*layer{sm}
@@ -570,12 +638,17 @@ func (b *builder) moePattern(l *layer, sc scope) {
 		l.insertAfter(router, add...)
 	}
 	// The activation of Granite's fused experts lives in the MoE block.
-	b.mlpPattern(l, scope{tokens: b.expertTokens(t), expertShare: b.expertShare(t)})
+	b.mlpPattern(l, scope{tokens: b.expertTokens(t), expertShare: b.expertShare(t), routed: b.routedTokens(t)})
 	l.role = roleMoE
 	elems := fmt.Sprintf("%s * %s * %d", t, k, b.hidden)
+	sum := basic("expert_sum", addClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"))
+	if f.sumExperts {
+		// DeepSeek-V2 sums the k weighted outputs of each token: k − 1 adds per element.
+		sum = basic("expert_sum", sumClass, p("num_elements", elems), p("num_outputs", fmt.Sprintf("%s * %d", t, b.hidden)), p("dtype_bytes", "{dtype_bytes}"))
+	}
 	combine := []*layer{
 		basic("expert_weighting", mulClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}"), p("other_elements", fmt.Sprintf("%s * %s", t, k))),
-		basic("expert_sum", addClass, p("num_elements", elems), p("dtype_bytes", "{dtype_bytes}")),
+		sum,
 	}
 	if s := find(l, []string{"shared_expert_gate"}, roleLinear); s != nil && b.cat.Lookup(sigmoidClass) != nil {
 		combine = append(combine,

@@ -1,9 +1,11 @@
 package importer_test
 
 import (
+	"cmp"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -204,31 +206,28 @@ func TestReferenceTrees(t *testing.T) {
 	}
 }
 
-// TestImportAgreesWithTemplates: where a family has a template, populate builds the same model
-// from the config alone. For these families the import must give every total the template
-// gives — parameters, FLOPs, bytes read and KV cache at the default step — so the patterns and
-// the templates describe the same forward pass. (Others differ in family details import does
-// not know: Cohere's logit_scale, EXAONE's NoPE global layers, Granite's multipliers, OPT's
-// separate q scaling, Llama 4's and gpt-oss's routers, DeepSeek's routing; their parameters
-// still agree, TestReferenceTrees.)
+// TestImportAgreesWithTemplates: every reference tree's family has a template, from which
+// populate builds the same model from the config alone. The import must give every total the
+// template gives — parameters, active parameters, weight bytes (quantized checkpoints
+// included), FLOPs, bytes read and written, KV cache and communication — so the patterns and
+// family rules and the templates describe the same forward pass: Cohere's logit_scale, Granite's
+// multipliers, OPT's query scaling, the routers of Granite MoE, Llama 4 and gpt-oss, EXAONE 4's
+// NoPE global layers, DeepSeek's rotary width and expert sum, fp8 and MXFP4 weights.
 func TestImportAgreesWithTemplates(t *testing.T) {
-	same := []string{"EleutherAI__pythia-1b", "HuggingFaceTB__SmolLM3-3B", "Qwen__Qwen1.5-MoE-A2.7B-Chat",
-		"Qwen__Qwen2-7B", "Qwen__Qwen3-30B-A3B", "Qwen__Qwen3-8B", "allenai__OLMo-2-1124-7B",
-		"allenai__OLMoE-1B-7B-0924", "baidu__ERNIE-4.5-0.3B-PT", "bigcode__starcoder2-3b",
-		"google__gemma-7b", "meta-llama__Llama-2-7b-hf", "microsoft__Phi-3-mini-4k-instruct",
-		"microsoft__phi-2", "mistralai__Mistral-7B-v0.1", "mistralai__Mixtral-8x7B-v0.1",
-		"openai-community__gpt2", "stabilityai__stablelm-3b-4e1t", "tiiuae__falcon-7b",
-		"ai21labs__AI21-Jamba-1.5-Mini", "google__gemma-2-9b", "google__gemma-3-1b-it", "zai-org__GLM-4.5-Air"}
 	moe := map[string]bool{"Qwen__Qwen1.5-MoE-A2.7B-Chat": true, "Qwen__Qwen3-30B-A3B": true, "allenai__OLMoE-1B-7B-0924": true,
-		"mistralai__Mixtral-8x7B-v0.1": true, "ai21labs__AI21-Jamba-1.5-Mini": true, "zai-org__GLM-4.5-Air": true}
-	for _, tree := range same {
+		"mistralai__Mixtral-8x7B-v0.1": true, "ai21labs__AI21-Jamba-1.5-Mini": true, "zai-org__GLM-4.5-Air": true,
+		"deepseek-ai__DeepSeek-V2": true, "deepseek-ai__DeepSeek-V3": true, "ibm-granite__granite-3.1-1b-a400m-instruct": true,
+		"meta-llama__Llama-4-Scout-17B-16E-text": true, "openai__gpt-oss-20b": true}
+	for _, r := range references {
+		tree := r.tree
 		t.Run(tree, func(t *testing.T) {
-			src, _ := imported(t, tree, "")
-			data, err := os.ReadFile(filepath.Join(treesDir, tree+".config.json"))
+			src, _ := imported(t, tree, r.config)
+			config := cmp.Or(r.config, tree)
+			data, err := os.ReadFile(filepath.Join(treesDir, config+".config.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := populate.ReadConfig(tree+".json", data)
+			cfg, err := populate.ReadConfig(config+".json", data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,13 +245,16 @@ func TestImportAgreesWithTemplates(t *testing.T) {
 			}
 			// One device, then two-way tensor, pipeline and expert parallelism: the import marks
 			// the same splits, pipeline units and routed experts as the template.
-			tp := 2
-			if tree == "openai-community__gpt2" || tree == "tiiuae__falcon-7b" {
-				tp = 1 // a vocabulary of 50257, 71 heads: no two-way split
+			tp, pp := 2, 2
+			switch tree {
+			case "openai-community__gpt2", "tiiuae__falcon-7b", "ibm-granite__granite-3.1-1b-a400m-instruct", "ibm-granite__granite-3.3-2b-instruct":
+				tp = 1 // vocabularies of 50257, 49155 and 49159, 71 heads: no two-way split
+			case "deepseek-ai__DeepSeek-V3":
+				pp = 1 // 61 decoder layers
 			}
-			splits := []calc.Parallelism{{}, {TP: tp, PP: 2}}
+			splits := []calc.Parallelism{{}, {TP: tp, PP: pp}}
 			if moe[tree] {
-				splits = append(splits, calc.Parallelism{TP: tp, PP: 2, EP: 2})
+				splits = append(splits, calc.Parallelism{TP: tp, PP: pp, EP: 2})
 			}
 			for _, par := range splits {
 				got, wantT := compute(t, "imported", src, par), compute(t, "populated", res.Output, par)
@@ -260,7 +262,8 @@ func TestImportAgreesWithTemplates(t *testing.T) {
 					name string
 					a, b *big.Rat
 				}{{"params", got.Params, wantT.Params}, {"active params", got.ActiveParams, wantT.ActiveParams},
-					{"FLOPs", got.FLOPs, wantT.FLOPs}, {"bytes read", got.BytesRead, wantT.BytesRead},
+					{"weight bytes", got.WeightBytes, wantT.WeightBytes}, {"FLOPs", got.FLOPs, wantT.FLOPs},
+					{"bytes read", got.BytesRead, wantT.BytesRead}, {"bytes written", got.BytesWritten, wantT.BytesWritten},
 					{"KV cache", got.KVCacheBytes, wantT.KVCacheBytes}, {"communication", got.CommBytes, wantT.CommBytes}} {
 					if f.a.Cmp(f.b) != 0 {
 						t.Errorf("%+v %s: import %s, template %s", par, f.name, f.a.RatString(), f.b.RatString())
@@ -313,5 +316,137 @@ func BenchmarkImportJamba(b *testing.B) {
 		if _, err := importer.Import(string(text), importer.Options{Name: "jamba", Config: doc}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestImportFamilyRules checks, by hand, what the family rules add to an import at one prefill
+// of 2048 tokens (batch 1, logits on every position): the sums of the FLOPs of the rows whose
+// name says what they are, and the weight bytes of the quantized checkpoints.
+func TestImportFamilyRules(t *testing.T) {
+	sum := func(t *testing.T, res *calc.Result, names ...string) *big.Rat {
+		t.Helper()
+		s := new(big.Rat)
+		for _, r := range res.Rows {
+			name := r.Path[strings.LastIndex(r.Path, ".")+1:]
+			if slices.Contains(names, name) {
+				s.Add(s, new(big.Rat).Mul(r.Figures.FLOPs.Rat(), new(big.Rat).SetInt(r.Count)))
+			}
+		}
+		return s
+	}
+	result := func(t *testing.T, tree string, set map[string]expr.Value) *calc.Result {
+		t.Helper()
+		src, _ := imported(t, tree, "")
+		f, err := model.Parse(tree, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := calc.Compute(f, calc.Options{Set: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, c := range []struct {
+		tree  string
+		names []string
+		flops string
+	}{
+		// Cohere: logits × logit_scale, 2048 · 256000.
+		{"CohereForAI__aya-23-8B", []string{"logit_scale"}, "524_288_000"},
+		// OPT: q_proj(x) × scaling, 2048 · 768 in each of 12 layers.
+		{"facebook__opt-125m", []string{"q_scaling"}, "18_874_368"},
+		// Granite 3.3 (h 2048, 40 layers, V 49159): embedding × embedding_multiplier 2048·2048 =
+		// 4,194,304; two residual branches × residual_multiplier 2·40·4,194,304 = 335,544,320;
+		// logits ÷ logits_scaling 2048·49159 = 100,677,632: 440,416,256.
+		{"ibm-granite__granite-3.3-2b-instruct", []string{"embed_scale", "attn_residual_scale", "mlp_residual_scale", "logits_scaling"}, "440_416_256"},
+		// Granite MoE (24 layers, 32 experts, k 8, I 512): the softmax over the top 8 logits,
+		// 5 FLOPs a score, 24·2048·8·5 = 1,966,080; the experts' SiLU (3 FLOPs) once over
+		// the 2048·8 routed rows of 512: 24·2048·8·512·3 = 603,979,776.
+		{"ibm-granite__granite-3.1-1b-a400m-instruct", []string{"router_softmax"}, "1_966_080"},
+		{"ibm-granite__granite-3.1-1b-a400m-instruct", []string{"activation"}, "603_979_776"},
+		// Llama 4 Scout (48 MoE layers of 16 experts, k 1, I 8192; every 4th layer NoPE, 40
+		// heads of 128): the sigmoid over all 16 scores, 3 FLOPs each, 48·2048·16·3 =
+		// 4,718,592; the experts' SiLU over the 2048·1 routed rows, 48·2048·8192·3 =
+		// 2,415,919,104; the 12 NoPE layers' query temperature, 12·2048·40·128 = 125,829,120.
+		{"meta-llama__Llama-4-Scout-17B-16E-text", []string{"router_sigmoid"}, "4_718_592"},
+		{"meta-llama__Llama-4-Scout-17B-16E-text", []string{"act_fn"}, "2_415_919_104"},
+		{"meta-llama__Llama-4-Scout-17B-16E-text", []string{"attn_temperature_scale"}, "125_829_120"},
+		// gpt-oss-20b (24 layers, 32 experts, k 4, I 2880): the softmax over the top 4 logits,
+		// 24·2048·4·5 = 983,040; the clamped GLU, 10 FLOPs an element, once over the 2048·4
+		// routed rows: 24·2048·4·2880·10 = 5,662,310,400.
+		{"openai__gpt-oss-20b", []string{"router_softmax"}, "983_040"},
+		{"openai__gpt-oss-20b", []string{"glu"}, "5_662_310_400"},
+		// EXAONE 4.0-32B (64 layers, sliding_window_pattern 4: 48 sliding layers; 40 + 8 heads
+		// of 128): rotary only on the sliding layers, 3 FLOPs per element, 48·3·2048·48·128 =
+		// 1,811,939,328 (not 64·…: the global layers are NoPE).
+		{"LGAI-EXAONE__EXAONE-4.0-32B", []string{"apply_rotary"}, "1_811_939_328"},
+		// DeepSeek-V2: the rotary embedding computes the rope width qk_rope_head_dim 64, not
+		// hidden/heads = 40: 2048·64·3.5 = 458,752; the 6 weighted expert outputs of each token
+		// summed, 5 adds per element, in 59 MoE layers: 59·2048·5·5120 = 3,093,299,200.
+		{"deepseek-ai__DeepSeek-V2", []string{"rotary_emb"}, "458_752"},
+		{"deepseek-ai__DeepSeek-V2", []string{"expert_sum"}, "3_093_299_200"},
+	} {
+		t.Run(c.tree+" "+strings.Join(c.names, " "), func(t *testing.T) {
+			want(t, strings.Join(c.names, "+")+" FLOPs", sum(t, result(t, c.tree, nil), c.names...), c.flops)
+		})
+	}
+	// Quantized checkpoints as their quantization_config says, as populate counts them:
+	// DeepSeek-V3 in fp8 with 128×128 block scales, 673,150,552,416 bytes (derived in
+	// models/deepseek_v3_test.go; bf16 would be 1.34 TB); gpt-oss-20b's experts in MXFP4,
+	// 24·32·(2880·5760 + 2880·2880) = 19,110,297,600 weights at half a byte and a scale byte per
+	// 32: 9,555,148,800 + 597,196,800; its other 1,804,459,584 parameters at bf16 (--dtype bf16:
+	// the config gives no torch_dtype) 3,608,919,168: 13,761,264,768.
+	want(t, "DeepSeek-V3 weight bytes", result(t, "deepseek-ai__DeepSeek-V3", nil).Totals.WeightBytes, "673_150_552_416")
+	bf16 := map[string]expr.Value{"dtype_bytes": expr.Int(2)}
+	want(t, "gpt-oss-20b weight bytes", result(t, "openai__gpt-oss-20b", bf16).Totals.WeightBytes, "13_761_264_768")
+}
+
+// TestImportPerHeadNormLists: StableLM with qk_layernorm keeps one LayerNorm per head in
+// q_layernorm.norms and k_layernorm.norms; under --tp each device holds its heads' norms, as
+// the template says. stablelm-3b-4e1t's tree with the two lists of 32 norms (80 wide) added and
+// its config with qk_layernorm, over --tp 2: 32 layers × 16 heads = 512 instances of each list
+// on a device, each with its 80 weights (and 80 biases: the repr does not show bias=False).
+func TestImportPerHeadNormLists(t *testing.T) {
+	tree, err := os.ReadFile(filepath.Join(treesDir, "stabilityai__stablelm-3b-4e1t.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(name string) string {
+		return "          (" + name + "): StableLmLayerNormPerHead(\n            (norms): ModuleList(\n" +
+			"              (0-31): 32 x LayerNorm((80,), eps=1e-05, elementwise_affine=True)\n            )\n          )\n"
+	}
+	text := strings.Replace(string(tree), "          (attention_dropout)", list("q_layernorm")+list("k_layernorm")+"          (attention_dropout)", 1)
+	cfg, err := os.ReadFile(filepath.Join(treesDir, "stabilityai__stablelm-3b-4e1t.config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "{", `{"qk_layernorm": true,`, 1))
+	doc, err := jsonpos.Parse("config.json", cfg, jsonpos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := importer.Import(text, importer.Options{Name: "tree.txt", Config: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := model.Parse("stablelm-qk", res.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := calc.Compute(f, calc.Options{Parallel: calc.Parallelism{TP: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"q_layernorm", "k_layernorm"} {
+		path := "model.decoder_layer.self_attn." + n + ".norms"
+		i := slices.IndexFunc(out.Rows, func(r calc.Row) bool { return r.Path == path })
+		if i < 0 {
+			t.Fatalf("no row %s", path)
+		}
+		if c := out.Rows[i].Count.Int64(); c != 32*16 {
+			t.Errorf("%s: %d instances on a device, want 32 layers × 16 heads", path, c)
+		}
+		want(t, path+" params", out.Rows[i].Figures.Params.Rat(), "160")
 	}
 }

@@ -197,6 +197,15 @@ func readQuantization(c *Config) (*quantization, []string, error) {
 	return q, q.notes, nil
 }
 
+// Quantize gives the Linear layers of a model file (root, changed in place) the byte widths the
+// config's quantization_config says the checkpoint stores, as populate does for the files it
+// builds: import reads the same quantization_config through it. It returns what was assumed
+// (a quant_method modeltool does not read, every Linear excluded); a fault of the
+// quantization_config is a *diag.Faults positioned in the config.
+func Quantize(c *Config, root *jsonpos.Node, cat *layers.Catalog) ([]string, error) {
+	return applyQuantization(c, root, nil, cat)
+}
+
 // applyQuantization marks the quantized Linear layers of a generated model file and declares
 // the quantization's variables. The layers in keep (and those below them) stay as they are: the
 // template says the checkpoint stores them unquantized.
@@ -220,11 +229,12 @@ func applyQuantization(c *Config, root *jsonpos.Node, keep map[*jsonpos.Node]boo
 				continue
 			}
 			seg := name.Text
+			listed := false // an entry of a ModuleList: its HuggingFace name has an index
 			if a := l.Get("aliases"); a != nil && a.Kind == jsonpos.Array && len(a.Items) > 0 {
-				seg = a.Items[0].Text
+				seg, listed = a.Items[0].Text, true
 			}
 			p := append(append([]string(nil), path...), seg)
-			if l.Get("repeat") != nil {
+			if l.Get("repeat") != nil || listed {
 				p = append(p, "*")
 			}
 			if subs := l.Get("sub_layers"); subs != nil {
