@@ -15,6 +15,43 @@ func Marshal(n *Node) []byte {
 	return buf.Bytes()
 }
 
+// MarshalCompact returns the JSON text of n without any whitespace: members in their stored
+// order, numbers as their literals, strings escaped as Marshal escapes them.
+func MarshalCompact(n *Node) []byte {
+	var buf bytes.Buffer
+	writeCompact(&buf, n)
+	return buf.Bytes()
+}
+
+func writeCompact(buf *bytes.Buffer, n *Node) {
+	switch n.Kind {
+	case Object:
+		buf.WriteByte('{')
+		for i, m := range n.Members {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			WriteString(buf, m.Key)
+			buf.WriteByte(':')
+			writeCompact(buf, m.Value)
+		}
+		buf.WriteByte('}')
+	case Array:
+		buf.WriteByte('[')
+		for i, it := range n.Items {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeCompact(buf, it)
+		}
+		buf.WriteByte(']')
+	case String:
+		WriteString(buf, n.Text)
+	default:
+		buf.WriteString(n.Text)
+	}
+}
+
 // WriteIndented writes n as Marshal does, as a value nested depth levels deep (its inner lines
 // indented by depth+1 levels), without a final newline: for writing a large document a part at
 // a time.

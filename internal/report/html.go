@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -65,7 +67,13 @@ func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.G
 	if err != nil {
 		return err
 	}
-	return htmlPage().Execute(w, page)
+	// The template writes a page in thousands of small pieces: one system call for each, to
+	// standard output, would cost more than the rest of the page.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlPage().Execute(bw, page); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 type htmlReport struct {
@@ -76,21 +84,23 @@ type htmlReport struct {
 	Bound     *htmlBound
 	Columns   []htmlColumn
 	Rows      []htmlRow
-	Foot      []htmlCell
-	Tied      int
-	Legend    []htmlLegend
-	Classes   *barChart
-	Roofline  *rooflineChart
-	Parallel  *htmlParallel
-	Memory    []*memoryPanel
-	Timeline  *timelinePlot
+	// RowsHTML is the table's rows, written by rowsHTML.
+	RowsHTML template.HTML
+	Foot     []htmlCell
+	Tied     int
+	Legend   []htmlLegend
+	Classes  *barChart
+	Roofline *rooflineChart
+	Parallel *htmlParallel
+	Memory   []*memoryPanel
+	Timeline *timelinePlot
 	// Layers is the number of basic layers (rows of calc); Merged and Dropped say how many
 	// rows the page merged and left off to stay usable (htmlRows); LayersEmbedded whether the
 	// data island holds the per-layer rows.
 	Layers          int
 	Merged, Dropped int
 	LayersEmbedded  bool
-	Data            json.RawMessage
+	Data            template.JS
 	CSS             template.CSS
 	JS              template.JS
 }
@@ -198,14 +208,10 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 	if gen != nil {
 		doc.Set("generation", generationNode(gen))
 	}
-	data, err := json.Marshal(json.RawMessage(jsonpos.Marshal(doc)))
-	if err != nil {
-		return nil, fmt.Errorf("html report: the JSON data: %w", err)
-	}
 	p := &htmlReport{
 		Title:  res.ModelID,
 		Layers: len(full.Rows), Merged: merged, Dropped: dropped, LayersEmbedded: embedded,
-		Data: json.RawMessage(data),
+		Data: dataIsland(doc),
 		CSS:  template.CSS(htmlCSS),
 		JS:   template.JS(exactJSONJS + htmlJS),
 	}
@@ -313,6 +319,7 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 			htmlColumn{"bound", "Bound", "which roof limits the layer", false},
 		)
 	}
+	boundCellsOf := map[*big.Rat][]htmlCell{}
 	for i, r := range res.Rows {
 		parent, leaf := "", r.Path
 		if j := strings.LastIndexByte(r.Path, '.'); j >= 0 {
@@ -340,10 +347,17 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 			countCell(r.Figures.KVCacheBytes, r.Count, func(x *big.Rat) string { return Human(x, "B") }, " B"),
 		}
 		if roof != nil {
-			row.Cells = append(row.Cells, boundCells(bounds[i])...)
+			// Equal rows share their bound (calc.Roofline.Row), and its cells.
+			bc, ok := boundCellsOf[bounds[i].Seconds]
+			if !ok {
+				bc = boundCells(bounds[i])
+				boundCellsOf[bounds[i].Seconds] = bc
+			}
+			row.Cells = append(row.Cells, bc...)
 		}
 		p.Rows = append(p.Rows, row)
 	}
+	p.RowsHTML = rowsHTML(p.Rows)
 	p.Foot = []htmlCell{
 		sumCell(tot.Params, HumanCount(tot.Params), ""),
 		sumCell(tot.FLOPs, Human(tot.FLOPs, ""), ""),
@@ -382,7 +396,122 @@ func fixed(r *big.Rat, prec int) string {
 	return r.FloatString(prec)
 }
 
+// sumSeconds sums n times by key: each (key, time) is the i-th of them. Equal rows share their
+// bound (calc.Roofline.Row), so a time is added once times its rows, not once a row.
+func sumSeconds(n int, at func(i int) (string, *big.Rat)) map[string]*big.Rat {
+	type pair struct {
+		key string
+		t   *big.Rat
+	}
+	times := map[pair]int64{}
+	var order []pair
+	for i := range n {
+		k, t := at(i)
+		p := pair{k, t}
+		if times[p] == 0 {
+			order = append(order, p)
+		}
+		times[p]++
+	}
+	out := map[string]*big.Rat{}
+	m := new(big.Rat)
+	for _, p := range order {
+		if out[p.key] == nil {
+			out[p.key] = new(big.Rat)
+		}
+		out[p.key].Add(out[p.key], m.Mul(p.t, m.SetInt64(times[p])))
+	}
+	return out
+}
+
+// dataIsland is the JSON document doc as the page embeds it: compact, and with <, > and & (and
+// U+2028, U+2029) escaped as \u003c…, so nothing in it can end the script element — what
+// json.Marshal of the document's text gives, without parsing it again (and again when the
+// template writes it).
+func dataIsland(doc *jsonpos.Node) template.JS {
+	var b bytes.Buffer
+	json.HTMLEscape(&b, jsonpos.MarshalCompact(doc))
+	return template.JS(b.String())
+}
+
+// rowsHTML writes the rows of the layer table. They are written here, not by the template: a
+// template's reflection costs about 40 µs a row, which a page of 700 layers would spend 30 ms
+// on. Every string is escaped as html/template escapes text and quoted attributes.
+func rowsHTML(rows []htmlRow) template.HTML {
+	var b strings.Builder
+	b.Grow(1600 * len(rows))
+	e := func(s string) { b.WriteString(template.HTMLEscapeString(s)) }
+	for _, r := range rows {
+		idx := strconv.Itoa(r.Index)
+		b.WriteString("\n      <tr data-row=\"" + idx + "\" class=\"")
+		if r.TiedTo != "" {
+			b.WriteString("tied")
+		}
+		b.WriteString("\">\n        <td class=\"num idx\" data-sort=\"" + idx + "\">" + idx + "</td>")
+		b.WriteString("\n        <td class=\"path\" data-sort=\"")
+		e(r.Path)
+		b.WriteString("\"><span class=\"swatch ")
+		e(r.CatCSS)
+		b.WriteString("\" title=\"")
+		e(r.Category)
+		b.WriteString("\"></span><code><span class=\"parent\">")
+		e(r.Parent)
+		b.WriteString("</span><span class=\"leaf\">")
+		e(r.Leaf)
+		b.WriteString("</span></code>")
+		if r.TiedTo != "" {
+			b.WriteString(" <span class=\"badge badge-tied\" title=\"shares its weights with ")
+			e(r.TiedTo)
+			b.WriteString("; they count once, there\">tied → ")
+			e(r.TiedTo)
+			b.WriteString("</span>")
+		}
+		b.WriteString("</td>\n        <td class=\"cls\" data-sort=\"")
+		e(r.Short)
+		b.WriteString("\" data-category=\"")
+		e(r.Category)
+		b.WriteString("\" title=\"")
+		e(r.Class + " · " + r.Category)
+		b.WriteString("\">")
+		e(r.Short)
+		b.WriteString("</td>\n        <td class=\"num\" data-sort=\"")
+		e(r.Count)
+		b.WriteString("\">")
+		e(r.Count)
+		b.WriteString("</td>")
+		for _, c := range r.Cells {
+			b.WriteString("\n        <td class=\"num ")
+			e(c.Class)
+			b.WriteString("\" data-sort=\"")
+			e(c.Sort)
+			b.WriteString("\"")
+			if c.Tip != "" {
+				b.WriteString(" title=\"")
+				e(c.Tip)
+				b.WriteString("\"")
+			}
+			b.WriteString("><span class=\"r\">")
+			e(c.Text)
+			b.WriteString("</span><span class=\"x\">")
+			e(c.Exact)
+			b.WriteString("</span></td>")
+		}
+		b.WriteString("\n      </tr>")
+	}
+	return template.HTML(b.String())
+}
+
 func countCell(v expr.Value, count *big.Int, human func(*big.Rat) string, unit string) htmlCell {
+	if p, ok := timesInt(v, count); ok {
+		// Nearly every figure: printed without big.Rat (as sumCell and human would).
+		r := new(big.Rat).SetInt64(p)
+		exact := groupDigits(strconv.FormatInt(p, 10))
+		c := htmlCell{Text: human(r), Exact: exact, Sort: strconv.FormatInt(p, 10), Tip: exact + unit}
+		if count.Cmp(big.NewInt(1)) != 0 && p != 0 {
+			c.Tip = fmt.Sprintf("%s%s = %s × %s", exact, unit, count.String(), exactGrouped(v.RatOrZero()))
+		}
+		return c
+	}
 	total := times(v, count)
 	c := sumCell(total, human(total), unit)
 	if count.Cmp(big.NewInt(1)) != 0 && total.Sign() != 0 {
@@ -426,15 +555,8 @@ func totalBound(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *htm
 		if roof.Peak.Sign() > 0 {
 			hb.OfPeak = pct(ach, roof.Peak)
 		}
-		comp, mem := new(big.Rat), new(big.Rat)
-		for _, bd := range bounds {
-			switch bd.Limit {
-			case "compute":
-				comp.Add(comp, bd.Seconds)
-			case "memory":
-				mem.Add(mem, bd.Seconds)
-			}
-		}
+		byLimit := sumSeconds(len(bounds), func(i int) (string, *big.Rat) { return bounds[i].Limit, bounds[i].Seconds })
+		comp, mem := ratOrNil(byLimit["compute"]), ratOrNil(byLimit["memory"])
 		hb.ComputeShare = pct(comp, b.Seconds)
 		hb.MemoryShare = pct(mem, b.Seconds)
 	}
@@ -514,13 +636,9 @@ func classChart(res *calc.Result, roof *calc.Roofline, bounds []calc.Bound) *bar
 	var timeBy map[string]*big.Rat
 	totTime := new(big.Rat)
 	if roof != nil {
-		timeBy = map[string]*big.Rat{}
-		for i, r := range res.Rows {
-			if timeBy[r.Class] == nil {
-				timeBy[r.Class] = new(big.Rat)
-			}
-			timeBy[r.Class].Add(timeBy[r.Class], bounds[i].Seconds)
-			totTime.Add(totTime, bounds[i].Seconds)
+		timeBy = sumSeconds(len(res.Rows), func(i int) (string, *big.Rat) { return res.Rows[i].Class, bounds[i].Seconds })
+		for _, t := range timeBy {
+			totTime.Add(totTime, t)
 		}
 	}
 	type entry struct {

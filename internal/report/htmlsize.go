@@ -12,8 +12,12 @@ import (
 // table rows and a few hundred plotted points well, not 75,000 (an unrolled DeepSeek-V3) or a
 // million. Past these limits the page merges, caps and says so.
 const (
-	// maxHTMLRows is the most table rows the page draws; a file with more has its rows that
-	// differ only in their instance numbers merged first.
+	// mergeHTMLRows is the most rows the page shows as they are; past it, rows that differ
+	// only in their instance numbers are merged (a model whose decoder layers are written as
+	// runs of one, as Gemma 2's alternating windows are, shows its 42 layers as the two kinds
+	// they are, not as 723 rows).
+	mergeHTMLRows = 200
+	// maxHTMLRows is the most table rows the page draws, and the most whose figures it embeds.
 	maxHTMLRows = 2000
 	// maxHTMLPoints is the most layers the roofline plots: those with the largest time bounds.
 	maxHTMLPoints = 400
@@ -21,13 +25,13 @@ const (
 	maxHTMLOmitted = 20
 )
 
-// htmlRows is what the page shows of res: res itself when its rows fit on the page; otherwise
-// a copy whose rows that differ only in their instance numbers (model.layers_3.mlp and
-// model.layers_4.mlp, with the same class and figures) are merged into one row of their
+// htmlRows is what the page shows of res: res itself when it has at most mergeHTMLRows rows;
+// otherwise a copy whose rows that differ only in their instance numbers (model.layers_3.mlp
+// and model.layers_4.mlp, with the same class and figures) are merged into one row of their
 // summed count, path written with * (model.layers_*.mlp), at most maxHTMLRows of them in
 // file order. merged says how many rows were merged away and dropped how many were left off.
 func htmlRows(res *calc.Result) (shown *calc.Result, merged, dropped int) {
-	if len(res.Rows) <= maxHTMLRows {
+	if len(res.Rows) <= mergeHTMLRows {
 		return res, 0, 0
 	}
 	type key struct {
@@ -57,25 +61,31 @@ func htmlRows(res *calc.Result) (shown *calc.Result, merged, dropped int) {
 	return &cp, merged, dropped
 }
 
-// instancePattern writes the instance numbers of a path as *: the digits ending a name after
-// an underscore (decoder_layer_12, experts_0) and names that are numbers (a ModuleList's 3).
+// instancePattern writes the instance numbers of a path as *: the numbers that are a name (a
+// ModuleList's 3) or a part of one between underscores (experts_0, decoder_layer_12_13, the
+// run of layers 12 to 13).
 func instancePattern(path string) string {
-	segs := strings.Split(path, ".")
-	for i, s := range segs {
-		end := len(s)
-		start := end
-		for start > 0 && s[start-1] >= '0' && s[start-1] <= '9' {
-			start--
+	var b strings.Builder
+	for i := 0; i < len(path); {
+		j := i
+		for j < len(path) && path[j] >= '0' && path[j] <= '9' {
+			j++
 		}
-		switch {
-		case start == end:
-		case start == 0:
-			segs[i] = "*"
-		case s[start-1] == '_':
-			segs[i] = s[:start] + "*"
+		if j == i {
+			b.WriteByte(path[i])
+			i++
+			continue
 		}
+		before := i == 0 || path[i-1] == '.' || path[i-1] == '_'
+		after := j == len(path) || path[j] == '.' || path[j] == '_'
+		if before && after {
+			b.WriteByte('*')
+		} else {
+			b.WriteString(path[i:j])
+		}
+		i = j
 	}
-	return strings.Join(segs, ".")
+	return b.String()
 }
 
 // figuresKey identifies a row's figures of one instance.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -171,6 +172,91 @@ func TestHTMLHugeFile(t *testing.T) {
 		var d struct{ Layers []any }
 		if err := json.Unmarshal([]byte(data), &d); err != nil || len(d.Layers) != 0 {
 			t.Errorf("%s: the data island holds %d layers (%v)", c.name, len(d.Layers), err)
+		}
+	}
+}
+
+// TestInstancePattern: the numbers that are a name, or a part of one between underscores,
+// become *; numbers inside a word stay.
+func TestInstancePattern(t *testing.T) {
+	for in, want := range map[string]string{
+		"model.decoder_layer_12_13.mlp.experts_0.gate_proj": "model.decoder_layer_*_*.mlp.experts_*.gate_proj",
+		"model.layers.3.mlp":          "model.layers.*.mlp",
+		"transformer.h.0.attn.c_attn": "transformer.h.*.attn.c_attn",
+		"gpt2.wte":                    "gpt2.wte",
+		"model.layer2_norm.q_a_proj":  "model.layer2_norm.q_a_proj",
+		"7":                           "*",
+	} {
+		if got := instancePattern(in); got != want {
+			t.Errorf("instancePattern(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHTMLMergesRuns: a model whose decoder layers are written as runs of one (Gemma 2's
+// alternating sliding and global layers, 723 rows) is shown as its kinds of layer, each with
+// the count of its instances, and the page says so; totals stay those of every layer.
+func TestHTMLMergesRuns(t *testing.T) {
+	f, err := model.Parse("g.json", mustRead(t, "../../models/gemma-2-9b.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) <= mergeHTMLRows {
+		t.Fatalf("gemma-2-9b has %d rows; the test needs more than %d", len(res.Rows), mergeHTMLRows)
+	}
+	_, doc := page(t, res, nil)
+	tbody := find(byID(t, doc, "layers"), tag("tbody"))[0]
+	rows := find(tbody, tag("tr"))
+	if len(rows) >= len(res.Rows) || len(rows) > mergeHTMLRows {
+		t.Errorf("%d table rows for %d layers", len(rows), len(res.Rows))
+	}
+	counts := 0
+	for _, tr := range rows {
+		n, err := strconv.Atoi(text(find(tr, tag("td"))[3]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts += n
+	}
+	want := 0
+	for _, r := range res.Rows {
+		want += int(r.Count.Int64())
+	}
+	if counts != want {
+		t.Errorf("the rows' counts add up to %d, want %d", counts, want)
+	}
+	if note := text(byID(t, doc, "rows-note")); !strings.Contains(note, "rows merged") {
+		t.Errorf("the note %q does not say rows were merged", note)
+	}
+}
+
+// TestDataIsland: the page's data island is the JSON document as json.Marshal writes its text
+// (compact, <, > and & escaped), for a result with hostile strings.
+func TestDataIsland(t *testing.T) {
+	f, err := model.Parse("m.json", []byte(`{"model_id": "</script><b>&amp;\u2028\"x\"", "layers": [{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := calc.Compute(f, calc.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	llamaRes, roof := llama(t, true)
+	for _, c := range []struct {
+		res  *calc.Result
+		roof *calc.Roofline
+	}{{res, nil}, {llamaRes, roof}} {
+		doc := FiguresJSON(c.res, c.roof)
+		want, err := json.Marshal(json.RawMessage(jsonpos.Marshal(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(dataIsland(doc)); got != string(want) {
+			t.Errorf("island\n%s\nwant\n%s", got, want)
 		}
 	}
 }
