@@ -36,6 +36,27 @@ type binding struct {
 	keys map[string]*model.ConfigKey
 	// cat gives activation(NAME) its meaning; nil means the builtin catalog.
 	cat *layers.Catalog
+	// unbound holds the error of each name that is not a config key (unboundError).
+	unbound map[string]error
+	// made holds what value made of the template values that use no index name, and names
+	// the variables of the values asked about (env.independent).
+	made  map[*model.Value]evaluated
+	names map[*model.Value][]string
+}
+
+// unboundError is the error of looking up name, which is not a config key (a model variable
+// such as {batch_size} stays a placeholder): made once per name, as partial evaluation asks
+// for the same few names in every layer of every instance.
+func (b *binding) unboundError(name string) error {
+	if err, ok := b.unbound[name]; ok {
+		return err
+	}
+	if b.unbound == nil {
+		b.unbound = map[string]error{}
+	}
+	err := fmt.Errorf("{%s}: %w", name, expr.ErrUnbound)
+	b.unbound[name] = err
+	return err
 }
 
 // usage maps each config key to the template layers whose values need it, directly or

@@ -39,7 +39,7 @@ func (e *env) Lookup(name string) (expr.Value, error) {
 		}
 	}
 	if e.b.keys[name] == nil {
-		return expr.Value{}, fmt.Errorf("{%s}: %w", name, expr.ErrUnbound)
+		return expr.Value{}, e.b.unboundError(name)
 	}
 	return e.b.scope.Lookup(name)
 }
@@ -120,8 +120,64 @@ func (e *env) partial(v *model.Value, where string) (*expr.Expr, error) {
 
 // value partially evaluates a template value: a constant becomes a JSON number or boolean, the
 // rest a canonical placeholder string. Strings and lists must be gone by then: a model file has
-// none.
+// none. A value that uses no index name comes out the same in every instance of the indexed
+// layers around it: it is evaluated once (a template's decoder layer is built 60 times).
 func (e *env) value(v *model.Value, where string) (*jsonpos.Node, error) {
+	if v.Err != nil || v.Expr == nil || !e.independent(v) {
+		return e.evaluate(v, where)
+	}
+	if c, ok := e.b.made[v]; ok {
+		return c.node(), nil
+	}
+	n, err := e.evaluate(v, where)
+	if err == nil {
+		if e.b.made == nil {
+			e.b.made = map[*model.Value]evaluated{}
+		}
+		e.b.made[v] = evaluated{n.Kind, n.Text}
+	}
+	return n, err
+}
+
+// evaluated is a value's JSON node, to make again (each place in the output has its own).
+type evaluated struct {
+	kind jsonpos.Kind
+	text string
+}
+
+func (c evaluated) node() *jsonpos.Node {
+	switch c.kind {
+	case jsonpos.Bool:
+		return jsonpos.NewBool(c.text == "true")
+	case jsonpos.Number:
+		return jsonpos.NewNumber(c.text)
+	}
+	return jsonpos.NewString(c.text)
+}
+
+// independent reports whether v uses none of the index names bound or probed in e.
+func (e *env) independent(v *model.Value) bool {
+	if len(e.index) == 0 && len(e.probe) == 0 {
+		return true
+	}
+	names, ok := e.b.names[v]
+	if !ok {
+		names = v.Expr.VarNames()
+		if e.b.names == nil {
+			e.b.names = map[*model.Value][]string{}
+		}
+		e.b.names[v] = names
+	}
+	for _, name := range names {
+		if slices.Contains(e.probe, name) || slices.ContainsFunc(e.index, func(x indexValue) bool { return x.name == name }) {
+			return false
+		}
+	}
+	return true
+}
+
+// evaluate is value without the cache.
+func (e *env) evaluate(v *model.Value, where string) (*jsonpos.Node, error) {
 	p, err := e.partial(v, where)
 	if err != nil {
 		return nil, err
