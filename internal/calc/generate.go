@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/modeltool/modeltool/internal/expr"
+	"github.com/modeltool/modeltool/internal/layers"
 	"github.com/modeltool/modeltool/internal/model"
 )
 
@@ -56,7 +57,9 @@ const maxTimelinePoints = 200
 // the middle (eight points), the range is summed in closed form, exactly; otherwise it is
 // split, down to ranges of 8 steps evaluated one by one. So a piece is found exactly unless the
 // step time leaves a polynomial and returns to the very same one between two sampled points —
-// something no catalog formula does (tests compare against every step evaluated alone).
+// something no catalog formula does (tests compare against every step evaluated alone). A
+// periodic cost (chunked attention) is summed a whole period at a time (stepper.sum), so the
+// work does not grow with out.
 func Generate(f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
 	if in < 1 || out < 1 {
 		return nil, fmt.Errorf("generation needs at least one prompt token and one output token, not %d:%d", in, out)
@@ -230,21 +233,161 @@ func (s *stepper) at(past int64) (*big.Rat, error) {
 }
 
 // sum adds the steps past = lo … hi (inclusive) to total.
+//
+// When the changing rows' figures have a period in past_len (chunked attention: the keys of
+// a step are those of its own chunk, so every chunk's steps cost the same sequence), the
+// steps are summed in blocks of whole periods: a block's sum h(q) is then a polynomial in
+// the block's number q wherever the step times are one plus a periodic part (at most
+// quadratic if the step times are), so the blocks are summed the way the steps are — in
+// closed form where h agrees with the quadratic through its first three blocks, else split —
+// and the cost no longer grows with the number of chunks. The steps before the first whole
+// block and after the last are summed one range as before.
 func (s *stepper) sum(lo, hi int64, total *big.Rat) error {
 	if hi < lo {
 		return nil
 	}
-	if hi-lo+1 <= 8 || len(s.changing) == 0 {
-		if len(s.changing) == 0 {
-			t, err := s.at(lo)
-			if err != nil {
+	period, err := s.period(lo, hi)
+	if err != nil {
+		return err
+	}
+	if period > 1 {
+		start := (lo + period - 1) / period * period // blocks begin where the periods do
+		if blocks := (hi + 1 - start) / period; blocks >= minBlocks {
+			if err := s.sumSteps(lo, start-1, total); err != nil {
 				return err
 			}
-			total.Add(total, new(big.Rat).Mul(t, big.NewRat(hi-lo+1, 1)))
-			return nil
+			sums := map[int64]*big.Rat{}
+			block := func(q int64) (*big.Rat, error) {
+				if h, ok := sums[q]; ok {
+					return h, nil
+				}
+				h := new(big.Rat)
+				first := start + q*period
+				if err := s.sumSteps(first, first+period-1, h); err != nil {
+					return nil, err
+				}
+				sums[q] = h
+				return h, nil
+			}
+			if err := piecewiseSum(0, blocks-1, block, total); err != nil {
+				return err
+			}
+			return s.sumSteps(start+blocks*period, hi, total)
 		}
+	}
+	return s.sumSteps(lo, hi, total)
+}
+
+// minBlocks is the fewest whole periods summed as blocks: below it, the steps are summed
+// directly.
+const minBlocks = 3
+
+// maxPeriod bounds the block length; a longer period (the least common multiple of unrelated
+// divisors) is not used.
+const maxPeriod = 1 << 40
+
+// period returns the length of the blocks the steps lo … hi are summed in: the least common
+// multiple of the divisors of every floor division and remainder (// and %, a / inside
+// floor or ceil) of the changing rows — in their class's formulas, derived values and
+// defaults, their parameters and the file's variables — whose divisor is one integer at
+// both ends of the range while its dividend changes. 0 when there is none. A period found
+// this way is only a block length: the sum over blocks is checked as any other (a wrong
+// period costs time, never exactness).
+func (s *stepper) period(lo, hi int64) (int64, error) {
+	if len(s.changing) == 0 || hi-lo+1 < 2*minBlocks {
+		return 0, nil
+	}
+	at := func(past int64) ([]expr.Division, error) {
+		dense, expert := s.p.scopesAt(past)
+		var ds []expr.Division
+		for _, v := range s.p.f.Variables {
+			if _, set := s.p.opts.Set[v.Name]; !set && v.Value.Expr != nil {
+				ds = append(ds, v.Value.Expr.Divisions(dense)...)
+			}
+		}
+		for _, i := range s.changing {
+			pl := &s.p.plans[i]
+			scope := dense
+			if pl.routed != nil {
+				scope = expert
+			}
+			for _, prm := range pl.l.Parameters {
+				if prm.Value.Expr != nil {
+					ds = append(ds, prm.Value.Expr.Divisions(scope)...)
+				}
+			}
+			args, err := s.p.arguments(pl, scope)
+			if err != nil {
+				return nil, err
+			}
+			cs := pl.cl.Scope(args)
+			for _, prm := range pl.cl.Params {
+				if prm.Default != nil {
+					ds = append(ds, prm.Default.Divisions(cs)...)
+				}
+			}
+			for _, defs := range [][]layers.Definition{pl.cl.Derived, pl.cl.Formulas} {
+				for _, d := range defs {
+					ds = append(ds, d.Expr.Divisions(cs)...)
+				}
+			}
+		}
+		return ds, nil
+	}
+	a, err := at(lo)
+	if err != nil {
+		return 0, err
+	}
+	b, err := at(hi)
+	if err != nil {
+		return 0, err
+	}
+	period := big.NewInt(1)
+	for k := range a {
+		x, y := a[k], b[k]
+		if !x.OK || !y.OK || !x.Divisor.Equal(y.Divisor) || x.Dividend.Equal(y.Dividend) {
+			continue
+		}
+		d, ok := x.Divisor.BigInt()
+		if !ok || d.Cmp(big.NewInt(1)) <= 0 {
+			continue
+		}
+		g := new(big.Int).GCD(nil, nil, period, d)
+		period.Mul(period, new(big.Int).Quo(d, g))
+		if period.Cmp(big.NewInt(maxPeriod)) > 0 {
+			return 0, nil
+		}
+	}
+	return period.Int64(), nil
+}
+
+// sumSteps adds the steps past = lo … hi (inclusive) to total, piece by piece.
+func (s *stepper) sumSteps(lo, hi int64, total *big.Rat) error {
+	if hi < lo {
+		return nil
+	}
+	if len(s.changing) == 0 {
+		t, err := s.at(lo)
+		if err != nil {
+			return err
+		}
+		total.Add(total, new(big.Rat).Mul(t, big.NewRat(hi-lo+1, 1)))
+		return nil
+	}
+	return piecewiseSum(lo, hi, s.at, total)
+}
+
+// piecewiseSum adds f(lo) + … + f(hi) to total, for an f that is a polynomial of degree at
+// most 2 between a few breakpoints: a range where f agrees with the quadratic through its
+// first three values at its middle and its last three is summed in closed form (Faulhaber,
+// exact rationals), else it is halved, down to 8 values added one by one.
+func piecewiseSum(lo, hi int64, f func(int64) (*big.Rat, error), total *big.Rat) error {
+	if hi < lo {
+		return nil
+	}
+	if hi-lo+1 <= 8 {
 		for p := lo; p <= hi; p++ {
-			t, err := s.at(p)
+			t, err := f(p)
 			if err != nil {
 				return err
 			}
@@ -252,10 +395,10 @@ func (s *stepper) sum(lo, hi int64, total *big.Rat) error {
 		}
 		return nil
 	}
-	// The quadratic through the first three steps, by forward differences.
+	// The quadratic through the first three values, by forward differences.
 	var v [3]*big.Rat
 	for k := range v {
-		t, err := s.at(lo + int64(k))
+		t, err := f(lo + int64(k))
 		if err != nil {
 			return err
 		}
@@ -273,22 +416,17 @@ func (s *stepper) sum(lo, hi int64, total *big.Rat) error {
 		return x.Add(x, y).Add(x, a)
 	}
 	mid := lo + (hi-lo)/2
-	agrees := true
 	for _, p := range []int64{mid, mid + 1, hi - 2, hi - 1, hi} {
-		t, err := s.at(p)
+		t, err := f(p)
 		if err != nil {
 			return err
 		}
 		if t.Cmp(q(p)) != 0 {
-			agrees = false
-			break
+			if err := piecewiseSum(lo, mid, f, total); err != nil {
+				return err
+			}
+			return piecewiseSum(mid+1, hi, f, total)
 		}
-	}
-	if !agrees {
-		if err := s.sum(lo, mid, total); err != nil {
-			return err
-		}
-		return s.sum(mid+1, hi, total)
 	}
 	// Σ_{k=0}^{n−1} a + k·d1 + k(k−1)/2·d2 = n·a + d1·n(n−1)/2 + d2·n(n−1)(n−2)/6.
 	n := big.NewRat(hi-lo+1, 1)

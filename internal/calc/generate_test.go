@@ -106,7 +106,7 @@ func BenchmarkGenerate32k(b *testing.B) {
 	for _, c := range []struct{ name, path string }{
 		{"llama-2-7b", llamaPath},
 		{"mistral-7b", mistralPath},
-		{"llama-4-scout", "../../models/llama-4-scout-17b-16e-text.json"},
+		{"llama-4-scout", scoutPath},
 	} {
 		f, err := model.Parse(c.path, mustRead(b, c.path))
 		if err != nil {
@@ -121,6 +121,53 @@ func BenchmarkGenerate32k(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+const scoutPath = "../../models/llama-4-scout-17b-16e-text.json"
+
+// BenchmarkGenerateScout is calc --generate 1:OUT on Llama 4 Scout, whose chunked attention
+// (chunks of 8192) makes the decode steps' cost a sawtooth of OUT/8192 teeth: summed in blocks
+// of whole chunks, 10^9 tokens cost what 10^6 do. The file is parsed as calc reads it (equal
+// layers share their nodes, so the 48 decoder layers are evaluated as the few distinct ones).
+func BenchmarkGenerateScout(b *testing.B) {
+	f, err := model.ParseShared(scoutPath, mustRead(b, scoutPath))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := roofline(b, "H100-SXM")
+	for _, c := range []struct {
+		name string
+		out  int64
+	}{{"out=1e6", 1_000_000}, {"out=1e9", 1_000_000_000}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := calc.Generate(f, calc.Options{}, r, 1, c.out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestLongGenerationCostsLittle: a decode of 10^6 or 10^9 steps on Llama 4 Scout evaluates the
+// same few steps — the chunks' sawtooth is summed a chunk at a time, not tooth by tooth (before,
+// 10^6 steps evaluated 10,566 and 10^9 took about 20 minutes). The sums' exactness is
+// TestStepSumsAreExact's.
+func TestLongGenerationCostsLittle(t *testing.T) {
+	f := load(t, scoutPath, nil)
+	r := roofline(t, "H100-SXM")
+	var evaluations []int
+	for _, out := range []int64{1_000_000, 1_000_000_000} {
+		g, err := calc.Generate(f, calc.Options{}, r, 1, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evaluations = append(evaluations, g.Evaluations)
+	}
+	if evaluations[0] > 1000 || evaluations[1] > evaluations[0] {
+		t.Errorf("%d steps evaluated for 10^6 tokens, %d for 10^9", evaluations[0], evaluations[1])
 	}
 }
 

@@ -504,24 +504,9 @@ func (p *planner) own(s string) string {
 // evaluateFigures evaluates one instance of the layer of pl in scope.
 func (p *planner) evaluateFigures(pl *plan, scope *expr.Scope) (layers.Figures, error) {
 	l, cl := pl.l, pl.cl
-	args := make(map[string]expr.Value, len(l.Parameters))
-	for _, prm := range l.Parameters {
-		if cl.Param(prm.Name) == nil {
-			continue // an unknown parameter: the validator warns, the formulas cannot use it
-		}
-		if prm.Value.Err != nil {
-			return layers.Figures{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, prm.Value.Err)}
-		}
-		v, err := prm.Value.Expr.Eval(scope)
-		if err != nil {
-			return layers.Figures{}, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, err)}
-		}
-		args[prm.Name] = v
-	}
-	if p.par.TP > 1 {
-		if err := p.splitTP(pl, args, scope); err != nil {
-			return layers.Figures{}, err
-		}
+	args, err := p.arguments(pl, scope)
+	if err != nil {
+		return layers.Figures{}, err
 	}
 	fig, err := cl.Evaluate(args)
 	if err != nil {
@@ -532,6 +517,32 @@ func (p *planner) evaluateFigures(pl *plan, scope *expr.Scope) (layers.Figures, 
 		return layers.Figures{}, &LayerError{Path: l.Path, Err: err}
 	}
 	return fig, nil
+}
+
+// arguments are the class parameters of the layer of pl evaluated in scope, split by its
+// tensor-parallel role: what the class's formulas are evaluated with.
+func (p *planner) arguments(pl *plan, scope *expr.Scope) (map[string]expr.Value, error) {
+	l, cl := pl.l, pl.cl
+	args := make(map[string]expr.Value, len(l.Parameters))
+	for _, prm := range l.Parameters {
+		if cl.Param(prm.Name) == nil {
+			continue // an unknown parameter: the validator warns, the formulas cannot use it
+		}
+		if prm.Value.Err != nil {
+			return nil, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, prm.Value.Err)}
+		}
+		v, err := prm.Value.Expr.Eval(scope)
+		if err != nil {
+			return nil, &LayerError{Path: l.Path, Err: fmt.Errorf("parameter %s: %w", prm.Name, err)}
+		}
+		args[prm.Name] = v
+	}
+	if p.par.TP > 1 {
+		if err := p.splitTP(pl, args, scope); err != nil {
+			return nil, err
+		}
+	}
+	return args, nil
 }
 
 // splitTP divides the layer's parameters as its tensor-parallel role says.

@@ -371,3 +371,45 @@ func (e *Expr) TemplateOnly() (col int, what string, ok bool) {
 	}
 	return best, what, true
 }
+
+// Division is one floor division or remainder of an expression — a // b, a % b, or a / b
+// directly inside floor or ceil — with its operands' values in some Env. OK is false when
+// either operand did not evaluate to a number there (an error, or a branch of c ? a : b
+// that the Env makes impossible).
+type Division struct {
+	Dividend, Divisor Value
+	OK                bool
+}
+
+// Divisions returns the floor divisions and remainders of the expression, in node order,
+// with their operands evaluated in env. The same expression gives the same number of
+// Divisions in every Env, in the same order, so two Envs can be compared entry by entry: a
+// divisor that stays the same while its dividend changes with some variable is a period of
+// that variable in the expression (chunked attention's {kv_len} % {chunk}).
+func (e *Expr) Divisions(env Env) []Division {
+	var out []Division
+	add := func(n *node) {
+		var work int
+		d := Division{}
+		x, err := e.eval(n.a, env, &work)
+		if err == nil && x.k == kindNum {
+			y, err := e.eval(n.b, env, &work)
+			if err == nil && y.k == kindNum {
+				d = Division{Dividend: x, Divisor: y, OK: true}
+			}
+		}
+		out = append(out, d)
+	}
+	for i := range e.nodes {
+		n := &e.nodes[i]
+		switch {
+		case n.op == opFloorDiv || n.op == opMod:
+			add(n)
+		case n.op == opCall && (n.fn == fnFloor || n.fn == fnCeil) && n.b == 1:
+			if a := &e.nodes[e.args[n.a]]; a.op == opDiv {
+				add(a)
+			}
+		}
+	}
+	return out
+}
