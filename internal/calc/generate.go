@@ -1,6 +1,7 @@
 package calc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/big"
@@ -61,6 +62,15 @@ const maxTimelinePoints = 200
 // periodic cost (chunked attention) is summed a whole period at a time (stepper.sum), so the
 // work does not grow with out.
 func Generate(f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
+	return GenerateContext(context.Background(), f, opts, r, in, out)
+}
+
+// GenerateContext is Generate stopped by ctx: once ctx is done, the decode sum stops at its
+// next step and the error wraps ctx.Err() (the web app's time limit per request).
+func GenerateContext(ctx context.Context, f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(err)
+	}
 	if in < 1 || out < 1 {
 		return nil, fmt.Errorf("generation needs at least one prompt token and one output token, not %d:%d", in, out)
 	}
@@ -89,6 +99,7 @@ func Generate(f *model.File, opts Options, r *Roofline, in, out int64) (*Generat
 		if err != nil {
 			return nil, err
 		}
+		s.ctx = ctx
 		dsend, err := pipelineSend(f, opts, pp, 1, in)
 		if err != nil {
 			return nil, err
@@ -115,6 +126,11 @@ func Generate(f *model.File, opts Options, r *Roofline, in, out int64) (*Generat
 		g.TokensPerSecond.Quo(g.TokensPerSecond, g.Total)
 	}
 	return g, nil
+}
+
+// stopped is the error of a generation whose context is done.
+func stopped(err error) error {
+	return fmt.Errorf("generation stopped: %w", err)
 }
 
 func withSet(opts Options, set map[string]expr.Value) Options {
@@ -158,7 +174,9 @@ type stepper struct {
 	changing []int    // plans that depend on past_len
 	// evaluations counts steps evaluated.
 	evaluations int
-	cache       map[int64]*big.Rat
+	// ctx, when set, stops the evaluation of steps once it is done.
+	ctx   context.Context
+	cache map[int64]*big.Rat
 }
 
 func newStepper(f *model.File, opts Options, r *Roofline, past int64) (*stepper, error) {
@@ -207,6 +225,11 @@ func commOwner(row Row) string {
 func (s *stepper) at(past int64) (*big.Rat, error) {
 	if t, ok := s.cache[past]; ok {
 		return t, nil
+	}
+	if s.ctx != nil {
+		if err := s.ctx.Err(); err != nil {
+			return nil, stopped(err)
+		}
 	}
 	s.evaluations++
 	t := new(big.Rat).Set(s.constant)

@@ -1,8 +1,11 @@
 package calc_test
 
 import (
+	"context"
+	"errors"
 	"math/big"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/modeltool/modeltool/internal/calc"
@@ -206,5 +209,36 @@ func TestGeneratePipeline(t *testing.T) {
 	}
 	if ttft := stages(in, 0); g.TTFT.Cmp(ttft) != 0 || g.Decode.Cmp(decode) != 0 {
 		t.Errorf("ttft %s decode %s; the stages' calc runs give %s and %s", g.TTFT.FloatString(12), g.Decode.FloatString(12), ttft.FloatString(12), decode.FloatString(12))
+	}
+}
+
+// doneAfter is a context that is done from its nth Err call on: a deadline that passes in the
+// middle of a computation, at a known point.
+type doneAfter struct {
+	context.Context
+	n int
+}
+
+func (c *doneAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestGenerateStops: once its context is done, a generation stops at the next decode step it
+// evaluates, with an error that says so (serve's time limit reaches the computation).
+func TestGenerateStops(t *testing.T) {
+	f := load(t, mistralPath, nil)
+	r := roofline(t, "H100-SXM")
+	for _, n := range []int{0, 1, 5} {
+		ctx := &doneAfter{Context: context.Background(), n: n}
+		g, err := calc.GenerateContext(ctx, f, calc.Options{}, r, 100, 100000)
+		if !errors.Is(err, context.DeadlineExceeded) || g != nil || !strings.Contains(err.Error(), "generation stopped") {
+			t.Errorf("done after %d checks: %v, %v", n, g, err)
+		}
+	}
+	if _, err := calc.GenerateContext(context.Background(), f, calc.Options{}, r, 100, 100000); err != nil {
+		t.Errorf("without a deadline: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -71,7 +72,7 @@ open in a browser: totals, a sortable layer table, where FLOPs and bytes go, and
 		Args: exactArgs(1, "one MODEL.json (or - for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.input = args[0]
-			return runCalc(s, opts)
+			return runCalc(cmd.Context(), s, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -183,7 +184,7 @@ func (o *variableFlags) bindings() (map[string]expr.Value, string, error) {
 	return set, computeDType, nil
 }
 
-func runCalc(s *Streams, opts *calcOptions) error {
+func runCalc(ctx context.Context, s *Streams, opts *calcOptions) error {
 	if err := checkFormat(opts.format, report.FigureFormats); err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func runCalc(s *Streams, opts *calcOptions) error {
 		if roof == nil {
 			return usagef("--generate needs --hardware: the time of each step is its roofline bound on a device")
 		}
-		if gen, err = generate(input, roof, in, out); err != nil {
+		if gen, err = generate(ctx, input, roof, in, out); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -59,8 +60,11 @@ func (o *calcOptions) generation() (in, out int64, err error) {
 
 // generate computes the generation timeline; a split the model refuses is a usage error, as
 // in calc.
-func generate(in *calcInput, roof *calc.Roofline, prompt, out int64) (*calc.Generation, error) {
-	g, err := calc.Generate(in.file, in.opts, roof, prompt, out)
+func generate(ctx context.Context, in *calcInput, roof *calc.Roofline, prompt, out int64) (*calc.Generation, error) {
+	g, err := calc.GenerateContext(ctx, in.file, in.opts, roof, prompt, out)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // stopped (the web app's time limit): not a finding in the model file
+	}
 	if err != nil {
 		return nil, calcError(err)
 	}

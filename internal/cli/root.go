@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,12 @@ func Run() int {
 // Main runs modeltool with args and returns the exit code. Nothing below it exits; a panic (a
 // bug) is reported as an internal error with exit code 2 instead of a stack trace.
 func Main(args []string, s *Streams) (code int) {
+	return MainContext(context.Background(), args, s)
+}
+
+// MainContext is Main stopped by ctx: a long computation (calc --generate's decode sum) ends
+// with an error once ctx is done. The web app runs calc this way, with its time limit.
+func MainContext(ctx context.Context, args []string, s *Streams) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(s.Err, "modeltool: internal error: %v\nPlease report this with the command line and input that caused it.\n", r)
@@ -44,7 +51,7 @@ func Main(args []string, s *Streams) (code int) {
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
 	root.SetArgs(args)
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(ctx)
 	path := "modeltool"
 	x := &exiter{streams: &run, format: "text", color: "auto", outUsed: func() bool { return out.used }}
 	if cmd != nil {

@@ -94,9 +94,9 @@ var generatePattern = regexp.MustCompile(`^[0-9]{1,30}:[0-9]{1,30}$`)
 
 // inProcess runs modeltool in-process with its output captured: the web app's calculations
 // are the calc command itself.
-func inProcess(args []string) (stdout, stderr []byte, code int) {
+func inProcess(ctx context.Context, args []string) (stdout, stderr []byte, code int) {
 	var out, errb bytes.Buffer
-	code = Main(args, &Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }})
+	code = MainContext(ctx, args, &Streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }})
 	return out.Bytes(), errb.Bytes(), code
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http/httptest"
 	"net/url"
@@ -83,4 +84,32 @@ func TestServeParamsAreCalcFlags(t *testing.T) {
 
 func testStreams() *Streams {
 	return &Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard, Getenv: func(string) string { return "" }}
+}
+
+// expiring is a context whose deadline passes at its nth Err call: in the middle of a
+// computation, at a known point.
+type expiring struct {
+	context.Context
+	n int
+}
+
+func (c *expiring) Err() error {
+	if c.n--; c.n < 0 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestCalcStopsWithItsContext: the web app's time limit reaches calc's computation — a
+// generation whose context expires midway stops with exit 2 and says why, instead of running
+// to its end.
+func TestCalcStopsWithItsContext(t *testing.T) {
+	args := []string{"calc", "--hardware", "H100-SXM", "--generate", "1:1000000", "../../models/llama-4-scout-17b-16e-text.json"}
+	stdout, stderr, code := inProcess(&expiring{Context: context.Background(), n: 20}, args)
+	if code != 2 || len(stdout) != 0 || !strings.Contains(string(stderr), "generation stopped: context deadline exceeded") {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q", code, len(stdout), stderr)
+	}
+	if _, stderr, code := inProcess(context.Background(), args); code != 0 {
+		t.Errorf("without a deadline: exit %d: %s", code, stderr)
+	}
 }

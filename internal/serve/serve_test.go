@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const modelJSON = `{"layers": [{"name": "a", "class": "torch.nn.modules.activation.ReLU", "parameters": {"num_elements": 8, "dtype_bytes": 2}}]}`
@@ -25,7 +27,7 @@ type fakeRun struct {
 	code   int
 }
 
-func (f *fakeRun) run(args []string) ([]byte, []byte, int) {
+func (f *fakeRun) run(_ context.Context, args []string) ([]byte, []byte, int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, args)
@@ -339,4 +341,73 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTimeLimit: a calculation that runs past the time limit is stopped (its context is done)
+// and answered 503 with the reason; a request that finds every slot taken for the whole limit
+// is 503 too; neither keeps a slot, so the next request is answered.
+func TestTimeLimit(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "m.json"), []byte(modelJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models, _, err := Discover([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{}) // a request with batch_size=1 runs until this is closed
+	var stopped sync.WaitGroup
+	run := func(ctx context.Context, args []string) ([]byte, []byte, int) {
+		switch {
+		case slices.Contains(args, "--batch-size=9"): // runs until stopped
+			<-ctx.Done()
+			stopped.Done()
+			return nil, []byte("modeltool: generation stopped: " + ctx.Err().Error() + "\n"), 2
+		case slices.Contains(args, "--batch-size=1"):
+			<-hold
+		}
+		return []byte("{}"), nil, 0
+	}
+	srv := httptest.NewServer(Handler(Options{Models: models, Params: testParams, Run: run, Limit: 1, Timeout: 100 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	errorOf := func(body string) string {
+		var e struct{ Error string }
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		return e.Error
+	}
+
+	stopped.Add(1)
+	code, body := get(t, srv, "/api/calc?model=m&batch_size=9")
+	stopped.Wait() // the computation saw its context done
+	if msg := errorOf(body); code != 503 || !strings.Contains(msg, "took longer than 100ms and was stopped") {
+		t.Errorf("a long calculation: %d %q", code, body)
+	}
+	if code, body := get(t, srv, "/api/calc?model=m"); code != 200 || body != "{}" {
+		t.Errorf("after it: %d %q", code, body)
+	}
+
+	// The one slot held past the limit by a request that does not end: the next is 503.
+	done := make(chan int)
+	go func() {
+		code, _ := get(t, srv, "/api/calc?model=m&batch_size=1")
+		done <- code
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body = get(t, srv, "/api/calc?model=m")
+		if code == 503 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // the holder has not taken the slot yet
+	}
+	if msg := errorOf(body); code != 503 || !strings.Contains(msg, "no calculation slot came free within 100ms") {
+		t.Errorf("every slot taken: %d %q", code, body)
+	}
+	close(hold)
+	<-done
+	if code, body := get(t, srv, "/api/calc?model=m"); code != 200 || body != "{}" {
+		t.Errorf("after the slot came free: %d %q", code, body)
+	}
 }
