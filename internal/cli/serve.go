@@ -87,9 +87,6 @@ func serveParams(s *Streams) []serve.Param {
 	return out
 }
 
-// maxDevices bounds the parallel degrees the web app accepts.
-const maxDevices = 1 << 20
-
 var generatePattern = regexp.MustCompile(`^[0-9]{1,30}:[0-9]{1,30}$`)
 
 // inProcess runs modeltool in-process with its output captured: the web app's calculations
