@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,10 @@ func newFitCmd(s *Streams) *cobra.Command {
 memory is calc's own — weights, KV cache and the peak of live activations of a pass with those
 variables (a prefill of C tokens; --past-len P counts a cache of P more) — so the answer is
 exact: calc with the answer fits, and with one more it does not. --tp, --pp, --ep and --dp
-spread the model as in calc; the batch is then a multiple of ep × dp.`,
+spread the model as in calc; the batch is then a multiple of ep × dp.
+
+When nothing fits (not even the smallest batch or a context of one token), fit prints 0 with
+the memory at the smallest and exits 1, as a finding.`,
 		Example: `  # how many 4096-token sequences fit on an H100
   modeltool fit --hardware H100-SXM --seq-len 4096 models/llama-2-7b-hf.json
 
@@ -82,5 +86,20 @@ func runFit(s *Streams, opts *calcOptions) error {
 	if err != nil {
 		return calcError(err)
 	}
-	return report.WriteFit(s.Out, opts.format, fit, answer, input.device.Name)
+	if err := report.WriteFit(s.Out, opts.format, fit, answer, input.device.Name); err != nil {
+		return err
+	}
+	if fit.Max.Sign() == 0 {
+		// The answer is printed (0, and the memory at the smallest); the exit code says it is
+		// a finding, as "does not fit" is (README "Exit codes").
+		smallest := fmt.Sprintf("a batch of %d", step)
+		if step > 1 {
+			smallest += " (ep × dp)"
+		}
+		if variable == "seq_len" {
+			smallest = "a context of 1 token"
+		}
+		return findings(fmt.Sprintf("nothing fits on one %s, not even %s", input.device.Name, smallest), nil)
+	}
+	return nil
 }
