@@ -486,10 +486,29 @@ func writePopulated(s *Streams, opts *populateOptions, modelPath string, origina
 	case opts.output != "" && !(modelPath != "" && sameFile(opts.output, modelPath)):
 		return writeNewModelFile("populate", opts.output, out, opts.force, fmt.Sprintf(" (to fill it in place: modeltool populate --config CONFIG %s)", opts.output), opts.config)
 	}
-	if unchanged || bytes.Equal(original, out) {
+	if unchanged {
+		return nil
+	}
+	out = withLineEndingsOf(original, out)
+	if bytes.Equal(original, out) {
 		return nil
 	}
 	return fsutil.ReplaceFile(modelPath, out, original)
+}
+
+// withLineEndingsOf returns out (modeltool's layout: LF, a final newline) with the line
+// endings of original: CRLF when original's first line ends so, and no final newline when
+// original has none. A file rewritten in place keeps its style, so an editor or a
+// .gitattributes that wants CRLF sees no change of every line. JSON text holds a line break
+// only between tokens (never inside a string), so every "\n" of out is one.
+func withLineEndingsOf(original, out []byte) []byte {
+	if i := bytes.IndexByte(original, '\n'); i > 0 && original[i-1] == '\r' {
+		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	}
+	if len(original) > 0 && !bytes.HasSuffix(original, []byte("\n")) {
+		out = bytes.TrimRight(out, "\r\n")
+	}
+	return out
 }
 
 // sameFile reports whether two paths name one existing file.
