@@ -504,7 +504,7 @@ func (b *binding) defaultEach(k *model.ConfigKey) func(expr.Env) (expr.Value, er
 		}
 		n, ok := lv.Int64()
 		if !ok || n > MaxInstances {
-			return expr.Value{}, fmt.Errorf("%s: default_each would build %s = %s items one by one; the limit is %d", k.Name, length, lv, MaxInstances)
+			return expr.Value{}, b.countFault(k.BuildLength(), "%s: default_each would build %s = %s items one by one; the limit is %d", k.Name, length, lv, MaxInstances)
 		}
 		s := expr.NewScope(env)
 		items := make([]expr.Value, n)

@@ -383,6 +383,46 @@ func (b *binding) activationFault(l *model.Layer, ae *activationError) error {
 	return fmt.Errorf("%s: class: %w", l.Path, ae)
 }
 
+// countFault is the error of a count too large to build one by one (format and args say
+// what), positioned at the config key that sets it: the first key of the count's expression
+// that the config gives, directly or through the defaults of the keys it uses
+// ("num_hidden_layers 100001: …"). When every key is the template's default the fault is the
+// config's as a whole; a count written in the template is the template's.
+func (b *binding) countFault(count *model.Value, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if count == nil || count.Expr == nil {
+		return errors.New(msg)
+	}
+	if key, n := b.givenKey(count.Expr, map[string]bool{}); n != nil {
+		return b.cfg.keyError(key, n, "%s %s: %s", key, n.Text, msg)
+	}
+	if len(count.Expr.VarNames()) > 0 {
+		return b.cfg.errorAt(b.cfg.Doc.Root.Offset, "%s (the count %s comes from the template's defaults)", msg, count.Expr)
+	}
+	return errors.New(msg)
+}
+
+// givenKey returns the first config key, in name order, that e uses and the config gives,
+// looking through the defaults of the keys the config lacks; "" and nil when there is none.
+func (b *binding) givenKey(e *expr.Expr, seen map[string]bool) (string, *jsonpos.Node) {
+	for _, name := range e.VarNames() {
+		k := b.keys[name]
+		if k == nil || seen[name] {
+			continue
+		}
+		seen[name] = true
+		if n := b.cfg.Get(name); n != nil {
+			return name, n
+		}
+		if k.Default != nil && k.Default.Expr != nil {
+			if key, n := b.givenKey(k.Default.Expr, seen); n != nil {
+				return key, n
+			}
+		}
+	}
+	return "", nil
+}
+
 // indexed builds a layer with an index: each instance i = 0 … repeat−1 with {NAME} = i, merged
 // into runs of consecutive identical instances, one layer each with the run's length as its
 // repeat. A layer whose subtree does not use the index (after the config is applied) is built
@@ -410,7 +450,7 @@ func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node
 		return nil, err
 	}
 	if !count.IsInt64() || count.Int64() > MaxInstances {
-		return nil, fmt.Errorf("%s: its layers depend on {%s}, so each of its %s instances would be built one by one; the limit is %d", l.Path, l.Index, count, MaxInstances)
+		return nil, b.countFault(l.Repeat, "%s: its layers depend on {%s}, so each of its %s instances would be built one by one; the limit is %d", l.Path, l.Index, count, MaxInstances)
 	}
 	type run struct {
 		first, last int64

@@ -184,7 +184,7 @@ func TestIndexErrors(t *testing.T) {
 			`config.json:1:59: error: hidden_act "swiglu9" is not an activation the catalog knows (known: gelu, gelu_fast, gelu_new, gelu_python, gelu_pytorch_tanh, linear, quick_gelu, relu, relu2, sigmoid, silu, swish, tanh): it chooses the class of model.decoder_layer.act_fn`},
 		// Index-dependent layers are built one by one, up to MaxInstances.
 		{`{"num_hidden_layers": 100001, "hidden_size": 16, "mlp_only_layers": [7], "use_sliding_window": false, "nope": false}`,
-			`model.decoder_layer: its layers depend on {layer_idx}, so each of its 100001 instances would be built one by one; the limit is 100000`},
+			`config.json:1:23: error: num_hidden_layers 100001: model.decoder_layer: its layers depend on {layer_idx}, so each of its 100001 instances would be built one by one; the limit is 100000`},
 		{`{"num_hidden_layers": 1e30, "hidden_size": 16}`,
 			`layer_types: default_each would build {num_hidden_layers} = 1000000000000000000000000000000 items one by one; the limit is 100000`},
 	} {
@@ -218,6 +218,51 @@ func BenchmarkUniformHugeModel(b *testing.B) {
 	for b.Loop() {
 		if _, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: "kinds"}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestIndexLimitNamesTheKey: the count of an indexed layer too large to build one by one is a
+// fault of the config key that sets it, at its position — also through the default of another
+// key (repeat {num_layers}, num_layers defaulting to {num_hidden_layers} + {mtp_layers}) — and
+// of the config as a whole when it comes from the template's defaults alone.
+func TestIndexLimitNamesTheKey(t *testing.T) {
+	tpl := strings.Replace(kindsTemplate, `"repeat": "{num_hidden_layers}"`, `"repeat": "{num_layers}"`, 1)
+	tpl = strings.Replace(tpl, `"config": {`, `"config": {
+      "num_layers": {"type": "integer", "description": "layers built", "default": "{num_hidden_layers} + {mtp_layers}"},
+      "mtp_layers": {"type": "integer", "description": "extra layers", "default": 1},`, 1)
+	tpl = strings.Replace(tpl, `"num_hidden_layers": {"type": "integer", "minimum": 1, "description": "layers"}`,
+		`"num_hidden_layers": {"type": "integer", "minimum": 1, "description": "layers", "default": 100000}`, 1)
+	tpl = strings.Replace(tpl, `"min_length": "{num_hidden_layers}"`, `"min_length": "{num_layers}"`, 1)
+	tpl = strings.Replace(tpl, `"length": "{num_hidden_layers}"`, `"length": "{num_layers}"`, 1)
+	template, err := populate.LoadTemplate("kinds.json", []byte(tpl), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = "model.decoder_layer: its layers depend on {layer_idx}, so each of its 100001 instances would be built one by one; the limit is 100000"
+	// layer_types' default list, which the windows read, would be as long: the same fault.
+	const list = "layer_types: default_each would build {num_layers} = 100001 items one by one; the limit is 100000"
+	const noList = `, "use_sliding_window": false, "nope": false}`
+	for _, c := range []struct{ config, want string }{
+		{`{"hidden_size": 16, "num_hidden_layers": 100000, "mlp_only_layers": [7]` + noList,
+			"config.json:1:42: error: num_hidden_layers 100000: " + limit},
+		{`{"hidden_size": 16, "num_layers": 100001, "mlp_only_layers": [7]` + noList,
+			"config.json:1:35: error: num_layers 100001: " + limit},
+		{`{"hidden_size": 16, "mlp_only_layers": [7]` + noList,
+			"config.json:1:1: error: " + limit + " (the count {num_layers} comes from the template's defaults)"},
+		{`{"hidden_size": 16, "num_hidden_layers": 100000}`,
+			"config.json:1:42: error: num_hidden_layers 100000: " + list},
+		{`{"hidden_size": 16}`,
+			"config.json:1:1: error: " + list + " (the count {num_layers} comes from the template's defaults)"},
+	} {
+		cfg, err := populate.ReadConfig("config.json", []byte(c.config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = populate.Run(populate.Request{Config: cfg, Template: template, TemplateName: "kinds"})
+		var ce *diag.Faults
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:\n  error %v\n  want  %s", c.config, err, c.want)
 		}
 	}
 }
