@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -38,13 +39,53 @@ func TestValidateUnreadableDirectory(t *testing.T) {
 	if err := os.Chmod(unr, 0); err != nil {
 		t.Fatal(err)
 	}
+	code, stdout, stderr := runAsNobody(t, work, "validate", "models")
+	if code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	if stdout != "" {
+		t.Errorf("stdout: %q", stdout)
+	}
+	if want := "modeltool: models: permission denied\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// TestUnreadableProjectFile: a .modeltool.json that cannot be read stops the command (exit 2,
+// named), as a broken one does: it is never taken for no project file.
+func TestUnreadableProjectFile(t *testing.T) {
+	work, err := os.MkdirTemp("", "modeltool-unreadable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	if err := os.Chmod(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, ".modeltool.json"), []byte(`{"catalogs": []}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "a.json"), []byte(`{"layers": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runAsNobody(t, work, "validate", "a.json")
+	if code != 2 || stdout != "" || !strings.HasPrefix(stderr, "modeltool: project file ") || !strings.HasSuffix(stderr, ".modeltool.json: permission denied\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// runAsNobody runs modeltool with args in dir and returns its exit code and output. Root reads
+// every file, so under root modeltool runs as nobody (uid 65534); that needs the program and
+// dir to be reachable by nobody, which the caller arranges for dir.
+func runAsNobody(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	bin := modeltool(t)
-	cmd := exec.Command(bin, "validate", "models")
-	cmd.Dir = work
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	if os.Geteuid() == 0 {
 		// nobody must reach the program: its directory and the one holding that.
-		for _, dir := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
-			if err := os.Chmod(dir, 0o755); err != nil {
+		for _, d := range []string{filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
+			if err := os.Chmod(d, 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -63,23 +104,18 @@ func TestValidateUnreadableDirectory(t *testing.T) {
 			cmd.Env = append(os.Environ(), "GOCOVERDIR="+cover)
 		}
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
+	if err != nil && !errors.As(err, &ee) {
 		if os.Geteuid() == 0 {
 			t.Skipf("cannot run modeltool as nobody here: %v", err)
 		}
 		t.Fatalf("run: %v", err)
 	}
-	if ee.ExitCode() != 2 {
-		t.Errorf("exit status %d, want 2", ee.ExitCode())
+	if ee != nil {
+		code = ee.ExitCode()
 	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout: %q", stdout.String())
-	}
-	if want := "modeltool: models: permission denied\n"; stderr.String() != want {
-		t.Errorf("stderr %q, want %q", stderr.String(), want)
-	}
+	return code, out.String(), errb.String()
 }

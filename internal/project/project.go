@@ -48,7 +48,8 @@ type Template struct {
 }
 
 // Find returns the project file governing dir: dir's .modeltool.json, else its parent's, up to
-// the root; "" when there is none.
+// the root; "" when there is none. Whatever is there under that name governs, even if it is no
+// file (a directory) or cannot be read: Load then refuses it rather than look further up.
 func Find(dir string) string {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -56,7 +57,7 @@ func Find(dir string) string {
 	}
 	for {
 		p := filepath.Join(dir, FileName)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		if _, err := os.Stat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			return p
 		}
 		parent := filepath.Dir(dir)
@@ -69,7 +70,8 @@ func Find(dir string) string {
 
 // Load reads the project file governing dir; nil, nil when there is none. Its faults are a
 // *diag.Faults positioned in the project file (an unknown key, a path to no file, two
-// templates of one model_type); an unreadable file is an error.
+// templates of one model_type); one that cannot be read or is no regular file (a directory)
+// is an error that names it.
 func Load(dir string) (*Project, error) {
 	path := Find(dir)
 	if path == "" {

@@ -83,3 +83,19 @@ func TestParseFaults(t *testing.T) {
 		t.Errorf("string: %v", err)
 	}
 }
+
+// TestLoadRefusesWhatIsNoFile: a .modeltool.json that is there but is no regular file (a
+// directory, here) is an error naming it, not skipped for a project file further up or none:
+// the author meant a project file, and silently ignoring it would drop their catalogs.
+func TestLoadRefusesWhatIsNoFile(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, FileName), `{"catalogs": []}`)
+	sub := filepath.Join(root, "sub")
+	if err := os.MkdirAll(filepath.Join(sub, FileName), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(sub)
+	if err == nil || p != nil || !strings.Contains(err.Error(), FileName+" is a directory") {
+		t.Errorf("got %+v, %v", p, err)
+	}
+}
