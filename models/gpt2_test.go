@@ -54,8 +54,8 @@ func TestGPT2FLOPs(t *testing.T) {
 func TestGPT2Rejects(t *testing.T) {
 	const cfg = "models/gpt2.config.json"
 	for key, value := range map[string]any{
-		"activation_function": "gelu", // GELUActivation, not NewGELUActivation
-		"add_cross_attention": true,   // crossattention and ln_cross_attn are not in the template
+		"activation_function": "swiglu", // no ACT2FN name the catalog knows (others: activation_test.go)
+		"add_cross_attention": true,     // crossattention and ln_cross_attn are not in the template
 	} {
 		if _, err := configVariant(t, cfg, map[string]any{key: value}); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s = %v: populate error %v, want one naming %s", key, value, err, key)
