@@ -23,7 +23,7 @@ func WriteCatalog(w io.Writer, format string, classes []*layers.Class) error {
 	if len(classes) == 1 {
 		writeClass(&b, classes[0])
 	} else {
-		t := &table{cols: []column{{"CLASS", true}, {"CATEGORY", true}, {"DESCRIPTION", true}}, rules: map[int]bool{}}
+		t := &table{cols: []column{{"CLASS", true}, {"CATEGORY", true}, {"DESCRIPTION", true}}}
 		for _, cl := range classes {
 			t.add(cl.Name, cl.Category, cl.Description)
 		}
@@ -46,7 +46,7 @@ func writeClass(b *strings.Builder, cl *layers.Class) {
 	if len(cl.Params) == 0 {
 		fmt.Fprintf(b, "  (none)\n")
 	}
-	t := &table{cols: []column{{"  NAME", true}, {"TYPE", true}, {"REQUIRED", true}, {"MEANING", true}}, rules: map[int]bool{}}
+	t := &table{cols: []column{{"  NAME", true}, {"TYPE", true}, {"REQUIRED", true}, {"MEANING", true}}}
 	for _, p := range cl.Params {
 		req := "required"
 		if p.Default != nil {

@@ -27,17 +27,14 @@ type column struct {
 type table struct {
 	cols []column
 	rows [][]string
-	// rules holds the indexes of rows preceded by a horizontal rule.
-	rules map[int]bool
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
-func (t *table) rule()               { t.rules[len(t.rows)] = true }
 
 func (t *table) write(b *strings.Builder, head *color.Color) {
 	t.stream(b, head, func(emit func(rule bool, cells []string)) {
-		for i, r := range t.rows {
-			emit(t.rules[i], r)
+		for _, r := range t.rows {
+			emit(false, r)
 		}
 	})
 }
@@ -331,7 +328,7 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 		if sent {
 			gcols = append(gcols, column{"SENT", false})
 		}
-		gt := &table{cols: gcols, rules: map[int]bool{}}
+		gt := &table{cols: gcols}
 		for _, k := range slices.Sorted(maps.Keys(group.m)) {
 			s := group.m[k]
 			name := k
