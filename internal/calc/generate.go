@@ -61,13 +61,10 @@ const maxTimelinePoints = 200
 // something no catalog formula does (tests compare against every step evaluated alone). A
 // periodic cost (chunked attention) is summed a whole period at a time (stepper.sum), so the
 // work does not grow with out.
-func Generate(f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
-	return GenerateContext(context.Background(), f, opts, r, in, out)
-}
-
-// GenerateContext is Generate stopped by ctx: once ctx is done, the decode sum stops at its
-// next step and the error wraps ctx.Err() (the web app's time limit per request).
-func GenerateContext(ctx context.Context, f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
+//
+// Once ctx is done (the web app's time limit per request), the decode sum stops at its next
+// step and the error wraps ctx.Err().
+func Generate(ctx context.Context, f *model.File, opts Options, r *Roofline, in, out int64) (*Generation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, stopped(err)
 	}

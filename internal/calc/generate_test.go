@@ -63,7 +63,7 @@ func TestGenerateIsTheSumOfCalcRuns(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := load(t, c.path, nil)
 			r := roofline(t, "H100-SXM")
-			g, err := calc.Generate(f, c.opts, r, c.in, c.out)
+			g, err := calc.Generate(context.Background(), f, c.opts, r, c.in, c.out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestGenerateIsTheSumOfCalcRuns(t *testing.T) {
 func TestGenerateOneToken(t *testing.T) {
 	f := load(t, llamaPath, nil)
 	r := roofline(t, "H100-SXM")
-	g, err := calc.Generate(f, calc.Options{}, r, 512, 1)
+	g, err := calc.Generate(context.Background(), f, calc.Options{}, r, 512, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func BenchmarkGenerate32k(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := calc.Generate(f, calc.Options{}, r, 1024, 32768); err != nil {
+				if _, err := calc.Generate(context.Background(), f, calc.Options{}, r, 1024, 32768); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -146,7 +146,7 @@ func BenchmarkGenerateScout(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := calc.Generate(f, calc.Options{}, r, 1, c.out); err != nil {
+				if _, err := calc.Generate(context.Background(), f, calc.Options{}, r, 1, c.out); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -163,7 +163,7 @@ func TestLongGenerationCostsLittle(t *testing.T) {
 	r := roofline(t, "H100-SXM")
 	var evaluations []int
 	for _, out := range []int64{1_000_000, 1_000_000_000} {
-		g, err := calc.Generate(f, calc.Options{}, r, 1, out)
+		g, err := calc.Generate(context.Background(), f, calc.Options{}, r, 1, out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestGeneratePipeline(t *testing.T) {
 	r := roofline(t, "H100-SXM")
 	opts := calc.Options{Parallel: calc.Parallelism{TP: 2, PP: 2}}
 	const in, out = 64, 5
-	g, err := calc.Generate(f, opts, r, in, out)
+	g, err := calc.Generate(context.Background(), f, opts, r, in, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,12 +233,12 @@ func TestGenerateStops(t *testing.T) {
 	r := roofline(t, "H100-SXM")
 	for _, n := range []int{0, 1, 5} {
 		ctx := &doneAfter{Context: context.Background(), n: n}
-		g, err := calc.GenerateContext(ctx, f, calc.Options{}, r, 100, 100000)
+		g, err := calc.Generate(ctx, f, calc.Options{}, r, 100, 100000)
 		if !errors.Is(err, context.DeadlineExceeded) || g != nil || !strings.Contains(err.Error(), "generation stopped") {
 			t.Errorf("done after %d checks: %v, %v", n, g, err)
 		}
 	}
-	if _, err := calc.GenerateContext(context.Background(), f, calc.Options{}, r, 100, 100000); err != nil {
+	if _, err := calc.Generate(context.Background(), f, calc.Options{}, r, 100, 100000); err != nil {
 		t.Errorf("without a deadline: %v", err)
 	}
 }

@@ -438,15 +438,6 @@ func unitNames(us []*unitPlan) string {
 	return strings.Join(names, ", ")
 }
 
-// evaluated is a plan's figures on one device, with the communication that follows it.
-type evaluated struct {
-	row   Row
-	comm  []Row // after the row
-	ok    bool  // false: the row has no instances on any device (never happens today)
-	plan  *plan
-	scope *expr.Scope
-}
-
 // figuresKey is what a layer's figures depend on: its content (model.Layer.Content: class,
 // parameters, parallel keys), the scope of its batch and its tensor-parallel role.
 type figuresKey struct {

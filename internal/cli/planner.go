@@ -116,7 +116,7 @@ func (o *calcOptions) generation() (in, out int64, err error) {
 // generate computes the generation timeline; a split the model refuses is a usage error, as
 // in calc.
 func generate(ctx context.Context, in *calcInput, roof *calc.Roofline, prompt, out int64) (*calc.Generation, error) {
-	g, err := calc.GenerateContext(ctx, in.file, in.opts, roof, prompt, out)
+	g, err := calc.Generate(ctx, in.file, in.opts, roof, prompt, out)
 	if err != nil && ctx.Err() != nil {
 		return nil, err // stopped (the web app's time limit): not a finding in the model file
 	}

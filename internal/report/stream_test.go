@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -39,7 +40,7 @@ func TestJSONStreamsTheDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := calc.Generate(lf, calc.Options{}, roof, 512, 16)
+	gen, err := calc.Generate(context.Background(), lf, calc.Options{}, roof, 512, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
