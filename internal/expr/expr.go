@@ -324,16 +324,6 @@ func (e *Expr) IsConst() (Value, bool) {
 	return v, err == nil
 }
 
-// usesHost reports whether the expression calls a host function.
-func (e *Expr) usesHost() bool {
-	for i := range e.nodes {
-		if n := &e.nodes[i]; n.op == opCall && n.fn == fnActivation {
-			return true
-		}
-	}
-	return false
-}
-
 // TemplateOnly returns the 1-based column and a description of the first (in
 // node order) construct only templates may use: a string or list (literal or
 // constant), an index, "in", len, a type test (is_number …) or a host function. ok is false when there is

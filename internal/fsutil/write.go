@@ -14,7 +14,8 @@ import (
 type writeMode int
 
 const (
-	// replaceAny replaces whatever regular file is there (the user said --force).
+	// replaceAny replaces whatever regular file is there, or creates one: the write without
+	// either check, which the tests of what every write does use.
 	replaceAny writeMode = iota
 	// createOnly refuses a path that exists.
 	createOnly
@@ -45,13 +46,6 @@ func (e *ChangedError) Error() string {
 
 // ErrInterrupted is returned by a write that a signal stopped (see Interrupt).
 var ErrInterrupted = errors.New("interrupted")
-
-// WriteFileAtomic replaces (or creates) the file at path with data, whatever it holds now. It
-// is ReplaceFile without the check that the file is unchanged: for a target the user named to
-// be overwritten.
-func WriteFileAtomic(path string, data []byte) error {
-	return write(path, data, replaceAny, nil)
-}
 
 // CreateFile writes data to a new file at path and fails with an *ExistsError if something is
 // already there, even if it appeared while the data was being written.

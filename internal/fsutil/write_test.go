@@ -12,13 +12,19 @@ import (
 	"testing"
 )
 
+// writeAny replaces (or creates) the file at path with data, whatever it holds now: what
+// ReplaceFile and CreateFile do, without their checks, so these tests see the write itself.
+func writeAny(path string, data []byte) error {
+	return write(path, data, replaceAny, nil)
+}
+
 func TestWriteKeepsPermissions(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "m.json")
 	if err := os.WriteFile(p, []byte("old"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(p, []byte("new")); err != nil {
+	if err := writeAny(p, []byte("new")); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)
@@ -36,7 +42,7 @@ func TestWriteKeepsPermissions(t *testing.T) {
 
 func TestWriteNewFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "new.json")
-	if err := WriteFileAtomic(p, []byte("x")); err != nil {
+	if err := writeAny(p, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)
@@ -56,7 +62,7 @@ func TestWriteFailingHalfway(t *testing.T) {
 		n, _ := f.Write(data[:len(data)/2])
 		return n, syscall.ENOSPC
 	}
-	err := WriteFileAtomic(p, []byte("a much longer new content"))
+	err := writeAny(p, []byte("a much longer new content"))
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "writing "+p) {
 		t.Fatalf("error %v", err)
 	}
@@ -76,7 +82,7 @@ func TestWriteFollowsSymlink(t *testing.T) {
 	if err := os.Symlink("real.json", link); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	if err := WriteFileAtomic(link, []byte("new")); err != nil {
+	if err := writeAny(link, []byte("new")); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
@@ -93,7 +99,7 @@ func TestWriteFollowsSymlink(t *testing.T) {
 func TestWriteRefusesReadOnlyTarget(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ro.json")
 	os.WriteFile(p, []byte("keep"), 0o444)
-	err := WriteFileAtomic(p, []byte("new"))
+	err := writeAny(p, []byte("new"))
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("error %v", err)
 	}
@@ -111,7 +117,7 @@ func TestWriteFailsInReadOnlyDirectory(t *testing.T) {
 	os.WriteFile(p, []byte("keep"), 0o644)
 	os.Chmod(dir, 0o555)
 	defer os.Chmod(dir, 0o755)
-	if err := WriteFileAtomic(p, []byte("new")); err == nil {
+	if err := writeAny(p, []byte("new")); err == nil {
 		t.Fatal("wrote into a read-only directory")
 	}
 	if b, _ := os.ReadFile(p); string(b) != "keep" {
@@ -121,12 +127,12 @@ func TestWriteFailsInReadOnlyDirectory(t *testing.T) {
 
 func TestWriteRefusesDirectoryAndDanglingLink(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteFileAtomic(dir, []byte("x")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if err := writeAny(dir, []byte("x")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("directory: %v", err)
 	}
 	link := filepath.Join(dir, "dangling.json")
 	if err := os.Symlink("nowhere.json", link); err == nil {
-		if err := WriteFileAtomic(link, []byte("x")); err == nil || !strings.Contains(err.Error(), "does not resolve") {
+		if err := writeAny(link, []byte("x")); err == nil || !strings.Contains(err.Error(), "does not resolve") {
 			t.Errorf("dangling link: %v", err)
 		}
 	}
@@ -166,7 +172,7 @@ func TestConcurrentWritesNeverMix(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			for k := 0; k < 20; k++ {
-				if err := WriteFileAtomic(p, contents[i]); err != nil {
+				if err := writeAny(p, contents[i]); err != nil {
 					t.Error(err)
 				}
 			}

@@ -204,7 +204,7 @@ func TestCatalogErrors(t *testing.T) {
 {"name": "w", "type": "bytes", "meaning": "m", "default": "2 * {dtype_bites}"}]}]}`, "2:64: error: the default of a.B.w uses {dtype_bites}, which is not a parameter of the class (did you mean {dtype_bytes}?)"},
 		{`{"classes": [{"class": "a.B", "category": "x", "parameters": [{"name": "w", "type": "bytes", "meaning": "m", "default": "{flops}"}], "formulas": {"flops": "1"}}]}`, "1:122: error: the default of a.B.w uses {flops}, which is not a parameter of the class"},
 	} {
-		_, err := layers.Parse("c.json", []byte(c.src))
+		_, err := layers.Builtin().Extend("c.json", []byte(c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.src, err, c.want)
 		}

@@ -38,14 +38,9 @@ func (p *catalogParser) joined() error {
 	return diag.New(p.errs...)
 }
 
-// Parse reads a catalog file. Every problem is reported, as a *diag.Faults with a diagnostic
-// (code "catalog", or jsonpos's "syntax") at the position of each.
-func Parse(name string, data []byte) (*Catalog, error) {
-	return parse(name, data, nil)
-}
-
 // Extend reads a user's catalog file and returns c with its classes added or changed (see
-// With). An entry for a class c already has may give only the formulas, derived values or
+// With). Every problem is reported, as a *diag.Faults with a diagnostic (code "catalog", or
+// jsonpos's "syntax") at the position of each. An entry for a class c already has may give only the formulas, derived values or
 // parameters it changes, and may use the names of the class it changes.
 func (c *Catalog) Extend(name string, data []byte) (*Catalog, error) {
 	overlay, err := parse(name, data, c)

@@ -72,7 +72,7 @@ func TestTensorsParse(t *testing.T) {
 	}
 	for _, c := range bad {
 		src := `{"classes": [{"class": "x.Y", "category": "matmul", "parameters": [{"name": "n", "type": "size", "meaning": "n"}], ` + c.src + `}]}`
-		_, err := Parse("c.json", []byte(src))
+		_, err := parse("c.json", []byte(src), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.src, err, c.want)
 		}
@@ -80,7 +80,7 @@ func TestTensorsParse(t *testing.T) {
 	src := `{"classes": [{"class": "x.Y", "category": "matmul", "parameters": [{"name": "n", "type": "size", "meaning": "n"}],
 	  "formulas": {"params": "2 * {n}"},
 	  "tensors": [{"name": "../sinks", "shape": ["{n}"]}, {"name": "b", "shape": ["{n}", 1], "if": "{n} > 1"}, {"name": "inv_freq", "shape": [], "buffer": true}]}]}`
-	c, err := Parse("c.json", []byte(src))
+	c, err := parse("c.json", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

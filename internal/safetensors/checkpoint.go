@@ -163,12 +163,3 @@ func assemble(path, indexPath string, files []*File) (*Checkpoint, error) {
 	}
 	return c, nil
 }
-
-// Tensor returns the tensor named name, or nil.
-func (c *Checkpoint) Tensor(name string) *Tensor {
-	i := sort.Search(len(c.Tensors), func(i int) bool { return c.Tensors[i].Name >= name })
-	if i < len(c.Tensors) && c.Tensors[i].Name == name {
-		return &c.Tensors[i]
-	}
-	return nil
-}

@@ -259,7 +259,7 @@ func TestEditorSchemaDescribesClasses(t *testing.T) {
 // ("type": [...]), which ajv's strict mode (what editor plugins and CI linters run) refuses.
 func TestNoUnionTypes(t *testing.T) {
 	var doc any
-	if err := json.Unmarshal(ModelJSON(), &doc); err != nil {
+	if err := json.Unmarshal(modelSchemaJSON, &doc); err != nil {
 		t.Fatal(err)
 	}
 	var walk func(v any, path string)

@@ -29,9 +29,6 @@ var modelSchemaJSON []byte
 // ModelURL is the $id of the model-file schema. Nothing is ever fetched from it.
 const ModelURL = "https://modeltool.dev/schema/model.schema.json"
 
-// ModelJSON returns the text of the model-file schema.
-func ModelJSON() []byte { return bytes.Clone(modelSchemaJSON) }
-
 var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
