@@ -57,7 +57,14 @@ func writeCompact(buf *bytes.Buffer, n *Node) {
 // a time.
 func WriteIndented(buf *bytes.Buffer, n *Node, depth int) { writeNode(buf, n, depth) }
 
+// newlineIndents is a newline and the indentation of every depth up to 63.
+const newlineIndents = "\n" + "                                                                " + "                                                              "
+
 func indent(buf *bytes.Buffer, depth int) {
+	if n := 1 + 2*depth; n <= len(newlineIndents) {
+		buf.WriteString(newlineIndents[:n])
+		return
+	}
 	buf.WriteByte('\n')
 	for i := 0; i < depth; i++ {
 		buf.WriteString("  ")
