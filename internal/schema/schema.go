@@ -178,11 +178,23 @@ func (c *checker) layers(arr *jsonpos.Node, tokens []string) {
 func (c *checker) layer(l, key *jsonpos.Node, plain bool, tokens []string) {
 	problems, cached := c.cache[key]
 	if !plain || !cached {
-		v := without(l, "sub_layers")
-		if plain {
-			v["name"] = "n"
+		// A basic layer with a plain name may have been checked in another file.
+		basic := plain && l.Get("sub_layers") == nil
+		var sum uint64
+		var found bool
+		if basic {
+			problems, sum, found = sharedProblems(l)
 		}
-		problems = validate(layerSchema, l, v, nil)
+		if !found {
+			v := without(l, "sub_layers")
+			if plain {
+				v["name"] = "n"
+			}
+			problems = validate(layerSchema, l, v, nil)
+			if basic {
+				rememberShared(sum, l, problems)
+			}
+		}
 		if plain {
 			c.cache[key] = problems
 		}

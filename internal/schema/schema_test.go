@@ -174,3 +174,35 @@ func TestNameRuleTreatsDigitsAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsSharedAcrossFiles: a basic layer checked in one file is not checked again in
+// another, yet each file gets the problems at its own place; a layer that differs in anything
+// but its name is checked on its own.
+func TestProblemsSharedAcrossFiles(t *testing.T) {
+	bad := `"class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": [1]}, "colour": 1`
+	remembered := func() int { shared.Lock(); defer shared.Unlock(); return shared.n }
+	a := check(t, `{"layers": [{"name": "a", `+bad+`}]}`)
+	before := remembered()
+	b := check(t, `{"layers": [{"name": "m", "class": "m.M", "sub_layers": [{"name": "x", "class": "c.C"}, {"name": "bb", `+bad+`}]}]}`)
+	if n := remembered() - before; n > 1 {
+		t.Errorf("the second file's copy of the first file's layer was checked again (%d contents remembered)", n)
+	}
+	c := check(t, `{"layers": [{"name": "a", `+strings.Replace(bad, "colour", "color", 1)+`}]}`)
+	render := func(ps []Problem) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, strings.Join(p.Tokens, "/")+" "+p.Code)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := render(a), []string{"layers/0/colour unknown-key", "layers/0/parameters/num_tokens type"}; !slices.Equal(got, want) {
+		t.Errorf("first file: %v, want %v", got, want)
+	}
+	if got, want := render(b), []string{"layers/0/sub_layers/1/colour unknown-key", "layers/0/sub_layers/1/parameters/num_tokens type"}; !slices.Equal(got, want) {
+		t.Errorf("second file: %v, want %v", got, want)
+	}
+	if got, want := render(c), []string{"layers/0/color unknown-key", "layers/0/parameters/num_tokens type"}; !slices.Equal(got, want) {
+		t.Errorf("third file: %v, want %v", got, want)
+	}
+}
