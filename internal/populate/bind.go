@@ -42,6 +42,9 @@ type binding struct {
 	// the variables of the values asked about (env.independent).
 	made  map[*model.Value]evaluated
 	names map[*model.Value][]string
+	// buildEach builds every instance of an indexed layer, none copied from an equal one
+	// (the tests compare the two ways).
+	buildEach bool
 }
 
 // unboundError is the error of looking up name, which is not a config key (a model variable

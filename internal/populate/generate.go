@@ -25,6 +25,9 @@ type env struct {
 	// probe names the indexes whose instances are not told apart yet: a value that still uses
 	// one after partial evaluation makes the probe fail with errDependent.
 	probe []string
+	// trace, while an instance of an indexed layer is built, records the evaluations that use
+	// its index (indexed).
+	trace *trace
 }
 
 type indexValue struct {
@@ -75,13 +78,13 @@ func (e *activationError) Error() string {
 
 // with returns the env with the index name bound to i.
 func (e *env) with(name string, i int64) *env {
-	out := &env{b: e.b, index: append(slices.Clip(e.index), indexValue{name, expr.Int(i)}), probe: e.probe}
+	out := &env{b: e.b, index: append(slices.Clip(e.index), indexValue{name, expr.Int(i)}), probe: e.probe, trace: e.trace}
 	return out
 }
 
 // probing returns the env with name unbound and probed.
 func (e *env) probing(name string) *env {
-	return &env{b: e.b, index: e.index, probe: append(slices.Clip(e.probe), name)}
+	return &env{b: e.b, index: e.index, probe: append(slices.Clip(e.probe), name), trace: e.trace}
 }
 
 // errDependent stops a probe: a value depends on an index being probed.
@@ -99,8 +102,18 @@ type generated struct {
 }
 
 // partial evaluates a template value as far as the config and bound indexes allow. A value that
-// still uses a probed index fails with errDependent.
+// still uses a probed index fails with errDependent. Under a trace, an evaluation that uses the
+// traced index is recorded with its outcome.
 func (e *env) partial(v *model.Value, where string) (*expr.Expr, error) {
+	p, err := e.partialOnce(v, where)
+	if t := e.trace; t != nil && v.Err == nil && v.Expr != nil && slices.Contains(e.b.varNames(v), t.name) {
+		t.steps = append(t.steps, step{v: v, where: where, index: e.index, probe: e.probe, outcome: outcome(p, err)})
+	}
+	return p, err
+}
+
+// partialOnce is partial without the trace.
+func (e *env) partialOnce(v *model.Value, where string) (*expr.Expr, error) {
 	if v.Err != nil {
 		return nil, fmt.Errorf("%s: %w", where, v.Err)
 	}
@@ -160,20 +173,25 @@ func (e *env) independent(v *model.Value) bool {
 	if len(e.index) == 0 && len(e.probe) == 0 {
 		return true
 	}
-	names, ok := e.b.names[v]
-	if !ok {
-		names = v.Expr.VarNames()
-		if e.b.names == nil {
-			e.b.names = map[*model.Value][]string{}
-		}
-		e.b.names[v] = names
-	}
-	for _, name := range names {
+	for _, name := range e.b.varNames(v) {
 		if slices.Contains(e.probe, name) || slices.ContainsFunc(e.index, func(x indexValue) bool { return x.name == name }) {
 			return false
 		}
 	}
 	return true
+}
+
+// varNames returns the variable names of a template value with an expression, worked out once.
+func (b *binding) varNames(v *model.Value) []string {
+	names, ok := b.names[v]
+	if !ok {
+		names = v.Expr.VarNames()
+		if b.names == nil {
+			b.names = map[*model.Value][]string{}
+		}
+		b.names[v] = names
+	}
+	return names
 }
 
 // evaluate is value without the cache.
@@ -426,7 +444,9 @@ func (b *binding) givenKey(e *expr.Expr, seen map[string]bool) (string, *jsonpos
 // indexed builds a layer with an index: each instance i = 0 … repeat−1 with {NAME} = i, merged
 // into runs of consecutive identical instances, one layer each with the run's length as its
 // repeat. A layer whose subtree does not use the index (after the config is applied) is built
-// once, whatever its repeat.
+// once, whatever its repeat. An instance is built only when it differs from every one built
+// before in what the evaluations that use the index give (replays): otherwise it is a copy of
+// that one (DeepSeek-V2's 59 MoE layers are built once, Llama 4's 48 layers of 4 kinds 4 times).
 func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node, error) {
 	n, err := e.value(l.Repeat, l.Path+": repeat")
 	if err != nil {
@@ -455,29 +475,81 @@ func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node
 	type run struct {
 		first, last int64
 		node        *jsonpos.Node
-		text        []byte
+		content     int
 	}
-	var runs []run
+	var (
+		runs []run
+		// kinds are the instances built: each with the evaluations that made it, the
+		// instance itself and its content (equal texts, equal content).
+		kinds    []kind
+		contents = map[string]int{}
+	)
 	placeholder := jsonpos.NewNumber("1")
+	// An enclosing indexed layer's trace records what this one evaluates: its instances are all
+	// built.
+	traced := e.trace == nil && !b.buildEach
 	for i := range count.Int64() {
-		inst, err := b.layer(l, e.with(l.Index, i), g, placeholder)
-		if err != nil {
-			var ce *diag.Faults
-			if errors.As(err, &ce) || errors.Is(err, errDependent) {
-				return nil, err // the config's fault says where; an enclosing probe stops here
+		var (
+			inst    *jsonpos.Node
+			content = -1
+		)
+		if traced {
+			for k := range kinds {
+				if b.replays(kinds[k].steps, len(e.index), i) {
+					inst, content = kinds[k].node, kinds[k].content
+					break
+				}
 			}
-			return nil, fmt.Errorf("%s with {%s} = %d: %w", l.Path, l.Index, i, err)
 		}
-		if inst == nil {
+		if content < 0 {
+			ie := e.with(l.Index, i)
+			if traced {
+				ie.trace = &trace{name: l.Index}
+			}
+			var err error
+			inst, err = b.layer(l, ie, g, placeholder)
+			if err != nil {
+				var ce *diag.Faults
+				if errors.As(err, &ce) || errors.Is(err, errDependent) {
+					return nil, err // the config's fault says where; an enclosing probe stops here
+				}
+				return nil, fmt.Errorf("%s with {%s} = %d: %w", l.Path, l.Index, i, err)
+			}
+			if inst == nil {
+				content = -2 // no instance: the layer does not exist at this index
+			} else {
+				text := string(jsonpos.Marshal(inst))
+				c, ok := contents[text]
+				if !ok {
+					c = len(contents)
+					contents[text] = c
+				}
+				content = c
+			}
+			if traced {
+				kinds = append(kinds, kind{steps: ie.trace.steps, node: inst, content: content})
+			}
+			if inst == nil {
+				continue
+			}
+			if k := len(runs) - 1; k >= 0 && runs[k].last == i-1 && runs[k].content == content {
+				runs[k].last = i
+				if !traced {
+					delete(g.aliases, inst) // not in the output (a kind's node is kept for copies)
+				}
+				continue
+			}
+			runs = append(runs, run{first: i, last: i, node: inst, content: content})
 			continue
 		}
-		text := jsonpos.Marshal(inst)
-		if k := len(runs) - 1; k >= 0 && runs[k].last == i-1 && string(runs[k].text) == string(text) {
+		if content == -2 {
+			continue
+		}
+		if k := len(runs) - 1; k >= 0 && runs[k].last == i-1 && runs[k].content == content {
 			runs[k].last = i
-			delete(g.aliases, inst)
 			continue
 		}
-		runs = append(runs, run{first: i, last: i, node: inst, text: text})
+		runs = append(runs, run{first: i, last: i, node: g.copyOf(inst), content: content})
 	}
 	nodes := make([]*jsonpos.Node, len(runs))
 	for k, r := range runs {
@@ -488,4 +560,78 @@ func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node
 		nodes[k] = r.node
 	}
 	return nodes, nil
+}
+
+// trace is what building one instance of an indexed layer evaluated with its index: every
+// partial evaluation of a value that uses the index, in order, with the bindings it saw and
+// what it gave. The instance is a function of these outcomes alone: the other values give the
+// same in every instance, and which values are evaluated next is decided by the outcomes
+// before. So an instance whose evaluations, replayed in order, give the same outcomes is the
+// same JSON.
+type trace struct {
+	name  string
+	steps []step
+}
+
+type step struct {
+	v       *model.Value
+	where   string
+	index   []indexValue
+	probe   []string
+	outcome string
+}
+
+// kind is an instance built, with the trace that made it.
+type kind struct {
+	steps   []step
+	node    *jsonpos.Node
+	content int
+}
+
+// outcome is the text of a partial evaluation's result, or of its error.
+func outcome(p *expr.Expr, err error) string {
+	if err != nil {
+		return "\x00" + err.Error()
+	}
+	return p.String()
+}
+
+// replays reports whether the evaluations of steps, with the index bound at position pos set
+// to i instead, give the outcomes they gave.
+func (b *binding) replays(steps []step, pos int, i int64) bool {
+	for _, s := range steps {
+		index := slices.Clone(s.index)
+		index[pos].v = expr.Int(i)
+		p, err := (&env{b: b, index: index, probe: s.probe}).partialOnce(s.v, s.where)
+		if outcome(p, err) != s.outcome {
+			return false
+		}
+	}
+	return true
+}
+
+// copyOf is a deep copy of a generated layer, each layer in it keeping its aliases and its
+// unquantized mark.
+func (g *generated) copyOf(n *jsonpos.Node) *jsonpos.Node {
+	c := new(jsonpos.Node)
+	*c = *n
+	if n.Members != nil {
+		c.Members = make([]jsonpos.Member, len(n.Members))
+		for i, m := range n.Members {
+			c.Members[i] = jsonpos.Member{Key: m.Key, KeyOffset: m.KeyOffset, Value: g.copyOf(m.Value)}
+		}
+	}
+	if n.Items != nil {
+		c.Items = make([]*jsonpos.Node, len(n.Items))
+		for i, it := range n.Items {
+			c.Items[i] = g.copyOf(it)
+		}
+	}
+	if a, ok := g.aliases[n]; ok {
+		g.aliases[c] = a
+	}
+	if g.unquantized[n] {
+		g.unquantized[c] = true
+	}
+	return c
 }
