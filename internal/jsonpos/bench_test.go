@@ -46,3 +46,21 @@ func benchInputs(b *testing.B) []benchInput {
 	}
 	return []benchInput{{"llama-2-7b", llama}, {"deepseek-v3-expanded", ds}, {"wide-100k", bigmodel.Wide(100000)}}
 }
+
+// BenchmarkMarshal writes the parsed inputs of BenchmarkParse back as canonical JSON (what
+// populate writes, and what it compares instances by).
+func BenchmarkMarshal(b *testing.B) {
+	for _, in := range benchInputs(b) {
+		d, err := jsonpos.Parse("m.json", in.src, jsonpos.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				jsonpos.Marshal(d.Root)
+			}
+		})
+	}
+}

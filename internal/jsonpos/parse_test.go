@@ -298,6 +298,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("value differs from encoding/json:\n got %#v\nwant %#v", got, want)
 		}
 		out := Marshal(d.Root)
+		if size := marshalSize(d.Root, 0) + 1; size != len(out) {
+			t.Fatalf("marshalSize %d, Marshal wrote %d bytes", size, len(out))
+		}
 		d2, err := Parse("out.json", out, Options{MaxDepth: 64})
 		if err != nil || !Equal(d.Root, d2.Root) {
 			t.Fatalf("canonical output does not round-trip: %v\n%s", err, out)
@@ -312,4 +315,26 @@ func syntaxFault(err error) (diag.Diagnostic, bool) {
 		return diag.Diagnostic{}, false
 	}
 	return f.Diagnostics[0], true
+}
+
+// TestMarshalSize: Marshal's buffer is sized by a first pass, exact for escapes of every kind,
+// invalid UTF-8 and deep nesting.
+func TestMarshalSize(t *testing.T) {
+	deep := NewArray()
+	for range 100 {
+		deep = NewArray(deep, NewObject())
+	}
+	root := NewObject()
+	root.Set("esc\"aped\\", NewString("a\nb\rc\td\be\ff\x01g\x1f\"\\ é \ufffd \xff\xfe end"))
+	root.Set("number", NewNumber("1e400"))
+	root.Set("bool", NewBool(true))
+	root.Set("null", NewNull())
+	root.Set("empty", NewObject())
+	root.Set("list", NewArray(NewArray(), NewString("x"), deep))
+	for _, n := range []*Node{root, deep, NewString("\x00"), NewNumber("0"), NewObject()} {
+		out := Marshal(n)
+		if size := marshalSize(n, 0) + 1; size != len(out) {
+			t.Errorf("marshalSize %d, Marshal wrote %d bytes", size, len(out))
+		}
+	}
 }

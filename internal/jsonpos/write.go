@@ -10,6 +10,7 @@ import (
 // Marshalling the same tree twice gives the same bytes, so rewritten files diff cleanly.
 func Marshal(n *Node) []byte {
 	var buf bytes.Buffer
+	buf.Grow(marshalSize(n, 0) + 1) // one allocation: a populated model file is 0.3 MB
 	writeNode(&buf, n, 0)
 	buf.WriteByte('\n')
 	return buf.Bytes()
@@ -110,6 +111,63 @@ func writeNode(buf *bytes.Buffer, n *Node, depth int) {
 	default:
 		buf.WriteString(n.Text)
 	}
+}
+
+// marshalSize is the length of writeNode's text of n at depth.
+func marshalSize(n *Node, depth int) int {
+	switch n.Kind {
+	case Object:
+		if len(n.Members) == 0 {
+			return 2
+		}
+		// "{", and per member a newline, the indentation, the key, ": " and the value, a comma
+		// between members, then a newline, the indentation and "}".
+		size := 1 + len(n.Members)*(1+2*(depth+1)+2) + len(n.Members) - 1 + 1 + 2*depth + 1
+		for _, m := range n.Members {
+			size += stringSize(m.Key) + marshalSize(m.Value, depth+1)
+		}
+		return size
+	case Array:
+		if len(n.Items) == 0 {
+			return 2
+		}
+		size := 1 + len(n.Items)*(1+2*(depth+1)) + len(n.Items) - 1 + 1 + 2*depth + 1
+		for _, it := range n.Items {
+			size += marshalSize(it, depth+1)
+		}
+		return size
+	case String:
+		return stringSize(n.Text)
+	}
+	return len(n.Text)
+}
+
+// stringSize is the length of WriteString's literal of s.
+func stringSize(s string) int {
+	size := 2 + len(s)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				size += len(`\ufffd`) - 1
+			}
+			i += n
+			continue
+		}
+		switch c {
+		case '"', '\\', '\n', '\r', '\t', '\b', '\f':
+			size++
+		default:
+			size += len(`\u00XX`) - 1
+		}
+		i++
+	}
+	return size
 }
 
 const hexDigits = "0123456789abcdef"
