@@ -611,8 +611,12 @@ func (b *binding) replays(steps []step, pos int, i int64) bool {
 }
 
 // copyOf is a deep copy of a generated layer, each layer in it keeping its aliases and its
-// unquantized mark.
+// unquantized mark. Strings, numbers, booleans and nulls are shared, not copied: populate
+// replaces such a value, never changes it.
 func (g *generated) copyOf(n *jsonpos.Node) *jsonpos.Node {
+	if n.Kind != jsonpos.Object && n.Kind != jsonpos.Array {
+		return n
+	}
 	c := new(jsonpos.Node)
 	*c = *n
 	if n.Members != nil {
