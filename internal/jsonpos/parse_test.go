@@ -301,6 +301,9 @@ func FuzzParse(f *testing.F) {
 		if size := marshalSize(d.Root, 0) + 1; size != len(out) {
 			t.Fatalf("marshalSize %d, Marshal wrote %d bytes", size, len(out))
 		}
+		if size, compact := compactSize(d.Root), MarshalCompact(d.Root); size != len(compact) {
+			t.Fatalf("compactSize %d, MarshalCompact wrote %d bytes", size, len(compact))
+		}
 		d2, err := Parse("out.json", out, Options{MaxDepth: 64})
 		if err != nil || !Equal(d.Root, d2.Root) {
 			t.Fatalf("canonical output does not round-trip: %v\n%s", err, out)
@@ -317,8 +320,8 @@ func syntaxFault(err error) (diag.Diagnostic, bool) {
 	return f.Diagnostics[0], true
 }
 
-// TestMarshalSize: Marshal's buffer is sized by a first pass, exact for escapes of every kind,
-// invalid UTF-8 and deep nesting.
+// TestMarshalSize: Marshal's and MarshalCompact's buffers are sized by a first pass, exact for
+// escapes of every kind, invalid UTF-8 and deep nesting.
 func TestMarshalSize(t *testing.T) {
 	deep := NewArray()
 	for range 100 {
@@ -335,6 +338,9 @@ func TestMarshalSize(t *testing.T) {
 		out := Marshal(n)
 		if size := marshalSize(n, 0) + 1; size != len(out) {
 			t.Errorf("marshalSize %d, Marshal wrote %d bytes", size, len(out))
+		}
+		if size, compact := compactSize(n), MarshalCompact(n); size != len(compact) {
+			t.Errorf("compactSize %d, MarshalCompact wrote %d bytes", size, len(compact))
 		}
 	}
 }

@@ -20,6 +20,7 @@ func Marshal(n *Node) []byte {
 // order, numbers as their literals, strings escaped as Marshal escapes them.
 func MarshalCompact(n *Node) []byte {
 	var buf bytes.Buffer
+	buf.Grow(compactSize(n))
 	writeCompact(&buf, n)
 	return buf.Bytes()
 }
@@ -134,6 +135,27 @@ func marshalSize(n *Node, depth int) int {
 		size := 1 + len(n.Items)*(1+2*(depth+1)) + len(n.Items) - 1 + 1 + 2*depth + 1
 		for _, it := range n.Items {
 			size += marshalSize(it, depth+1)
+		}
+		return size
+	case String:
+		return stringSize(n.Text)
+	}
+	return len(n.Text)
+}
+
+// compactSize is the length of writeCompact's text of n.
+func compactSize(n *Node) int {
+	switch n.Kind {
+	case Object:
+		size := 2 + max(len(n.Members)-1, 0) + len(n.Members) // braces, commas, colons
+		for _, m := range n.Members {
+			size += stringSize(m.Key) + compactSize(m.Value)
+		}
+		return size
+	case Array:
+		size := 2 + max(len(n.Items)-1, 0)
+		for _, it := range n.Items {
+			size += compactSize(it)
 		}
 		return size
 	case String:

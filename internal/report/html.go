@@ -73,6 +73,18 @@ func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.G
 	if err := htmlPage().Execute(bw, page); err != nil {
 		return err
 	}
+	// The rows and the figures, most of the page, are written here: a template would copy
+	// each into a buffer of its own first (fmt.Fprint), growing it a doubling at a time.
+	bw.WriteString(page.RowsHTML)
+	if err := htmlPage().ExecuteTemplate(bw, "rows-after", page); err != nil {
+		return err
+	}
+	bw.WriteString(`<script type="application/json" id="modeltool-data">`)
+	bw.Write(page.Data)
+	bw.WriteString("</script>\n<script>")
+	bw.WriteString(exactJSONJS)
+	bw.WriteString(htmlJS)
+	bw.WriteString("</script>\n</body>\n</html>\n")
 	return bw.Flush()
 }
 
@@ -84,8 +96,9 @@ type htmlReport struct {
 	Bound     *htmlBound
 	Columns   []htmlColumn
 	Rows      []htmlRow
-	// RowsHTML is the table's rows, written by rowsHTML.
-	RowsHTML template.HTML
+	// RowsHTML is the table's rows, written by rowsHTML, HTML that figuresHTML writes after
+	// the template's part up to <tbody>.
+	RowsHTML string
 	Foot     []htmlCell
 	Tied     int
 	Legend   []htmlLegend
@@ -100,9 +113,10 @@ type htmlReport struct {
 	Layers          int
 	Merged, Dropped int
 	LayersEmbedded  bool
-	Data            template.JS
-	CSS             template.CSS
-	JS              template.JS
+	// Data is the data island: the figures as JSON, escaped for a script element (dataIsland),
+	// which figuresHTML writes after the template's part rows-after, with the page's script.
+	Data []byte
+	CSS  template.CSS
 }
 
 type htmlVar struct{ Name, Value string }
@@ -213,7 +227,6 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 		Layers: len(full.Rows), Merged: merged, Dropped: dropped, LayersEmbedded: embedded,
 		Data: dataIsland(doc),
 		CSS:  template.CSS(htmlCSS),
-		JS:   template.JS(exactJSONJS + htmlJS),
 	}
 	if p.Title == "" {
 		p.Title = "(no model_id)"
@@ -426,18 +439,23 @@ func sumSeconds(n int, at func(i int) (string, *big.Rat)) map[string]*big.Rat {
 
 // dataIsland is the JSON document doc as the page embeds it: compact, and with <, > and & (and
 // U+2028, U+2029) escaped as \u003c…, so nothing in it can end the script element — what
-// json.Marshal of the document's text gives, without parsing it again (and again when the
-// template writes it).
-func dataIsland(doc *jsonpos.Node) template.JS {
+// json.Marshal of the document's text gives, without parsing it again; figuresHTML writes it
+// as it is, not through the template.
+func dataIsland(doc *jsonpos.Node) []byte {
+	text := jsonpos.MarshalCompact(doc)
+	if !bytes.ContainsAny(text, "<>&\u2028\u2029") {
+		return text // nothing to escape: the text itself
+	}
 	var b bytes.Buffer
-	json.HTMLEscape(&b, jsonpos.MarshalCompact(doc))
-	return template.JS(b.String())
+	b.Grow(len(text) + 64)
+	json.HTMLEscape(&b, text)
+	return b.Bytes()
 }
 
 // rowsHTML writes the rows of the layer table. They are written here, not by the template: a
 // template's reflection costs about 40 µs a row, which a page of 700 layers would spend 30 ms
 // on. Every string is escaped as html/template escapes text and quoted attributes.
-func rowsHTML(rows []htmlRow) template.HTML {
+func rowsHTML(rows []htmlRow) string {
 	var b strings.Builder
 	b.Grow(1600 * len(rows))
 	e := func(s string) { b.WriteString(template.HTMLEscapeString(s)) }
@@ -498,7 +516,7 @@ func rowsHTML(rows []htmlRow) template.HTML {
 		}
 		b.WriteString("\n      </tr>")
 	}
-	return template.HTML(b.String())
+	return b.String()
 }
 
 func countCell(v expr.Value, count *big.Int, human func(*big.Rat) string, unit string) htmlCell {
