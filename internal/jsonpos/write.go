@@ -54,6 +54,9 @@ func writeCompact(buf *bytes.Buffer, n *Node) {
 	}
 }
 
+// WriteCompact writes n as MarshalCompact does: for writing a large document a part at a time.
+func WriteCompact(buf *bytes.Buffer, n *Node) { writeCompact(buf, n) }
+
 // WriteIndented writes n as Marshal does, as a value nested depth levels deep (its inner lines
 // indented by depth+1 levels), without a final newline: for writing a large document a part at
 // a time.

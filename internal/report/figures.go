@@ -51,10 +51,19 @@ func WriteFigures(w io.Writer, format string, res *calc.Result, opts FiguresOpti
 func num(r *big.Rat) *jsonpos.Node { return jsonpos.NewNumber(Exact(r)) }
 
 func valueNode(v expr.Value) *jsonpos.Node {
+	kind, text := valueText(v)
+	return &jsonpos.Node{Kind: kind, Offset: -1, Text: text}
+}
+
+// valueText is the JSON kind and text of a figure: a boolean, or its exact number.
+func valueText(v expr.Value) (jsonpos.Kind, string) {
 	if v.IsBool() {
-		return jsonpos.NewBool(v.Bool())
+		if v.Bool() {
+			return jsonpos.Bool, "true"
+		}
+		return jsonpos.Bool, "false"
 	}
-	return jsonpos.NewNumber(exactValue(v))
+	return jsonpos.Number, exactValue(v)
 }
 
 // exactValue is Exact of a figure (0 when undefined), without a big.Rat for the figures that
@@ -105,20 +114,10 @@ func boundNode(b calc.Bound) *jsonpos.Node {
 	return o
 }
 
-// FiguresJSON builds the --format json document (docs/output.md, "JSON output"): figures of one instance
-// per layer, count, and totals over all instances (shared weights once).
-func FiguresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
-	doc := figuresDoc(res, roof)
-	rows := doc.Get("layers")
-	bounds := boundNodes{}
-	for i := range res.Rows {
-		rows.Items = append(rows.Items, rowNode(&res.Rows[i], roof, bounds))
-	}
-	return doc
-}
-
-// writeFiguresJSON writes the document of FiguresJSON a layer at a time, so a file of a
-// million layers is never one tree of a million objects.
+// writeFiguresJSON writes the --format json document (docs/output.md, "JSON output": figures of
+// one instance per layer, count, and totals over all instances, shared weights once) a layer at
+// a time, each layer's nodes in one reused slab, so a file of a million layers is never one
+// tree of a million objects.
 func writeFiguresJSON(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.Generation) error {
 	doc := figuresDoc(res, roof)
 	if gen != nil {
@@ -136,13 +135,15 @@ func writeFiguresJSON(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *c
 	bw.WriteString("\n  \"layers\": [")
 	var buf bytes.Buffer
 	bounds := boundNodes{}
+	var slab rowSlab
 	for i := range res.Rows {
 		buf.Reset()
 		if i > 0 {
 			buf.WriteByte(',')
 		}
 		buf.WriteString("\n    ")
-		jsonpos.WriteIndented(&buf, rowNode(&res.Rows[i], roof, bounds), 2)
+		slab.reset()
+		jsonpos.WriteIndented(&buf, rowNode(&res.Rows[i], roof, bounds, &slab), 2)
 		bw.Write(buf.Bytes())
 	}
 	bw.WriteString("\n  ]")
@@ -150,7 +151,7 @@ func writeFiguresJSON(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *c
 	return bw.Flush()
 }
 
-// figuresDoc is the document of FiguresJSON with an empty "layers".
+// figuresDoc is the --format json document with an empty "layers".
 func figuresDoc(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
 	doc := jsonpos.NewObject()
 	doc.Set("model_id", jsonpos.NewString(res.ModelID))
@@ -202,26 +203,57 @@ func (m boundNodes) of(b calc.Bound) *jsonpos.Node {
 	return n
 }
 
-// rowNode is one layer of the JSON document.
-func rowNode(r *calc.Row, roof *calc.Roofline, bounds boundNodes) *jsonpos.Node {
-	o := jsonpos.NewObject()
-	o.Members = make([]jsonpos.Member, 0, 12)
-	o.Set("path", jsonpos.NewString(r.Path))
-	o.Set("class", jsonpos.NewString(r.Class))
-	o.Set("category", jsonpos.NewString(r.Category))
-	o.Set("count", jsonpos.NewNumber(r.Count.String()))
+// rowNode is one layer of the JSON document. With a slab its nodes are the slab's, valid until
+// the slab is used again (a document written a row at a time); without, they are its own.
+func rowNode(r *calc.Row, roof *calc.Roofline, bounds boundNodes, slab *rowSlab) *jsonpos.Node {
+	o := slab.node(jsonpos.Object, "object")
+	o.Members = slab.members()
+	o.Set("path", slab.node(jsonpos.String, r.Path))
+	o.Set("class", slab.node(jsonpos.String, r.Class))
+	o.Set("category", slab.node(jsonpos.String, r.Category))
+	o.Set("count", slab.node(jsonpos.Number, r.Count.String()))
 	for _, k := range figureFields {
-		o.Set(k.String(), valueNode(r.Figures.Get(k)))
+		o.Set(k.String(), slab.node(valueText(r.Figures.Get(k))))
 	}
-	o.Set("weight_bytes", valueNode(r.Figures.WeightBytes))
-	o.Set("comm_bytes", num(ratOrNil(r.CommBytes)))
+	o.Set("weight_bytes", slab.node(valueText(r.Figures.WeightBytes)))
+	o.Set("comm_bytes", slab.node(jsonpos.Number, Exact(ratOrNil(r.CommBytes))))
 	if r.TiedTo != "" {
-		o.Set("tied_to", jsonpos.NewString(r.TiedTo))
+		o.Set("tied_to", slab.node(jsonpos.String, r.TiedTo))
 	}
 	if roof != nil {
 		o.Set("roofline", bounds.of(roof.Row(*r)))
 	}
 	return o
+}
+
+// rowSlab is the memory of one row object, used again for each row when a document is written
+// a row at a time: a page of 600 layers does not allocate 9,000 nodes.
+type rowSlab struct {
+	nodes [16]jsonpos.Node
+	used  int
+	mem   [12]jsonpos.Member
+}
+
+// reset hands the slab's nodes out again.
+func (s *rowSlab) reset() { s.used = 0 }
+
+// node returns a node of the slab (a new one on a nil or full slab).
+func (s *rowSlab) node(kind jsonpos.Kind, text string) *jsonpos.Node {
+	if s == nil || s.used == len(s.nodes) {
+		return &jsonpos.Node{Kind: kind, Offset: -1, Text: text}
+	}
+	n := &s.nodes[s.used]
+	s.used++
+	*n = jsonpos.Node{Kind: kind, Offset: -1, Text: text}
+	return n
+}
+
+// members returns the slab's members, empty (a new slice on a nil slab).
+func (s *rowSlab) members() []jsonpos.Member {
+	if s == nil {
+		return make([]jsonpos.Member, 0, 12)
+	}
+	return s.mem[:0]
 }
 
 // parallelNode describes the device of a parallel result.

@@ -80,7 +80,7 @@ func figuresHTML(w io.Writer, res *calc.Result, roof *calc.Roofline, gen *calc.G
 		return err
 	}
 	bw.WriteString(`<script type="application/json" id="modeltool-data">`)
-	bw.Write(page.Data)
+	writeDataIsland(bw, page.data)
 	bw.WriteString("</script>\n<script>")
 	bw.WriteString(exactJSONJS)
 	bw.WriteString(htmlJS)
@@ -113,10 +113,10 @@ type htmlReport struct {
 	Layers          int
 	Merged, Dropped int
 	LayersEmbedded  bool
-	// Data is the data island: the figures as JSON, escaped for a script element (dataIsland),
-	// which figuresHTML writes after the template's part rows-after, with the page's script.
-	Data []byte
-	CSS  template.CSS
+	CSS             template.CSS
+	// data is what the data island holds, which figuresHTML writes after the template's part
+	// rows-after, with the page's script.
+	data dataIsland
 }
 
 type htmlVar struct{ Name, Value string }
@@ -216,16 +216,17 @@ func buildHTMLReport(res *calc.Result, roof *calc.Roofline, gen *calc.Generation
 	res, merged, dropped := htmlRows(full)
 	doc := figuresDoc(full, roof) // a page of a huge file embeds the figures without its rows
 	embedded := len(full.Rows) <= maxHTMLRows
-	if embedded {
-		doc = FiguresJSON(full, roof)
-	}
 	if gen != nil {
 		doc.Set("generation", generationNode(gen))
+	}
+	island := dataIsland{doc: doc, roof: roof}
+	if embedded {
+		island.rows = full
 	}
 	p := &htmlReport{
 		Title:  res.ModelID,
 		Layers: len(full.Rows), Merged: merged, Dropped: dropped, LayersEmbedded: embedded,
-		Data: dataIsland(doc),
+		data: island,
 		CSS:  template.CSS(htmlCSS),
 	}
 	if p.Title == "" {
@@ -437,19 +438,67 @@ func sumSeconds(n int, at func(i int) (string, *big.Rat)) map[string]*big.Rat {
 	return out
 }
 
-// dataIsland is the JSON document doc as the page embeds it: compact, and with <, > and & (and
-// U+2028, U+2029) escaped as \u003c…, so nothing in it can end the script element — what
-// json.Marshal of the document's text gives, without parsing it again; figuresHTML writes it
-// as it is, not through the template.
-func dataIsland(doc *jsonpos.Node) []byte {
-	text := jsonpos.MarshalCompact(doc)
-	if !bytes.ContainsAny(text, "<>&\u2028\u2029") {
-		return text // nothing to escape: the text itself
+// dataIsland is the figures document as the page embeds it: the --format json document, or
+// without its rows for a huge file (rows nil).
+type dataIsland struct {
+	doc  *jsonpos.Node // figuresDoc's, layers empty
+	rows *calc.Result
+	roof *calc.Roofline
+}
+
+// writeDataIsland writes the figures document compact, with <, > and & (and U+2028, U+2029)
+// escaped as \u003c…, so nothing in it can end the script element — what json.Marshal of the
+// document's text gives. It is written a row at a time, each row's nodes in the same memory
+// (rowSlab), not as one tree and one text of the whole.
+func writeDataIsland(w *bufio.Writer, d dataIsland) {
+	var buf, esc bytes.Buffer
+	flush := func() {
+		if needsHTMLEscape(buf.Bytes()) {
+			esc.Reset()
+			json.HTMLEscape(&esc, buf.Bytes())
+			w.Write(esc.Bytes())
+		} else {
+			w.Write(buf.Bytes())
+		}
+		buf.Reset()
 	}
-	var b bytes.Buffer
-	b.Grow(len(text) + 64)
-	json.HTMLEscape(&b, text)
-	return b.Bytes()
+	buf.WriteByte('{')
+	for i, m := range d.doc.Members {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		jsonpos.WriteString(&buf, m.Key)
+		buf.WriteByte(':')
+		if m.Key != "layers" || d.rows == nil {
+			jsonpos.WriteCompact(&buf, m.Value)
+			continue
+		}
+		buf.WriteByte('[')
+		bounds := boundNodes{}
+		var slab rowSlab
+		for k := range d.rows.Rows {
+			if k > 0 {
+				buf.WriteByte(',')
+			}
+			slab.reset()
+			jsonpos.WriteCompact(&buf, rowNode(&d.rows.Rows[k], d.roof, bounds, &slab))
+			flush()
+		}
+		buf.WriteByte(']')
+	}
+	buf.WriteByte('}')
+	flush()
+}
+
+// needsHTMLEscape reports whether json.HTMLEscape would change text: it holds <, > or &, or
+// the first byte of U+2028 or U+2029.
+func needsHTMLEscape(text []byte) bool {
+	for _, c := range text {
+		if c == '<' || c == '>' || c == '&' || c == 0xE2 {
+			return true
+		}
+	}
+	return false
 }
 
 // rowsHTML writes the rows of the layer table. They are written here, not by the template: a

@@ -229,7 +229,7 @@ func TestHTMLReport(t *testing.T) {
 	if v, _ := attr(island, "type"); v != "application/json" {
 		t.Errorf("the data island has type %q", v)
 	}
-	assertSameJSON(t, text(island), string(jsonpos.Marshal(FiguresJSON(res, roof))))
+	assertSameJSON(t, text(island), string(jsonpos.Marshal(figuresJSON(res, roof))))
 
 	// Charts: three bars per class; one roofline point per plottable layer, inside the plot.
 	if n, want := len(find(byID(t, doc, "class-chart"), func(n *html.Node) bool { return hasClass(n, "bar") })), 3*len(res.Totals.ByClass); n != want {
@@ -333,7 +333,7 @@ func TestHTMLHostileStrings(t *testing.T) {
 	if data.ModelID != id {
 		t.Errorf("the data island's model_id is %q, want %q", data.ModelID, id)
 	}
-	assertSameJSON(t, text(byID(t, doc, "modeltool-data")), string(jsonpos.Marshal(FiguresJSON(res, roof))))
+	assertSameJSON(t, text(byID(t, doc, "modeltool-data")), string(jsonpos.Marshal(figuresJSON(res, roof))))
 	rows := find(find(doc, tag("tbody"))[0], tag("tr"))
 	if got := text(find(rows[1], tag("td"))[1]); got != res.Rows[1].Path {
 		t.Errorf("row 2 shows %q, want the hostile path as text", got)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,7 +23,7 @@ import (
 )
 
 // TestJSONStreamsTheDocument: --format json, written a layer at a time, is byte for byte the
-// document FiguresJSON builds, with and without a roofline, and for a result without rows.
+// document figuresJSON builds, with and without a roofline, and for a result without rows.
 func TestJSONStreamsTheDocument(t *testing.T) {
 	res, roof := llama(t, true)
 	f, err := model.Parse("m.json", []byte(`{"model_id": "x\\n  \"layers\": []", "layers": [{"name": "m", "class": "c.M", "repeat": "{n}", "sub_layers": [{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}]}], "variables": {"n": 0}}`))
@@ -54,7 +55,7 @@ func TestJSONStreamsTheDocument(t *testing.T) {
 		if err := WriteFigures(&b, "json", c.res, FiguresOptions{Roofline: c.roof, Generation: c.gen}); err != nil {
 			t.Fatal(err)
 		}
-		doc := FiguresJSON(c.res, c.roof)
+		doc := figuresJSON(c.res, c.roof)
 		if c.gen != nil {
 			doc.Set("generation", generationNode(c.gen))
 		}
@@ -236,9 +237,10 @@ func TestHTMLMergesRuns(t *testing.T) {
 }
 
 // TestDataIsland: the page's data island is the JSON document as json.Marshal writes its text
-// (compact, <, > and & escaped), for a result with hostile strings.
+// (compact, <, > and & escaped), with its rows and without, for a result with hostile strings
+// in the document and in a row.
 func TestDataIsland(t *testing.T) {
-	f, err := model.Parse("m.json", []byte(`{"model_id": "</script><b>&amp;\u2028\"x\"", "layers": [{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}]}`))
+	f, err := model.Parse("m.json", []byte(`{"model_id": "</script><b>&amp;\u2028\"x\"", "layers": [{"name": "drop", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}, {"name": "drop</script>&", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,13 +253,35 @@ func TestDataIsland(t *testing.T) {
 		res  *calc.Result
 		roof *calc.Roofline
 	}{{res, nil}, {llamaRes, roof}} {
-		doc := FiguresJSON(c.res, c.roof)
-		want, err := json.Marshal(json.RawMessage(jsonpos.Marshal(doc)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := string(dataIsland(doc)); got != string(want) {
-			t.Errorf("island\n%s\nwant\n%s", got, want)
+		// With its rows, and without them (a page of a huge file).
+		for _, rows := range []*calc.Result{c.res, nil} {
+			doc := figuresJSON(c.res, c.roof)
+			if rows == nil {
+				doc = figuresDoc(c.res, c.roof)
+			}
+			want, err := json.Marshal(json.RawMessage(jsonpos.Marshal(doc)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			w := bufio.NewWriter(&b)
+			writeDataIsland(w, dataIsland{doc: figuresDoc(c.res, c.roof), rows: rows, roof: c.roof})
+			w.Flush()
+			if got := b.String(); got != string(want) {
+				t.Errorf("island\n%s\nwant\n%s", got, want)
+			}
 		}
 	}
+}
+
+// figuresJSON is the --format json document (docs/output.md, "JSON output") as one tree: what
+// the json printer and the html page's data island write a row at a time.
+func figuresJSON(res *calc.Result, roof *calc.Roofline) *jsonpos.Node {
+	doc := figuresDoc(res, roof)
+	rows := doc.Get("layers")
+	bounds := boundNodes{}
+	for i := range res.Rows {
+		rows.Items = append(rows.Items, rowNode(&res.Rows[i], roof, bounds, nil))
+	}
+	return doc
 }
