@@ -420,7 +420,9 @@ func (b *builder) module(m *Module, sc scope) *layer {
 	moe := b.moeBlock(m)
 	e, k := b.moeE, b.moeK
 	l.subs = b.children(m, sc)
-	b.hiddenParts(l, sc)
+	if !b.hiddenParts(l, sc) {
+		return nil
+	}
 	if moe {
 		b.moeE, b.moeK = e, k
 		l.role = roleMoE
@@ -462,6 +464,11 @@ func (b *builder) finalize(l *layer) {
 		}
 		if incomplete(s) {
 			b.warn(s.mod, "%s: its size is unknown (no config, no pattern): left out", s.name)
+			l.subs = append(l.subs[:i], l.subs[i+1:]...)
+			i--
+		} else if s.composite && len(s.subs) == 0 {
+			// Every part of it was left out: a composite needs at least one sub-layer.
+			b.warn(s.mod, "%s: nothing in it is left that modeltool can describe: left out", s.name)
 			l.subs = append(l.subs[:i], l.subs[i+1:]...)
 			i--
 		}

@@ -65,9 +65,10 @@ func (b *builder) hiddenRule(m *Module, sc scope) (*layer, bool) {
 	return nil, false
 }
 
-// needConfig reports a hidden-parameter module a rule could fill only from the config.
+// needConfig reports a hidden-parameter module a rule could fill only from the config, once per
+// class (at its first module: a list printed in several runs holds it once per run).
 func (b *builder) needConfig(m *Module, what string) {
-	b.warn(m, "%s(): print(model) does not show its parameters (%s) and there is no config to take them from: left out; give --config", diag.Clip(m.Class), what)
+	b.warnOnce("config:"+m.Class+":"+what, m, "%s(): print(model) does not show its parameters (%s) and there is no config to take them from: every one is left out; give --config", diag.Clip(m.Class), what)
 }
 
 func (b *builder) cohereNorm(m *Module, sc scope) *layer {
@@ -199,17 +200,22 @@ func (b *builder) fusedExperts(l *layer, sc scope) {
 	l.subs = append(l.subs, down)
 }
 
-// hiddenParts adds what a composite module holds besides its children.
-func (b *builder) hiddenParts(l *layer, sc scope) {
+// hiddenParts adds what a composite module holds besides its children. It reports false when
+// the module is nothing without the parts it could not add (Llama 4's experts without a config:
+// an activation between projections that are missing), which has then been reported.
+func (b *builder) hiddenParts(l *layer, sc scope) bool {
 	c := l.mod.Class
 	switch {
 	case strings.HasSuffix(c, "Experts") && l.child("gate_up_proj") == nil:
 		l.role = roleExperts
+		n := len(l.subs)
 		b.fusedExperts(l, sc)
+		return len(l.subs) > n
 	case strings.Contains(c, "Mamba") && strings.HasSuffix(c, "Mixer"):
 		l.role = roleMixer
 		b.mambaMixer(l, sc)
 	}
+	return true
 }
 
 // mambaMixer completes a Mamba-1 mixer (Jamba's, Mamba's): its A_log [inner, state] and D

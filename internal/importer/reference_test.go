@@ -450,3 +450,85 @@ func TestImportPerHeadNormLists(t *testing.T) {
 		want(t, path+" params", out.Rows[i].Figures.Params.Rat(), "160")
 	}
 }
+
+// TestEveryTreeImports imports every tree of testdata/trees three ways — with its config,
+// without one (the family from the root class), and without one but with the config's
+// model_type (as --model-type gives it) — and each import must give a model file: a module
+// whose parameters print(model) hides is reported and left out, never turned into an invalid
+// file ("a bug in the importer").
+func TestEveryTreeImports(t *testing.T) {
+	trees, err := filepath.Glob(filepath.Join(treesDir, "*.txt"))
+	if err != nil || len(trees) == 0 {
+		t.Fatalf("no trees in %s: %v", treesDir, err)
+	}
+	for _, path := range trees {
+		tree := strings.TrimSuffix(filepath.Base(path), ".txt")
+		t.Run(tree, func(t *testing.T) {
+			text, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			config := tree
+			if i := slices.IndexFunc(references, func(r reference) bool { return r.tree == tree }); i >= 0 && references[i].config != "" {
+				config = references[i].config
+			}
+			data, err := os.ReadFile(filepath.Join(treesDir, config+".config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := jsonpos.Parse(config+".config.json", data, jsonpos.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			modelType := doc.Root.Get("model_type").Text
+			for _, opts := range []importer.Options{
+				{Name: tree + ".txt", Config: doc},
+				{Name: tree + ".txt"},
+				{Name: tree + ".txt", ModelType: modelType},
+			} {
+				res, err := importer.Import(string(text), opts)
+				if err != nil {
+					t.Errorf("config %v, model type %q: %v", opts.Config != nil, opts.ModelType, err)
+					continue
+				}
+				for _, d := range diag.Errors(validate.Source(tree, res.Output, validate.Options{}).Diagnostics) {
+					t.Errorf("config %v, model type %q: %s", opts.Config != nil, opts.ModelType, d.String())
+				}
+			}
+		})
+	}
+}
+
+// TestImportLlama4WithoutConfig: Llama4TextExperts prints only its act_fn — gate_up_proj
+// [E, hidden, 2·inter] and down_proj [E, inter, hidden] are parameters of its own, sized by the
+// config. Without one the experts are reported and left out, and the file holds what the
+// reprs show: embed and head 2·202048·5120 = 2,068,971,520; 48 layers × 188,835,840
+// (attention 2·5120·5120 + 2·5120·1024 = 62,914,560, router 5120·16 = 81,920, shared expert
+// 3·5120·8192 = 125,829,120, norms 2·5120) = 9,064,120,320; final norm 5,120:
+// 11,133,096,960.
+func TestImportLlama4WithoutConfig(t *testing.T) {
+	for _, mt := range []string{"", "llama4_text"} {
+		text, err := os.ReadFile(filepath.Join(treesDir, "meta-llama__Llama-4-Scout-17B-16E-text.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := importer.Import(string(text), importer.Options{Name: "tree.txt", ModelType: mt})
+		if err != nil {
+			t.Fatalf("model type %q: %v", mt, err)
+		}
+		want(t, "params", totals(t, "llama4", res.Output).Params, "11_133_096_960")
+		// Reported once, at the first experts module (line 14), not once per run of layers.
+		found := 0
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Message, "Llama4TextExperts(): print(model) does not show its parameters (gate_up_proj and down_proj") {
+				found++
+				if d.Line != 14 {
+					t.Errorf("model type %q: the warning is at line %d, want 14", mt, d.Line)
+				}
+			}
+		}
+		if found != 1 {
+			t.Errorf("model type %q: %d warnings about Llama4TextExperts, want 1: %v", mt, found, res.Diagnostics)
+		}
+	}
+}
