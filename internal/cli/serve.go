@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -144,10 +141,12 @@ func runServe(ctx context.Context, s *Streams, opts *serveOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	signalsTakenOver.Store(true)
-	defer signalsTakenOver.Store(false)
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// Ctrl-C stops the server rather than the process: the one router of the signals
+	// calls stop while serve runs (signalRouter), so the answer is exit 0.
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	release := signals.take(stop)
+	defer release()
 	fmt.Fprintf(s.Err, "modeltool: serving %d model(s) (%s) at http://%s/ — Ctrl-C stops\n", len(names), clipList(names, 6), ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
