@@ -172,9 +172,9 @@ func (o *variableFlags) bindings() (map[string]expr.Value, string, error) {
 		if fl.value == "" {
 			continue
 		}
-		d, ok := dtype.Lookup(fl.value)
-		if !ok || !d.Storage {
-			return nil, "", usagef("%s %q is not a dtype modeltool knows (%s)", fl.flag, fl.value, strings.Join(dtype.StorageNames(), ", "))
+		d, err := storageDType(fl.value)
+		if err != nil {
+			return nil, "", usagef("%s %v", fl.flag, err)
 		}
 		set[fl.variable] = expr.Rat(d.Bytes)
 		if fl.variable == "dtype_bytes" {
@@ -335,6 +335,16 @@ func calcError(err error) error {
 		return usagef("%v", err)
 	}
 	return findings("", err)
+}
+
+// storageDType is the dtype a --dtype, --weight-dtype or --kv-dtype value names (serve checks
+// its settings with it too).
+func storageDType(name string) (dtype.DType, error) {
+	d, ok := dtype.Lookup(name)
+	if !ok || !d.Storage {
+		return dtype.DType{}, fmt.Errorf("%q is not a dtype modeltool knows (%s)", name, strings.Join(dtype.StorageNames(), ", "))
+	}
+	return d, nil
 }
 
 func (o *calcOptions) device() (*hardware.Device, error) {

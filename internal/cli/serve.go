@@ -65,10 +65,10 @@ func serveParams(s *Streams) []serve.Param {
 		{Key: "seq_len", Flag: "--seq-len", Label: "Prompt", Help: "new tokens per sequence in this step (an integer; 1 for a decode step)", Pattern: serve.Integer},
 		{Key: "past_len", Flag: "--past-len", Label: "Cache", Help: "tokens per sequence already in the KV cache (an integer)", Pattern: serve.Integer},
 		{Key: "generate", Flag: "--generate", Label: "Generate", Help: "prompt and generated tokens, IN:OUT (integers)", Pattern: generatePattern},
-		{Key: "dtype", Flag: "--dtype", Label: "Activations", Help: "activation dtype", Choices: dtypes},
-		{Key: "weight_dtype", Flag: "--weight-dtype", Label: "Weights", Help: "weight dtype (default: as activations)", Choices: dtypes},
-		{Key: "kv_dtype", Flag: "--kv-dtype", Label: "KV cache", Help: "KV-cache dtype (default: as activations)", Choices: dtypes},
-		{Key: "hardware", Flag: "--hardware", Label: "Hardware", Help: "device for the roofline and memory fit", Choices: presets},
+		{Key: "dtype", Flag: "--dtype", Label: "Activations", Help: "activation dtype", Choices: dtypes, Accept: acceptDType},
+		{Key: "weight_dtype", Flag: "--weight-dtype", Label: "Weights", Help: "weight dtype (default: as activations)", Choices: dtypes, Accept: acceptDType},
+		{Key: "kv_dtype", Flag: "--kv-dtype", Label: "KV cache", Help: "KV-cache dtype (default: as activations)", Choices: dtypes, Accept: acceptDType},
+		{Key: "hardware", Flag: "--hardware", Label: "Hardware", Help: "device for the roofline and memory fit", Choices: presets, Accept: acceptHardware},
 		{Key: "tp", Flag: "--tp", Label: "TP", Help: "tensor-parallel devices (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
 		{Key: "pp", Flag: "--pp", Label: "PP", Help: "pipeline stages (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
 		{Key: "ep", Flag: "--ep", Label: "EP", Help: "expert-parallel devices (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
@@ -82,6 +82,19 @@ func serveParams(s *Streams) []serve.Param {
 		}
 	}
 	return out
+}
+
+// acceptHardware accepts what calc --hardware does: a preset's name or alias in any case,
+// with or without '-', '_', spaces and the vendor's name (hardware.Lookup).
+func acceptHardware(v string) error {
+	_, err := hardware.Lookup(v)
+	return err
+}
+
+// acceptDType accepts what calc --dtype does (storageDType).
+func acceptDType(v string) error {
+	_, err := storageDType(v)
+	return err
 }
 
 var generatePattern = regexp.MustCompile(`^[0-9]{1,30}:[0-9]{1,30}$`)

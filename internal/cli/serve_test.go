@@ -40,6 +40,14 @@ func TestServeAPIIsCalc(t *testing.T) {
 			[]string{"--batch-size", "4", "--hardware", "H100-SXM", "--generate", "512:128"}},
 		{"mixtral-8x7b-v0.1", url.Values{"batch_size": {"4"}, "seq_len": {"1"}, "past_len": {"1000"}, "hardware": {"H100-SXM"}, "ep": {"2"}, "pp": {"2"}},
 			[]string{"--batch-size", "4", "--seq-len", "1", "--past-len", "1000", "--hardware", "H100-SXM", "--ep", "2", "--pp", "2"}},
+		// Names calc --hardware and --dtype accept besides the presets' and dtypes' own: an
+		// alias, any case, no dash, the vendor's name as nvidia-smi prints it.
+		{"llama-2-7b-hf", url.Values{"hardware": {"H100"}}, []string{"--hardware", "H100"}},
+		{"llama-2-7b-hf", url.Values{"hardware": {"h100"}}, []string{"--hardware", "h100"}},
+		{"llama-2-7b-hf", url.Values{"hardware": {"h100-sxm"}}, []string{"--hardware", "h100-sxm"}},
+		{"llama-2-7b-hf", url.Values{"hardware": {"A100"}}, []string{"--hardware", "A100"}},
+		{"llama-2-7b-hf", url.Values{"hardware": {"NVIDIA H100 80GB HBM3"}}, []string{"--hardware", "NVIDIA H100 80GB HBM3"}},
+		{"llama-2-7b-hf", url.Values{"dtype": {"BF16"}, "kv_dtype": {"FP8"}}, []string{"--dtype", "BF16", "--kv-dtype", "FP8"}},
 	}
 	for _, c := range cases {
 		c.query.Set("model", c.model)
@@ -63,6 +71,31 @@ func TestServeAPIIsCalc(t *testing.T) {
 			if res.StatusCode != 200 || !bytes.Equal(got, want.Bytes()) {
 				t.Errorf("%s%s: status %d and %d bytes, want what modeltool %s prints (%d bytes)", endpoint, c.query.Encode(), res.StatusCode, len(got), strings.Join(args, " "), want.Len())
 			}
+		}
+	}
+}
+
+// TestServeRefusesWhatCalcRefuses: a hardware or dtype name calc does not know is refused
+// with calc's own message (its suggestion included), not a list of the page's choices.
+func TestServeRefusesWhatCalcRefuses(t *testing.T) {
+	models, _, err := serve.Discover([]string{filepath.Join("..", "..", "models", "gpt2.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(serve.Handler(serve.Options{Models: models, Params: serveParams(testStreams()), Run: inProcess, Loopback: true}))
+	defer srv.Close()
+	for _, c := range []struct{ key, value, want string }{
+		{"hardware", "H100-SMX", `hardware=\"H100-SMX\": unknown hardware \"H100-SMX\": did you mean H100-SXM?`},
+		{"dtype", "bfloat8", `dtype=\"bfloat8\": \"bfloat8\" is not a dtype modeltool knows (fp32, fp16, bf16, fp8, int8, int4)`},
+	} {
+		res, err := srv.Client().Get(srv.URL + "/api/calc?" + url.Values{"model": {"gpt2"}, c.key: {c.value}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 400 || !strings.Contains(string(got), c.want) {
+			t.Errorf("%s=%s: status %d, %s; want 400 with %s", c.key, c.value, res.StatusCode, got, c.want)
 		}
 	}
 }

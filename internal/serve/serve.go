@@ -49,9 +49,13 @@ type Param struct {
 	Flag string
 	// Label and Help describe the control on the page.
 	Label, Help string
-	// Choices, when set, are the only values accepted (hardware presets, dtypes); "" (the
+	// Choices, when set, are the values the page offers (hardware presets, dtypes); "" (the
 	// model file's default) is always accepted.
 	Choices []string
+	// Accept, when set, decides which values are accepted and says why one is not (the
+	// command's own check, so the API accepts what the command line does: any spelling calc
+	// takes, not only Choices); when nil and Choices is set, only Choices are accepted.
+	Accept func(v string) error
 	// Pattern, when Choices is nil, is what a value must match.
 	Pattern *regexp.Regexp
 	// Max, when set, bounds an integer value.
@@ -306,6 +310,12 @@ func (s *server) parse(raw string) (Model, []string, *requestError) {
 
 // check returns what is wrong with a value of the parameter, or "".
 func (p Param) check(v string) string {
+	if p.Accept != nil {
+		if err := p.Accept(v); err != nil {
+			return fmt.Sprintf("%s=%s: %v", p.Key, clip(strconv.Quote(v)), err)
+		}
+		return ""
+	}
 	if p.Choices != nil {
 		if !slices.Contains(p.Choices, v) {
 			return fmt.Sprintf("%s=%s: not one of %s", p.Key, clip(strconv.Quote(v)), strings.Join(p.Choices, ", "))
