@@ -110,9 +110,8 @@ func (x *exiter) exitCode(err error, cmdPath string) int {
 
 // printDiagnostics prints the faults of a failed command: text on standard error; json (one
 // diagnostics document) or github (workflow commands) on standard output, as validate prints
-// its findings, unless the command already wrote its own output there. They are printed in the
-// order the packages that found them gave (validate's sorted by position; a config's in the
-// order of the template's keys).
+// its findings, unless the command already wrote its own output there. They are printed in
+// report.WriteDiagnostics' one order (by file, line and column).
 func (x *exiter) printDiagnostics(ds []diag.Diagnostic) {
 	var w io.Writer = x.streams.Err
 	terminal := x.streams.ErrTerminal

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fatih/color"
@@ -16,10 +17,14 @@ import (
 // DiagnosticFormats lists the formats of WriteDiagnostics.
 var DiagnosticFormats = []string{"text", "json", "github"}
 
-// WriteDiagnostics writes ds (already sorted) in format: text (one line each, as
-// diag.Diagnostic.String), json (a DiagnosticsDocument) or github (workflow commands). files is
-// the number of files checked; colored enables ANSI colour in the text format.
+// WriteDiagnostics writes ds in diag.Sort's order (by file, line and column, then in the order
+// found) in format: text (one line each, as diag.Diagnostic.String), json (a
+// DiagnosticsDocument) or github (workflow commands). files is the number of files checked;
+// colored enables ANSI colour in the text format. Every command prints its diagnostics here,
+// so every command orders them alike; ds itself is left as it was.
 func WriteDiagnostics(w io.Writer, format string, ds []diag.Diagnostic, files int, colored bool) error {
+	ds = slices.Clone(ds)
+	diag.Sort(ds)
 	switch format {
 	case "text":
 		return diagnosticsText(w, ds, colored)
