@@ -113,11 +113,53 @@ func (d *Document) Position(offset int) Position {
 	return Position{Offset: offset, Line: line + 1, Col: offset - int(d.lineStarts[line]) + 1}
 }
 
-// Diagnostic is an error diagnostic at offset in d (its file, line and column filled in; a
-// negative offset gives a diagnostic about the whole file).
+// Diagnostic is an error diagnostic at offset in d (its file, line, column and JSON pointer
+// filled in, as PointerAt; a negative offset gives a diagnostic about the whole file).
 func (d *Document) Diagnostic(offset int, code, msg string) diag.Diagnostic {
 	pos := d.Position(offset)
-	return diag.Diagnostic{File: d.Name, Line: pos.Line, Column: pos.Col, Severity: diag.Error, Code: code, Message: msg}
+	return diag.Diagnostic{File: d.Name, Line: pos.Line, Column: pos.Col, Pointer: d.PointerAt(offset), Severity: diag.Error, Code: code, Message: msg}
+}
+
+// PointerAt returns the JSON pointer (RFC 6901) of the value at source offset: the innermost
+// value that starts at or holds offset, where a member's key stands for its value (so an
+// unknown key's pointer names the member). It is "" for the root, and for a negative offset
+// or a document not parsed whole (a syntax error). Values keep no end offsets, so an offset
+// between two values (a comma, a closing bracket) is taken to be in the one before it;
+// diagnostics point at keys, values and the inside of strings, where the answer is exact.
+func (d *Document) PointerAt(offset int) string {
+	if offset < 0 || d.Root == nil {
+		return ""
+	}
+	var b strings.Builder
+	n := d.Root
+	for n.Offset <= offset && offset != n.Offset {
+		// The child holding offset is the last one that starts at or before it (children are
+		// in source order; a member starts at its key).
+		switch n.Kind {
+		case Object:
+			i := sort.Search(len(n.Members), func(i int) bool { return n.Members[i].KeyOffset > offset }) - 1
+			if i < 0 || n.Members[i].KeyOffset < 0 {
+				return b.String()
+			}
+			b.WriteByte('/')
+			b.WriteString(EscapePointerToken(n.Members[i].Key))
+			if n.Members[i].Value.Offset > offset { // at the key or before the colon
+				return b.String()
+			}
+			n = n.Members[i].Value
+		case Array:
+			i := sort.Search(len(n.Items), func(i int) bool { return n.Items[i].Offset > offset }) - 1
+			if i < 0 || n.Items[i].Offset < 0 {
+				return b.String()
+			}
+			b.WriteByte('/')
+			b.WriteString(strconv.Itoa(i))
+			n = n.Items[i]
+		default: // inside a string (an expression's position) or a number
+			return b.String()
+		}
+	}
+	return b.String()
 }
 
 // StringPosition returns the position of the byte at decodedOffset inside the decoded text of

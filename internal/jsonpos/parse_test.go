@@ -344,3 +344,47 @@ func TestMarshalSize(t *testing.T) {
 		}
 	}
 }
+
+// TestPointerAt: the pointer of the value at each offset, worked out by hand on the source —
+// a key stands for its member, an offset inside a string or between values names the
+// innermost value holding it, the root and a negative offset are "".
+func TestPointerAt(t *testing.T) {
+	src := `{"a": [1, {"b/c": "xyz"}], "d~": {"e": null}}`
+	doc, err := Parse("t.json", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(sub string, delta int) int {
+		i := strings.Index(src, sub)
+		if i < 0 {
+			t.Fatalf("%q not in the source", sub)
+		}
+		return i + delta
+	}
+	for _, c := range []struct {
+		offset int
+		want   string
+	}{
+		{0, ""},
+		{-1, ""},
+		{at(`"a"`, 0), "/a"},          // the key
+		{at(`"a"`, 4), "/a"},          // the colon's space
+		{at(`[1`, 0), "/a"},           // the array
+		{at(`1,`, 0), "/a/0"},         // its first item
+		{at(`, {`, 0), "/a/0"},        // after it, before the next: still the first
+		{at(`{"b`, 0), "/a/1"},        // the object item
+		{at(`"b/c"`, 0), "/a/1/b~1c"}, // a key with a slash
+		{at(`"xyz"`, 0), "/a/1/b~1c"}, // its value
+		{at(`"xyz"`, 2), "/a/1/b~1c"}, // inside the string
+		{at(`"d~"`, 0), "/d~0"},       // a key with a tilde
+		{at(`null`, 0), "/d~0/e"},     // nested value
+	} {
+		want := c.want
+		if got := doc.PointerAt(c.offset); got != want {
+			t.Errorf("offset %d (%q…): %q, want %q", c.offset, src[max(c.offset, 0):], got, want)
+		}
+	}
+	if d := doc.Diagnostic(at(`"xyz"`, 0), "x", "m"); d.Pointer != "/a/1/b~1c" || d.Line != 1 {
+		t.Errorf("Diagnostic: %+v", d)
+	}
+}

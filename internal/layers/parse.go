@@ -29,7 +29,7 @@ func (p *catalogParser) errorf(offset int, format string, args ...any) {
 
 // errorAt records a problem at a position inside a string (an expression).
 func (p *catalogParser) errorAt(pos jsonpos.Position, msg string) {
-	p.errs = append(p.errs, diag.Diagnostic{File: p.doc.Name, Line: pos.Line, Column: pos.Col, Severity: diag.Error, Code: "catalog", Message: msg})
+	p.errs = append(p.errs, diag.Diagnostic{File: p.doc.Name, Line: pos.Line, Column: pos.Col, Pointer: p.doc.PointerAt(pos.Offset), Severity: diag.Error, Code: "catalog", Message: msg})
 }
 
 // joined returns every problem found, in file order, as one *diag.Faults.
