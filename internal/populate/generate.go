@@ -494,8 +494,9 @@ func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node
 			content = -1
 		)
 		if traced {
+			r := replay{b: b, pos: len(e.index), i: i}
 			for k := range kinds {
-				if b.replays(kinds[k].steps, len(e.index), i) {
+				if r.gives(kinds[k].steps) {
 					inst, content = kinds[k].node, kinds[k].content
 					break
 				}
@@ -596,14 +597,39 @@ func outcome(p *expr.Expr, err error) string {
 	return p.String()
 }
 
-// replays reports whether the evaluations of steps, with the index bound at position pos set
-// to i instead, give the outcomes they gave.
-func (b *binding) replays(steps []step, pos int, i int64) bool {
+// replay evaluates the steps of traces again with the index bound at position pos set to i.
+// The kinds' traces begin alike (the same values evaluated in the same bindings), so an
+// outcome is worked out once for all of them: those of the values evaluated with no other
+// binding than the index's are remembered.
+type replay struct {
+	b       *binding
+	pos     int
+	i       int64
+	index   []indexValue
+	outcome map[*model.Value]string
+}
+
+// gives reports whether the evaluations of steps give the outcomes they gave.
+func (r *replay) gives(steps []step) bool {
 	for _, s := range steps {
-		index := slices.Clone(s.index)
-		index[pos].v = expr.Int(i)
-		p, err := (&env{b: b, index: index, probe: s.probe}).partialOnce(s.v, s.where)
-		if outcome(p, err) != s.outcome {
+		plain := len(s.index) == r.pos+1 && len(s.probe) == 0
+		if o, ok := r.outcome[s.v]; ok && plain {
+			if o != s.outcome {
+				return false
+			}
+			continue
+		}
+		r.index = append(r.index[:0], s.index...)
+		r.index[r.pos].v = expr.Int(r.i)
+		p, err := (&env{b: r.b, index: r.index, probe: s.probe}).partialOnce(s.v, s.where)
+		o := outcome(p, err)
+		if plain {
+			if r.outcome == nil {
+				r.outcome = map[*model.Value]string{}
+			}
+			r.outcome[s.v] = o
+		}
+		if o != s.outcome {
 			return false
 		}
 	}
