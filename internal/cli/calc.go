@@ -196,6 +196,11 @@ func runCalc(ctx context.Context, s *Streams, opts *calcOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.format == "html" {
+		// The page's template is made ready on the other core while this one reads, checks
+		// and computes the file.
+		go report.PrepareHTML()
+	}
 	input, err := opts.load(s)
 	if err != nil {
 		return err

@@ -49,6 +49,17 @@ var htmlPage = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report.html.tmpl").Funcs(htmlFuncs).Parse(htmlSource))
 })
 
+// PrepareHTML parses the page template and makes html/template work out its escaping — about
+// a millisecond, which the first page would otherwise spend — so that calc can have it done
+// on another core while it reads and computes the model file. Safe to call at any time, from
+// any goroutine, any number of times.
+func PrepareHTML() {
+	page := htmlPage()
+	// Executing a template escapes it first; an empty page writes nothing worth keeping.
+	_ = page.Execute(io.Discard, &htmlReport{})
+	_ = page.ExecuteTemplate(io.Discard, "rows-after", &htmlReport{})
+}
+
 var htmlFuncs = template.FuncMap{
 	"f":    func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
 	"addf": func(a, b float64) float64 { return a + b },

@@ -490,3 +490,23 @@ func assertSameJSON(t *testing.T, got, want string) {
 		t.Errorf("the data island is not the --format json document:\n got %.300s\nwant %.300s", got, want)
 	}
 }
+
+// TestPrepareHTMLAlongsidePages: the template made ready on another goroutine (as calc does
+// while it computes) while pages are written gives the same pages (go test -race checks the
+// sharing).
+func TestPrepareHTMLAlongsidePages(t *testing.T) {
+	res, roof := llama(t, true)
+	want, _ := page(t, res, roof)
+	done := make(chan bool)
+	for range 4 {
+		go func() { PrepareHTML(); done <- true }()
+	}
+	for range 4 {
+		if got, _ := page(t, res, roof); got != want {
+			t.Error("a page written while the template is prepared differs")
+		}
+	}
+	for range 4 {
+		<-done
+	}
+}
