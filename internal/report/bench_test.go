@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkWriteFigures is the last stage of calc, each printer, on the Llama-2-7b file (19
-// rows) and DeepSeek-V3 with every repeat expanded (75,696 rows), with a roofline.
+// rows), Llama 4 Scout (593 rows, which the html page merges into fewer) and DeepSeek-V3 with
+// every repeat expanded (75,696 rows), with a roofline.
 // Figures: docs/performance.md.
 func BenchmarkWriteFigures(b *testing.B) {
 	dev, err := hardware.Lookup("H100-SXM")
@@ -27,6 +28,10 @@ func BenchmarkWriteFigures(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	scout, err := bigmodel.Shipped("llama-4-scout-17b-16e-text")
+	if err != nil {
+		b.Fatal(err)
+	}
 	ds, err := bigmodel.ExpandedShipped("deepseek-v3")
 	if err != nil {
 		b.Fatal(err)
@@ -34,7 +39,7 @@ func BenchmarkWriteFigures(b *testing.B) {
 	for _, in := range []struct {
 		name string
 		src  []byte
-	}{{"llama-2-7b", llama}, {"deepseek-v3-expanded", ds}} {
+	}{{"llama-2-7b", llama}, {"llama-4-scout", scout}, {"deepseek-v3-expanded", ds}} {
 		f, err := model.ParseShared("m.json", in.src)
 		if err != nil {
 			b.Fatal(err)

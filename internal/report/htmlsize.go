@@ -2,6 +2,7 @@ package report
 
 import (
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/modeltool/modeltool/internal/calc"
@@ -65,7 +66,11 @@ func htmlRows(res *calc.Result) (shown *calc.Result, merged, dropped int) {
 // ModuleList's 3) or a part of one between underscores (experts_0, decoder_layer_12_13, the
 // run of layers 12 to 13).
 func instancePattern(path string) string {
+	if !strings.ContainsAny(path, "0123456789") {
+		return path
+	}
 	var b strings.Builder
+	b.Grow(len(path))
 	for i := 0; i < len(path); {
 		j := i
 		for j < len(path) && path[j] >= '0' && path[j] <= '9' {
@@ -90,13 +95,18 @@ func instancePattern(path string) string {
 
 // figuresKey identifies a row's figures of one instance.
 func figuresKey(r calc.Row) string {
-	var b strings.Builder
+	var buf [160]byte
+	b := buf[:0]
 	f := r.Figures
-	for _, v := range []expr.Value{f.Params, f.WeightBytes, f.FLOPs, f.BytesRead, f.BytesWritten, f.KVCacheBytes} {
-		b.WriteString(exactValue(v))
-		b.WriteByte(' ')
+	for _, v := range [...]expr.Value{f.Params, f.WeightBytes, f.FLOPs, f.BytesRead, f.BytesWritten, f.KVCacheBytes} {
+		if n, ok := v.Int64(); ok {
+			b = strconv.AppendInt(b, n, 10) // exactValue's text, without a string of its own
+		} else {
+			b = append(b, exactValue(v)...)
+		}
+		b = append(b, ' ')
 	}
-	return b.String()
+	return string(b)
 }
 
 func ratKey(r *big.Rat) string {
