@@ -18,8 +18,12 @@ type Fit struct {
 	Max      *big.Int
 	// Memory is the memory at Max (at the smallest value when nothing fits).
 	Memory Memory
-	// Next is the memory at the next value up, which does not fit.
+	// Next is the memory at the next value up, Max + Step, which does not fit.
 	Next Memory
+	// Step is the increment of the search (ep × dp for a batch, 1 for a context), and Devices
+	// the devices the model is spread over (tp × pp × ep × dp): Memory and Next are what each
+	// of them holds.
+	Step, Devices *big.Int
 	// Result is the calculation at Max (at the smallest value when nothing fits).
 	Result *Result
 }
@@ -53,7 +57,7 @@ func FitLargest(f *model.File, opts Options, dev hardware.Device, variable strin
 		return nil, err
 	}
 	if !m.Fits {
-		return &Fit{Variable: variable, Max: new(big.Int), Memory: m, Next: m, Result: res}, nil
+		return &Fit{Variable: variable, Max: new(big.Int), Memory: m, Next: m, Result: res, Step: big.NewInt(step), Devices: opts.Parallel.Devices()}, nil
 	}
 	best, bestMem := res, m
 	hi := big.NewInt(2)
@@ -88,5 +92,5 @@ func FitLargest(f *model.File, opts Options, dev hardware.Device, variable strin
 			hi, hiMem = mid, m
 		}
 	}
-	return &Fit{Variable: variable, Max: new(big.Int).Mul(lo, big.NewInt(step)), Memory: bestMem, Next: hiMem, Result: best}, nil
+	return &Fit{Variable: variable, Max: new(big.Int).Mul(lo, big.NewInt(step)), Memory: bestMem, Next: hiMem, Result: best, Step: big.NewInt(step), Devices: opts.Parallel.Devices()}, nil
 }

@@ -99,7 +99,11 @@ func runFit(s *Streams, opts *calcOptions) error {
 		if variable == "seq_len" {
 			smallest = "a context of 1 token"
 		}
-		return findings(fmt.Sprintf("nothing fits on one %s, not even %s", input.device.Name, smallest), nil)
+		on := "one " + input.device.Name
+		if n := fit.Devices; n != nil && n.IsInt64() && n.Int64() > 1 {
+			on = fmt.Sprintf("%s × %s", n, input.device.Name)
+		}
+		return findings(fmt.Sprintf("nothing fits on %s, not even %s", on, smallest), nil)
 	}
 	return nil
 }

@@ -355,6 +355,21 @@ func generationNode(g *calc.Generation) *jsonpos.Node {
 	return o
 }
 
+// FitDevices says what fit's answer fits on: "one H100-SXM", or for a model spread over
+// devices "2 × H100-SXM, each holding the memory below" with the batch's step when it is one.
+func FitDevices(fit *calc.Fit, device string) string {
+	if fit.Devices == nil || fit.Devices.Cmp(big.NewInt(1)) <= 0 {
+		return "one " + device
+	}
+	s := fmt.Sprintf("%s × %s", fit.Devices, device)
+	if fit.Variable == "batch_size" && fit.Step.Cmp(big.NewInt(1)) > 0 {
+		s += fmt.Sprintf(" (a multiple of ep × dp = %s; each device holds the memory below)", fit.Step)
+	} else {
+		s += " (each device holds the memory below)"
+	}
+	return s
+}
+
 // WriteFit writes fit's answer: text, or the JSON document {answer: N, "memory": {…}}.
 func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) error {
 	if format == "json" {
@@ -369,19 +384,32 @@ func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) 
 		return err
 	}
 	var b strings.Builder
-	what := "batch"
+	what, next := "batch", "a batch of"
 	if fit.Variable == "seq_len" {
-		what = "context (seq_len)"
+		what, next = "context (seq_len)", "a context of"
 	}
+	on := FitDevices(fit, device)
 	if fit.Max.Sign() == 0 {
-		fmt.Fprintf(&b, "%s: 0 — nothing fits on one %s\n", answer, device)
-		b.WriteString("at the smallest, ")
+		fmt.Fprintf(&b, "%s: 0 — nothing fits on %s\n", answer, on)
+		fmt.Fprintf(&b, "at the smallest, %s %s: ", next, fit.Step)
 		writeMemory(&b, fit.Memory, device, false, false)
 	} else {
-		fmt.Fprintf(&b, "%s: %s — the largest %s that fits on one %s\n", answer, fit.Max, what, device)
+		largest := "largest"
+		if fit.Variable == "seq_len" {
+			largest = "longest"
+		}
+		fmt.Fprintf(&b, "%s: %s — the %s %s that fits on %s\n", answer, fit.Max, largest, what, on)
 		writeMemory(&b, fit.Memory, device, false, false)
-		b.WriteString("one more: ")
-		writeMemory(&b, fit.Next, device, false, false)
+		// The probe one step up is the reason the answer is the largest: said as a fact, not
+		// a warning about the answer.
+		m := fit.Next
+		nextValue := new(big.Int).Add(fit.Max, fit.Step).String()
+		if fit.Step.Cmp(big.NewInt(1)) > 0 {
+			nextValue += fmt.Sprintf(" (the next multiple of %s)", fit.Step)
+		}
+		fmt.Fprintf(&b, "%s %s does not fit: weights %s + KV cache %s + activations %s = %s, %s over its %s\n",
+			next, nextValue, Human(m.Weights, "B"), Human(m.KVCache, "B"), Human(m.Activations, "B"),
+			Human(m.Total, "B"), Human(new(big.Rat).Sub(m.Total, m.Capacity), "B"), capacity(m.Capacity))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
