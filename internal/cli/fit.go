@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modeltool/modeltool/internal/calc"
+	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/report"
 )
 
@@ -86,7 +89,7 @@ func runFit(s *Streams, opts *calcOptions) error {
 	if err != nil {
 		return calcError(err)
 	}
-	if err := report.WriteFit(s.Out, opts.format, fit, answer, input.device.Name); err != nil {
+	if err := report.WriteFit(s.Out, opts.format, fit, answer, input.device.Name, trainedContext(input.name, fit.Result)); err != nil {
 		return err
 	}
 	if fit.Max.Sign() == 0 {
@@ -104,6 +107,48 @@ func runFit(s *Streams, opts *calcOptions) error {
 			on = fmt.Sprintf("%s × %s", n, input.device.Name)
 		}
 		return findings(fmt.Sprintf("nothing fits on %s, not even %s", on, smallest), nil)
+	}
+	return nil
+}
+
+// positionKeys are the config keys that give the longest sequence a model was trained for, in
+// the order they are looked for: most architectures' max_position_embeddings, GPT-2's
+// n_positions, and max_sequence_length.
+var positionKeys = []string{"max_position_embeddings", "n_positions", "max_sequence_length"}
+
+// trainedContext is the longest context the model of the file at path was trained for: a
+// variable of the file named like a positionKeys key, else that key in the config beside the
+// file (configBeside); nil when neither says. A config that cannot be read or has no positive
+// integer there is passed over: the note is a courtesy, not a check.
+func trainedContext(path string, res *calc.Result) *report.TrainedContext {
+	if res == nil {
+		return nil
+	}
+	for _, k := range positionKeys {
+		if n, ok := res.Variable(k).BigInt(); ok && n.Sign() > 0 {
+			return &report.TrainedContext{Positions: n, Source: "the variable " + k}
+		}
+	}
+	if path == "-" {
+		return nil
+	}
+	config := configBeside(path)
+	if config == "" {
+		return nil
+	}
+	data, err := fsutil.ReadFile(config)
+	if err != nil {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return nil
+	}
+	for _, k := range positionKeys {
+		n, ok := new(big.Int).SetString(strings.TrimSpace(string(fields[k])), 10)
+		if ok && n.Sign() > 0 {
+			return &report.TrainedContext{Positions: n, Source: k + " in " + config}
+		}
 	}
 	return nil
 }

@@ -370,8 +370,35 @@ func FitDevices(fit *calc.Fit, device string) string {
 	return s
 }
 
-// WriteFit writes fit's answer: text, or the JSON document {answer: N, "memory": {…}}.
-func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) error {
+// TrainedContext is the longest sequence a model was trained for, when its file or config says:
+// Positions (max_position_embeddings) from Source, a file or variable name.
+type TrainedContext struct {
+	Positions *big.Int
+	Source    string
+}
+
+// trainedContextNode is the JSON form of a trained context against the context the answer
+// reaches: {"max_position_embeddings", "source", "context", "exceeded"}.
+func trainedContextNode(t *TrainedContext, context *big.Int) *jsonpos.Node {
+	o := jsonpos.NewObject()
+	o.Set("max_position_embeddings", jsonpos.NewNumber(t.Positions.String()))
+	o.Set("source", jsonpos.NewString(t.Source))
+	o.Set("context", jsonpos.NewNumber(context.String()))
+	o.Set("exceeded", jsonpos.NewBool(context.Cmp(t.Positions) > 0))
+	return o
+}
+
+// WriteFit writes fit's answer: text, or the JSON document {answer: N, "memory": {…}}. trained,
+// when known, is the longest context the model was trained for: the document then has a
+// "trained_context" object, and the text a note when the answer's context (seq_len + past_len)
+// goes beyond it — the memory allows it, the model was not trained for it.
+func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string, trained *TrainedContext) error {
+	var context *big.Int
+	if trained != nil && fit.Max.Sign() > 0 {
+		if c := new(big.Rat).Add(fit.Result.Variable("seq_len").RatOrZero(), fit.Result.Variable("past_len").RatOrZero()); c.IsInt() {
+			context = new(big.Int).Set(c.Num())
+		}
+	}
 	if format == "json" {
 		o := jsonpos.NewObject()
 		o.Set(answer, jsonpos.NewNumber(fit.Max.String()))
@@ -379,6 +406,9 @@ func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) 
 		o.Set("memory", memoryNode(fit.Memory))
 		if fit.Max.Sign() > 0 {
 			o.Set("next", memoryNode(fit.Next))
+		}
+		if context != nil {
+			o.Set("trained_context", trainedContextNode(trained, context))
 		}
 		_, err := w.Write(jsonpos.Marshal(o))
 		return err
@@ -410,6 +440,10 @@ func WriteFit(w io.Writer, format string, fit *calc.Fit, answer, device string) 
 		fmt.Fprintf(&b, "%s %s does not fit: weights %s + KV cache %s + activations %s = %s, %s over its %s\n",
 			next, nextValue, Human(m.Weights, "B"), Human(m.KVCache, "B"), Human(m.Activations, "B"),
 			Human(m.Total, "B"), Human(new(big.Rat).Sub(m.Total, m.Capacity), "B"), capacity(m.Capacity))
+		if context != nil && context.Cmp(trained.Positions) > 0 {
+			fmt.Fprintf(&b, "note: a context of %s tokens is beyond the %s positions the model was trained for (%s): the memory allows it, the model may not work that far\n",
+				Grouped(new(big.Rat).SetInt(context)), Grouped(new(big.Rat).SetInt(trained.Positions)), trained.Source)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
