@@ -189,7 +189,7 @@ func TestFillRefusesNonModelFiles(t *testing.T) {
 	for src, want := range map[string]string{
 		llamaConfig: "model.json:1:1: error: this is a HuggingFace config, not a model file",
 		`{"template": {"model_type": "llama", "config": {}}, "layers": []}`: "model.json:1:1: error: this is an architecture template, not a model file",
-		`{"name": "web", "version": "1.0.0"}`:                               `model.json:1:1: error: not a model file (no "layers", "model_id" or "variables" key)`,
+		`{"name": "web", "version": "1.0.0"}`:                               `model.json:1:1: error: not a model file (no "layers" array, modeltool "$schema" or standard "variables")`,
 	} {
 		_, err := run(t, llamaConfig, src, false)
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
