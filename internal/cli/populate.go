@@ -76,7 +76,8 @@ What is written, and where:
   populate --check [MODEL|NAME.config.json|DIR]...
                                     nothing. Reports, at its line, every derived value that
                                     differs ("LAYER: in_features is 4097, the config gives
-                                    4096") or is missing, and exits 1 if there is any.
+                                    4096"; a layer's class too) or is missing, and every
+                                    error validate finds, and exits 1 if there is any.
 
 Nothing else is ever written. MODEL is written only when its content changes, and only if the
 result validates: a fill that would leave validation errors writes nothing and lists them.
@@ -441,8 +442,18 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 		warnings = append(warnings, w)
 	}
 	if opts.check {
+		invalid := diag.Errors(res.Diagnostics)
+		var msgs []string
 		if len(res.Drift) > 0 {
-			return warnings, findings(fmt.Sprintf("%s is out of sync with %s: run modeltool populate --update %s to follow the config%s", modelPath, cfgName, modelPath, configFlag(opts, config, modelPath)), diag.New(res.Drift...))
+			msgs = append(msgs, fmt.Sprintf("%s is out of sync with %s: run modeltool populate --update %s to follow the config%s", modelPath, cfgName, modelPath, configFlag(opts, config, modelPath)))
+		}
+		if len(invalid) > 0 {
+			msgs = append(msgs, fmt.Sprintf("%s has %d validation error(s) (modeltool validate %s)", modelPath, len(invalid), modelPath))
+		}
+		if len(msgs) > 0 {
+			all := append(slices.Clip(res.Drift), invalid...)
+			diag.Sort(all)
+			return warnings, findings(strings.Join(msgs, "; "), diag.New(all...))
 		}
 		return warnings, nil
 	}

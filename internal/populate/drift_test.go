@@ -247,3 +247,105 @@ func TestUpdateIndexedRuns(t *testing.T) {
 		t.Errorf("the updated file is not the one the new config builds")
 	}
 }
+
+// readShipped reads a shipped model file and its config.
+func readShipped(t *testing.T, name string) (file, config string) {
+	t.Helper()
+	f, err := os.ReadFile("../../models/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := os.ReadFile("../../models/" + name + ".config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(f), string(c)
+}
+
+// replaceOnce replaces the first old in s after the first occurrence of after, failing the test
+// when either is missing.
+func replaceOnce(t *testing.T, s, after, old, new string) string {
+	t.Helper()
+	i := strings.Index(s, after)
+	if i < 0 {
+		t.Fatalf("%q not in the file", after)
+	}
+	j := strings.Index(s[i:], old)
+	if j < 0 {
+		t.Fatalf("%q not after %q", old, after)
+	}
+	return s[:i+j] + new + s[i+j+len(old):]
+}
+
+// TestClassIsDerived: a layer's class is a value the template derives — from the config when
+// it is an expression (Qwen3's act_fn is activation({hidden_act})), else the template's own
+// (q_norm is Qwen3RMSNorm). --check reports a class that differs at the class's position,
+// also another name of the same catalog class; --update rewrites it, with the parameters of
+// the new class (those the old class had and the new one lacks go); plain fill keeps the
+// author's class.
+func TestClassIsDerived(t *testing.T) {
+	file, config := readShipped(t, "qwen3-8b")
+	gelu := strings.Replace(config, `"hidden_act": "silu"`, `"hidden_act": "gelu_pytorch_tanh"`, 1)
+	if gelu == config {
+		t.Fatal("the config edit did not apply")
+	}
+	// The config's activation changed: act_fn's class is at line 223, column 28 of the shipped
+	// file (`                  "class": ` is 27 characters).
+	got := driftLines(runTemplate(t, "qwen3", gelu, file, populate.Check))
+	want := `model.json:223:28: error: model.decoder_layer.mlp.act_fn: class is "torch.nn.modules.activation.SiLU", the config gives "transformers.activations.PytorchGELUTanh"`
+	if got != want {
+		t.Errorf("check:\n%s\nwant\n%s", got, want)
+	}
+	upd := runTemplate(t, "qwen3", gelu, file, populate.Update)
+	if want := strings.Replace(file, `"torch.nn.modules.activation.SiLU"`, `"transformers.activations.PytorchGELUTanh"`, 1); string(upd.Output) != want {
+		t.Errorf("update did not change exactly the class:\n%s", upd.Report.Updated)
+	}
+	if res := runTemplate(t, "qwen3", gelu, string(upd.Output), populate.Check); len(res.Drift) > 0 {
+		t.Errorf("after the update:\n%s", driftLines(res))
+	}
+	fill := runTemplate(t, "qwen3", gelu, file, populate.Fill)
+	if string(fill.Output) != file || len(fill.Report.Kept) != 1 || len(fill.Report.Notes) != 1 {
+		t.Errorf("fill changed the file or did not say it kept the class: %q %q", fill.Report.Kept, fill.Report.Notes)
+	}
+
+	// The file's own class edited: another name of the same catalog class (LlamaRMSNorm), and
+	// a class of another catalog entry with a parameter of its own (a Linear with in_features).
+	alias := replaceOnce(t, file, `"name": "q_norm"`, "transformers.models.qwen3.modeling_qwen3.Qwen3RMSNorm", "transformers.models.llama.modeling_llama.LlamaRMSNorm")
+	got = driftLines(runTemplate(t, "qwen3", config, alias, populate.Check))
+	if want := `model.json:97:28: error: model.decoder_layer.self_attn.q_norm: class is "transformers.models.llama.modeling_llama.LlamaRMSNorm", the template gives "transformers.models.qwen3.modeling_qwen3.Qwen3RMSNorm"`; got != want {
+		t.Errorf("check:\n%s\nwant\n%s", got, want)
+	}
+	if upd := runTemplate(t, "qwen3", config, alias, populate.Update); string(upd.Output) != file {
+		t.Errorf("update did not restore the class:\n%s", upd.Report.Updated)
+	}
+	linear := replaceOnce(t, file, `"name": "k_norm"`, `"class": "transformers.models.qwen3.modeling_qwen3.Qwen3RMSNorm"`, `"class": "torch.nn.modules.linear.Linear"`)
+	linear = replaceOnce(t, linear, `"name": "k_norm"`, `"hidden_size": 128,`, `"hidden_size": 128, "in_features": 128,`)
+	if got := driftLines(runTemplate(t, "qwen3", config, linear, populate.Check)); !strings.Contains(got, `k_norm: class is "torch.nn.modules.linear.Linear", the template gives`) {
+		t.Errorf("check:\n%s", got)
+	}
+	upd = runTemplate(t, "qwen3", config, linear, populate.Update)
+	if string(upd.Output) != file {
+		t.Errorf("update did not restore k_norm (class and parameters):\n%s", upd.Report.Updated)
+	}
+	if u := strings.Join(upd.Report.Updated, "\n"); !strings.Contains(u, "k_norm: parameter in_features 128 removed, Qwen3RMSNorm takes none") {
+		t.Errorf("update report:\n%s", u)
+	}
+}
+
+// TestCheckValidates: --check passes no file that validate fails, also one in sync with its
+// config: an unknown class is reported with validate's own message.
+func TestCheckValidates(t *testing.T) {
+	file, config := readShipped(t, "qwen3-8b")
+	lazy := replaceOnce(t, file, `"name": "q_proj"`, `"torch.nn.modules.linear.Linear"`, `"torch.nn.modules.lazy.LazyLinear"`)
+	res := runTemplate(t, "qwen3", config, lazy, populate.Check)
+	var msgs []string
+	for _, d := range res.Diagnostics {
+		msgs = append(msgs, d.String())
+	}
+	if got := strings.Join(msgs, "\n"); !strings.Contains(got, "model.json:50:28: error: model.decoder_layer.self_attn.q_proj: unknown basic class torch.nn.modules.lazy.LazyLinear") {
+		t.Errorf("check's validation:\n%s", got)
+	}
+	if res := runTemplate(t, "qwen3", config, file, populate.Check); len(res.Diagnostics) > 0 {
+		t.Errorf("the shipped file: %v", res.Diagnostics)
+	}
+}

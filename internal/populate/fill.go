@@ -99,12 +99,15 @@ type filler struct {
 	// config, not written by the author: drift, and --update removes it.
 	conditional map[string]bool
 	indexed     []string
+	// tpl is the template's top-level layers, walked beside the file to know what each layer
+	// of the template derives (a class from the config or a fixed one).
+	tpl []*model.Layer
 }
 
 func newFiller(req Request, cat *layers.Catalog, gen *generated, report *Report) *filler {
 	f := &filler{cat: cat, gen: gen, mode: req.Mode, addMissing: req.AddMissing || req.Mode == Update, report: report,
 		doc: req.Existing.Doc, derivedVars: map[string]bool{}, tiedPaths: map[string]bool{},
-		modelIDDerived: req.ModelID != "" || isHubID(req.Config.Get("_name_or_path"))}
+		modelIDDerived: req.ModelID != "" || isHubID(req.Config.Get("_name_or_path")), tpl: req.Template.Layers}
 	tpl := req.Template
 	for _, v := range tpl.Variables {
 		if v.Value.Expr == nil {
@@ -139,18 +142,43 @@ func (f *filler) stale(name string) bool {
 		return true
 	}
 	for _, t := range f.indexed {
-		rest, ok := strings.CutPrefix(name, t+"_")
-		if !ok {
-			continue
-		}
-		first, last, ok := strings.Cut(rest, "_")
-		if _, err := strconv.Atoi(first); ok && err == nil {
-			if _, err := strconv.Atoi(last); err == nil {
-				return true
-			}
+		if _, _, ok := runOf(name, t); ok {
+			return true
 		}
 	}
 	return false
+}
+
+// runOf reports whether name is the name populate gives a run of the indexed layer base
+// (base_FIRST_LAST), and the run's first and last instance.
+func runOf(name, base string) (first, last int64, ok bool) {
+	rest, ok := strings.CutPrefix(name, base+"_")
+	if !ok {
+		return 0, 0, false
+	}
+	a, b, ok := strings.Cut(rest, "_")
+	if !ok {
+		return 0, 0, false
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	return first, last, err1 == nil && err2 == nil
+}
+
+// templateLayer is the layer of ts that a layer named name comes from: by its name or one of
+// its aliases, or as a run of an indexed layer; nil when none.
+func templateLayer(ts []*model.Layer, name string) *model.Layer {
+	for _, t := range ts {
+		if t.Name == name || slices.Contains(t.Aliases, name) {
+			return t
+		}
+	}
+	for _, t := range ts {
+		if _, _, ok := runOf(name, t.Name); ok && t.Index != "" {
+			return t
+		}
+	}
+	return nil
 }
 
 // isHubID reports whether n is a string of the form org/name, as Hub model ids are.
@@ -199,11 +227,16 @@ func join(parent, name string) string {
 // Update takes the config's value (set puts it in place; want nil removes the key), Fill keeps
 // the author's. what names the value in messages ("in_features", "variable dtype_bytes").
 func (f *filler) differs(path, ptr, what string, have, want *jsonpos.Node, set func(*jsonpos.Node)) {
+	f.differsFrom("config", path, ptr, what, have, want, set)
+}
+
+// differsFrom is differs for a value that source ("config", "template") gives.
+func (f *filler) differsFrom(source, path, ptr, what string, have, want *jsonpos.Node, set func(*jsonpos.Node)) {
 	gives := "none"
 	if want != nil {
 		gives = show(want)
 	}
-	d := f.doc.Diagnostic(have.Offset, "drift", fmt.Sprintf("%s is %s, the config gives %s", what, show(have), gives))
+	d := f.doc.Diagnostic(have.Offset, "drift", fmt.Sprintf("%s is %s, the %s gives %s", what, show(have), source, gives))
 	d.Layer, d.Pointer = path, ptr
 	f.drift = append(f.drift, d)
 	where := path
@@ -215,7 +248,7 @@ func (f *filler) differs(path, ptr, what string, have, want *jsonpos.Node, set f
 		set(want)
 		f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s %s → %s", where, what, show(have), gives))
 	case Fill:
-		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the config gives %s)", path, what, show(have), gives))
+		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the %s gives %s)", path, what, show(have), source, gives))
 	}
 }
 
@@ -279,7 +312,7 @@ func (f *filler) fillFile(root *jsonpos.Node) {
 	if el == nil || el.Kind != jsonpos.Array || gl == nil {
 		return
 	}
-	f.layers(el, gl, "", "", "/layers")
+	f.layers(el, gl, f.tpl, "", "", "/layers")
 }
 
 // match finds the generated sibling for an existing layer name.
@@ -297,10 +330,10 @@ func (f *filler) match(gArr *jsonpos.Node, name string, used map[*jsonpos.Node]b
 	return nil
 }
 
-// layers fills the layers of an existing sub_layers array from the generated one. ePath is the
-// dotted path of the parent in the author's file, gPath in the generated one; ePtr is the JSON
-// pointer of eArr in the file.
-func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
+// layers fills the layers of an existing sub_layers array from the generated one; ts are the
+// template layers gArr was built from. ePath is the dotted path of the parent in the author's
+// file, gPath in the generated one; ePtr is the JSON pointer of eArr in the file.
+func (f *filler) layers(eArr, gArr *jsonpos.Node, ts []*model.Layer, ePath, gPath, ePtr string) {
 	used := map[*jsonpos.Node]bool{}
 	matchOf := map[*jsonpos.Node]*jsonpos.Node{} // generated -> existing
 	var gone []*jsonpos.Node
@@ -331,7 +364,7 @@ func (f *filler) layers(eArr, gArr *jsonpos.Node, ePath, gPath, ePtr string) {
 		}
 		used[g] = true
 		matchOf[g] = e
-		f.layer(e, g, join(ePath, name), join(gPath, layerName(g)), ptr)
+		f.layer(e, g, templateLayer(ts, layerName(g)), join(ePath, name), join(gPath, layerName(g)), ptr)
 	}
 	// Layers of the template the file lacks: drift; inserted at their template position with
 	// --add-missing and --update.
@@ -393,8 +426,8 @@ func (f *filler) legacy(e *jsonpos.Node, path, ptr string) bool {
 	return true
 }
 
-// layer fills one matched layer.
-func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath, ptr string) {
+// layer fills one matched layer; t is the template layer g was built from (nil if unknown).
+func (f *filler) layer(e, g *jsonpos.Node, t *model.Layer, ePath, gPath, ptr string) {
 	var keys []string
 	eClass, gClass := layerClass(e), layerClass(g)
 	gSubs := g.Get("sub_layers")
@@ -403,10 +436,27 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath, ptr string) {
 		f.report.Unmatched = append(f.report.Unmatched, fmt.Sprintf("%s (composite in one, basic in the other: left as it is)", ePath))
 		return
 	}
-	if gSubs == nil && eClass != "" && eClass != gClass {
+	// The class is derived like any value: from the config when the template's class is an
+	// expression (activation({hidden_act})), else the template's own. For a basic layer
+	// another name of the same catalog class is drift too (the class picks the formulas, and a
+	// --catalog may tell the names apart); a class of another catalog entry also changes what
+	// its parameters are. A composite layer's class is a label calc never reads: only one the
+	// config chooses is drift, so a file from an older transformers layout
+	// (LlamaSdpaAttention, ≤ 4.47) keeps its module names.
+	otherClass := false
+	derived := gSubs == nil || t != nil && t.ClassExpr != nil
+	if derived && eClass != "" && gClass != "" && eClass != gClass {
+		source := "template"
+		if t != nil && t.ClassExpr != nil {
+			source = "config"
+		}
 		ec, gc := f.cat.Lookup(eClass), f.cat.Lookup(gClass)
-		if ec == nil || ec != gc {
-			f.report.Unmatched = append(f.report.Unmatched, fmt.Sprintf("%s (class %s, the template has %s: left as it is)", ePath, eClass, gClass))
+		otherClass = gSubs == nil && (ec == nil || ec != gc)
+		f.differsFrom(source, ePath, ptr+"/class", "class", e.Get("class"), jsonpos.NewString(gClass), func(n *jsonpos.Node) { e.Set("class", n.Clone()) })
+		if otherClass && f.mode == Fill {
+			// The author's class stays, and the layer with it: what the template gives is
+			// another class's.
+			f.report.Notes = append(f.report.Notes, ePath+": left as it is, for the class it keeps")
 			return
 		}
 	}
@@ -446,12 +496,45 @@ func (f *filler) layer(e, g *jsonpos.Node, ePath, gPath, ptr string) {
 			insertKey(e, "sub_layers", eSubs)
 		}
 		if eSubs.Kind == jsonpos.Array {
-			f.layers(eSubs, gSubs, ePath, gPath, ptr+"/sub_layers")
+			var ts []*model.Layer
+			if t != nil {
+				ts = t.SubLayers
+			}
+			f.layers(eSubs, gSubs, ts, ePath, gPath, ptr+"/sub_layers")
 		}
 		return
 	}
-	if gp := g.Get("parameters"); gp != nil {
+	gp := g.Get("parameters")
+	switch {
+	case gp == nil:
+	case !otherClass:
 		f.fillParams(e, gp, ePath, ptr)
+	case f.mode == Update:
+		// The class changed: its parameters follow, and those the new class lacks go.
+		f.fillParams(e, gp, ePath, ptr)
+		f.dropForeignParams(e, gp, gClass, ePath)
+	}
+	// Check, with another class: the class's finding says it; another class's parameters are
+	// not compared one by one.
+}
+
+// dropForeignParams removes the parameters of e that the class it now has does not take
+// (after --update changed its class), reporting each.
+func (f *filler) dropForeignParams(e, gp *jsonpos.Node, class, path string) {
+	ep := e.Get("parameters")
+	cl := f.cat.Lookup(class)
+	if ep == nil || ep.Kind != jsonpos.Object || cl == nil {
+		return
+	}
+	var gone []string
+	for _, m := range ep.Members {
+		if gp.Get(m.Key) == nil && cl.Param(m.Key) == nil {
+			gone = append(gone, m.Key)
+			f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: parameter %s %s removed, %s takes none", path, m.Key, show(m.Value), layers.ShortName(class)))
+		}
+	}
+	for _, key := range gone {
+		ep.Delete(key)
 	}
 }
 

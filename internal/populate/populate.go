@@ -54,7 +54,9 @@ type Result struct {
 	// Diagnostics are the validator's findings on Output (a fresh file has none; a filled file
 	// keeps whatever the author's own values cause). Output is not on disk, so for a filled
 	// file each finding is positioned where the same finding is in Existing, or has no line
-	// when the fill brought it about. Check mode does not validate.
+	// when the fill brought it about. Check validates the file as a plain fill would leave it:
+	// a file in sync with its config that validate refuses (a class the catalog lacks) is
+	// reported, and what the file lacks is drift, not also a validation error.
 	Diagnostics []diag.Diagnostic
 	// Drift lists, positioned in Existing, every value the template derives from the config
 	// that the file has otherwise ("in_features is 4097, the config gives 4096") and everything
@@ -113,9 +115,6 @@ func Run(req Request) (*Result, error) {
 		diag.Sort(res.Drift)
 	}
 	res.Output = jsonpos.Marshal(root)
-	if req.Mode == Check {
-		return res, nil
-	}
 	name := "populated model"
 	if req.Existing != nil {
 		name = req.Existing.Name()

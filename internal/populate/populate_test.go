@@ -115,13 +115,19 @@ func TestFillKeepsWhatTheAuthorWrote(t *testing.T) {
 		t.Error("the author's value was overwritten")
 	}
 	r := res.Report
-	if len(r.Kept) != 1 || !strings.Contains(r.Kept[0], "model.embed_tokens: embedding_dim 99 (the config gives 64)") {
+	// A basic layer of another class keeps its class (reported as kept, like any value the
+	// author wrote) and gets none of the template class's parameters.
+	if len(r.Kept) != 2 || !strings.Contains(r.Kept[0], "model.embed_tokens: embedding_dim 99 (the config gives 64)") ||
+		r.Kept[1] != `model.layers.mlp.gate_proj: class "torch.nn.modules.activation.SiLU" (the template gives "torch.nn.modules.linear.Linear")` {
 		t.Errorf("kept = %q", r.Kept)
 	}
-	joined := strings.Join(r.Unmatched, "\n")
-	if !strings.Contains(joined, "model.layers.mlp.gate_proj (class torch.nn.modules.activation.SiLU, the template has torch.nn.modules.linear.Linear") {
-		t.Errorf("a basic layer of another class must be left alone: %q", r.Unmatched)
+	if !strings.Contains(out, `{
+                  "name": "gate_proj",
+                  "class": "torch.nn.modules.activation.SiLU"
+                },`) {
+		t.Errorf("a basic layer of another class must be left alone:\n%s", out)
 	}
+	joined := strings.Join(r.Unmatched, "\n")
 	if !strings.Contains(joined, "model.layers.mlp.mystery") {
 		t.Errorf("unmatched layer not reported: %q", r.Unmatched)
 	}
