@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -83,6 +84,9 @@ type checker struct {
 	layerAt *layerIndex
 	// params holds the evaluated params of basic layers, by content, for tied_to checks.
 	params map[*jsonpos.Node]expr.Value
+	// weights is the shape of the weight tensor of each basic layer whose class declares one
+	// (the catalog's "tensors"), by content: tied layers must share one shape.
+	weights map[*jsonpos.Node][]int64
 	// clean holds the layer contents (model.Layer.Content) already checked without a finding:
 	// a layer with the same content has none either, and is not checked again. Templates are
 	// always checked in full (what a layer may use depends on the indices around it).
@@ -143,6 +147,7 @@ func (c *checker) run() {
 	c.declared = c.f.DeclaredVariables()
 	c.scope = c.f.Scope(nil)
 	c.params = map[*jsonpos.Node]expr.Value{}
+	c.weights = map[*jsonpos.Node][]int64{}
 	c.clean = map[cleanKey]bool{}
 	c.badVars = map[string]bool{}
 	c.badCycle = map[string]bool{}
@@ -779,6 +784,13 @@ func (c *checker) basic(l *model.Layer) {
 		return
 	}
 	c.params[l.Content()] = fig.Params
+	if ts, err := cl.EvalTensors(args); err == nil {
+		for _, t := range ts {
+			if t.Name == "weight" && !t.Buffer {
+				c.weights[l.Content()] = t.Shape
+			}
+		}
+	}
 }
 
 // tieCycle returns the layers on the tied_to chain from l when it leads back to l (l first), or
@@ -847,15 +859,34 @@ func (c *checker) tiedTo() {
 				}
 				return true
 			}
+			// Tied layers share one weight tensor (lm_head.weight is embed_tokens.weight): its
+			// shape must be the same on both sides, not only its size (a Linear 32→256 holds
+			// [256, 32], one 64→128 [128, 64]: as many parameters, another matrix).
+			wa, okA := c.weights[l.Content()]
+			wb, okB := c.weights[target.Content()]
+			if okA && okB && !slices.Equal(wa, wb) {
+				c.add(at, ptr, l, diag.Error, "tied-to",
+					fmt.Sprintf("this layer's weight is %s but %s's is %s: tied layers share one weight, which has one shape; make the shapes agree or drop tied_to", shape(wa), diag.Clip(target.Path), shape(wb)))
+				return true
+			}
 			a, okA := c.params[l.Content()]
 			b, okB := c.params[target.Content()]
 			if okA && okB && !a.Equal(b) {
 				// An error, not a warning: calc counts the shared weight once, with the target's
 				// size, so the model's parameter count would be wrong by the difference.
 				c.add(at, ptr, l, diag.Error, "tied-to",
-					fmt.Sprintf("this layer has %s parameters but %s has %s: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to", diag.Clip(a.String()), diag.Clip(target.Path), diag.Clip(b.String())))
+					fmt.Sprintf("this layer has %s parameters but %s has %s: a tied layer's parameters are counted once, as its target's, so the parameter count would be wrong (a bias of its own is not shared); make them agree or drop tied_to", diag.Clip(a.String()), diag.Clip(target.Path), diag.Clip(b.String())))
 			}
 		}
 		return true
 	})
+}
+
+// shape writes a tensor's shape as [d1, d2, …].
+func shape(dims []int64) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.FormatInt(d, 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -172,11 +172,23 @@ func TestRules(t *testing.T) {
 {"name": "k", "tied_to": "m", ` + linear + `},
 {"name": "s", "tied_to": "s", ` + linear + `}
 ]}`, []finding{
-			`3:26 error tied-to [h] this layer has 16 parameters but e has 40: tied layers share one weight of one shape, so the parameter count would be wrong; make the shapes agree or drop tied_to`,
+			`3:26 error tied-to [h] this layer's weight is [4, 4] but e's is [10, 4]: tied layers share one weight, which has one shape; make the shapes agree or drop tied_to`,
 			`4:26 error tied-to [g] tied_to names f, which is not a layer of this file…`,
 			`5:42 error tied-to [m] a composite layer cannot be tied…`,
 			`6:26 error tied-to [k] tied_to names m, a composite layer…`,
 			`7:26 error tied-to [s] a layer cannot be tied to itself`,
+		}},
+		// Same size, another shape: a Linear 10→4 holds a [4, 10] weight, the embedding a
+		// [10, 4] one (40 each); 4→10 holds [10, 4], the embedding's. With a bias of its own
+		// (10 more) the shapes agree and the counts do not.
+		{"tied_to transposed", `{"layers": [
+{"name": "e", "class": "torch.nn.modules.sparse.Embedding", "parameters": {"num_indices": 8, "num_embeddings": 10, "embedding_dim": 4, "dtype_bytes": 2, "index_dtype_bytes": 8}},
+{"name": "t", "tied_to": "e", "class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": 2, "in_features": 10, "out_features": 4, "bias": false, "dtype_bytes": 2}},
+{"name": "h", "tied_to": "e", "class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": 2, "in_features": 4, "out_features": 10, "bias": false, "dtype_bytes": 2}},
+{"name": "b", "tied_to": "e", "class": "torch.nn.modules.linear.Linear", "parameters": {"num_tokens": 2, "in_features": 4, "out_features": 10, "bias": true, "dtype_bytes": 2}}
+]}`, []finding{
+			`3:26 error tied-to [t] this layer's weight is [4, 10] but e's is [10, 4]…`,
+			`5:26 error tied-to [b] this layer has 50 parameters but e has 40: a tied layer's parameters are counted once…`,
 		}},
 		// Layers tied to each other in a circle: calc leaves tied layers' parameters out, so
 		// nothing would count the weight. One finding per circle, at its first layer; a layer
