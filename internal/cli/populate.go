@@ -70,7 +70,9 @@ What is written, and where:
                                     a tied_to or a layer the config no longer gives is
                                     removed. What the template does not derive stays: x- keys,
                                     the file's own variables and layers, calc-time choices
-                                    such as seq_len.
+                                    such as seq_len; in a layer --update removes, they go to
+                                    the layer that takes its place (a run renamed), else
+                                    --update refuses and names them.
   populate … -o OUT MODEL           the filled or updated MODEL to OUT instead (a new file,
                                     as above); -o - writes to standard output
   populate --check [MODEL|NAME.config.json|DIR]...

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modeltool/modeltool/internal/jsonpos"
 	"github.com/modeltool/modeltool/internal/model"
 	"github.com/modeltool/modeltool/internal/populate"
 	"github.com/modeltool/modeltool/models"
@@ -348,4 +349,117 @@ func TestCheckValidates(t *testing.T) {
 	if res := runTemplate(t, "qwen3", config, file, populate.Check); len(res.Diagnostics) > 0 {
 		t.Errorf("the shipped file: %v", res.Diagnostics)
 	}
+}
+
+// authorEdits writes into the decoder-layer run named run of a Gemma 3 file what an author may
+// add: an x- key on the run, an x- key on its q_proj, a parameter the template does not give
+// (act_mul's other_elements) and a layer of their own (probe, after input_layernorm).
+func authorEdits(t *testing.T, file, run string) string {
+	t.Helper()
+	at := `"name": "` + run + `",`
+	file = replaceOnce(t, file, at, at, at+` "x-note": "keep",`)
+	file = replaceOnce(t, file, at, `"name": "q_proj",`, `"name": "q_proj", "x-lora": {"r": 16},`)
+	i := strings.Index(file, at)
+	file = file[:i] + replaceOnce(t, file[i:], `"name": "act_mul",`, `"dtype_bytes": "{dtype_bytes}"`, `"dtype_bytes": "{dtype_bytes}", "other_elements": 1`)
+	file = replaceOnce(t, file, at, `{
+              "name": "post_attention_layernorm",`, `{"name": "probe", "class": "torch.nn.modules.dropout.Dropout", "parameters": {}},
+            {
+              "name": "post_attention_layernorm",`)
+	return file
+}
+
+// TestUpdateCarriesWhatTheAuthorWrote: Gemma 3 1B's last run, decoder_layer_24_25, holds the
+// author's additions; with 30 layers instead of 26 the config gives decoder_layer_24_28 (and
+// 29_29) in its place. --update hands every addition to the new run at its place inside, so the
+// result is the file the new config builds with the same edits in decoder_layer_24_28; with 24
+// layers no layer covers 24 and 25, and --update refuses, naming each addition at its position.
+func TestUpdateCarriesWhatTheAuthorWrote(t *testing.T) {
+	file, config := readShipped(t, "gemma-3-1b-it")
+	edited := authorEdits(t, file, "decoder_layer_24_25")
+	more := strings.Replace(config, `"num_hidden_layers": 26`, `"num_hidden_layers": 30`, 1)
+	if more == config {
+		t.Fatal("the config edit did not apply")
+	}
+	upd := runTemplate(t, "gemma3_text", more, edited, populate.Update)
+	cfg, err := populate.ReadConfig("config.json", []byte(more))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := models.Template("gemma3_text")
+	tpl, err := populate.LoadTemplate("gemma3_text", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := populate.Run(populate.Request{Config: cfg, Template: tpl, TemplateName: "gemma3_text", ModelID: "google/gemma-3-1b-it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The expected file: the edits made in the new run, laid out as populate writes.
+	want, err := model.Parse("want.json", []byte(authorEdits(t, string(fresh.Output), "decoder_layer_24_28")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(upd.Output); got != string(jsonpos.Marshal(want.Doc.Root)) {
+		t.Errorf("the update did not carry the additions to decoder_layer_24_28:\n%s", strings.Join(upd.Report.Updated, "\n"))
+	}
+	updated := strings.Join(upd.Report.Updated, "\n")
+	for _, line := range []string{
+		"model.decoder_layer_24_25: removed, the config does not give it",
+		"model.decoder_layer_24_28: x-note carried from decoder_layer_24_25",
+		"model.decoder_layer_24_28: self_attn.q_proj: x-lora carried from decoder_layer_24_25",
+		"model.decoder_layer_24_28: mlp.act_mul: parameter other_elements carried from decoder_layer_24_25",
+		"model.decoder_layer_24_28: layer probe carried from decoder_layer_24_25",
+	} {
+		if !strings.Contains(updated, line) {
+			t.Errorf("the report lacks %q:\n%s", line, updated)
+		}
+	}
+	if res := runTemplate(t, "gemma3_text", more, string(upd.Output), populate.Check); len(res.Drift) > 0 {
+		t.Errorf("after the update:\n%s", driftLines(res))
+	}
+
+	// 24 layers: nothing takes 24 and 25; the update is refused and names each addition where
+	// the author wrote it (the run's name is at line 2202, its x-note after it).
+	fewer := strings.Replace(config, `"num_hidden_layers": 26`, `"num_hidden_layers": 24`, 1)
+	f, err := model.Parse("model.json", []byte(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = populate.Run(populate.Request{Config: mustConfig(t, fewer), Template: tpl, TemplateName: "gemma3_text", Existing: f, Mode: populate.Update})
+	if err == nil {
+		t.Fatal("an update that loses the author's keys was not refused")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`model.json:2202:52: error: model.decoder_layer_24_25: x-note would be lost: --update removes this layer (the config does not give it) and no layer of the config takes its place`,
+		`: error: model.decoder_layer_24_25: self_attn.q_proj: x-lora would be lost`,
+		`: error: model.decoder_layer_24_25: mlp.act_mul: parameter other_elements would be lost`,
+		`: error: model.decoder_layer_24_25: layer probe would be lost`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the refusal lacks %q:\n%s", want, msg)
+		}
+	}
+	// Without additions the same update goes through: the run simply goes.
+	if _, err := populate.Run(populate.Request{Config: mustConfig(t, fewer), Template: tpl, TemplateName: "gemma3_text", Existing: mustParse(t, file), Mode: populate.Update}); err != nil {
+		t.Errorf("a plain update: %v", err)
+	}
+}
+
+func mustConfig(t *testing.T, src string) *populate.Config {
+	t.Helper()
+	c, err := populate.ReadConfig("config.json", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustParse(t *testing.T, src string) *model.File {
+	t.Helper()
+	f, err := model.Parse("model.json", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -82,6 +82,9 @@ type filler struct {
 	doc *jsonpos.Document
 	// drift lists every difference, whatever the mode.
 	drift []diag.Diagnostic
+	// losses lists what the author wrote that --update would remove with a layer and can
+	// carry nowhere (see carry): --update then refuses.
+	losses []diag.Diagnostic
 	// derivedVars are the template's variables whose values come from config keys
 	// (dtype_bytes from torch_dtype); the others are calc-time choices (seq_len), not drift.
 	derivedVars map[string]bool
@@ -383,6 +386,9 @@ func (f *filler) layers(eArr, gArr *jsonpos.Node, ts []*model.Layer, ePath, gPat
 		eArr.Items = slices.Insert(eArr.Items, insertAt, g.Clone())
 		insertAt++
 		f.report.Added = append(f.report.Added, path)
+	}
+	for _, e := range gone {
+		f.carry(e, templateLayer(ts, layerName(e)), eArr, gone, ePath)
 	}
 	if len(gone) > 0 {
 		eArr.Items = slices.DeleteFunc(eArr.Items, func(n *jsonpos.Node) bool { return slices.Contains(gone, n) })

@@ -111,6 +111,10 @@ func Run(req Request) (*Result, error) {
 		root = req.Existing.Doc.Root.Clone()
 		f := newFiller(req, cat, gen, &res.Report)
 		f.fillFile(root)
+		if len(f.losses) > 0 {
+			diag.Sort(f.losses)
+			return nil, errors.Join(errors.New("nothing written: --update would remove what the author wrote with layers the config no longer gives"), diag.New(f.losses...))
+		}
 		res.Drift = f.drift
 		diag.Sort(res.Drift)
 	}
