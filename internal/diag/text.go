@@ -92,8 +92,12 @@ func clipAt(s string) (head, tail int) {
 }
 
 // dotted reports whether s looks like a class or layer path: parts joined by dots, without
-// spaces, quotes or braces.
+// spaces, quotes or braces, and not a number (a decimal keeps its integer part: it is cut at
+// the end).
 func dotted(s string) bool {
+	if s == "" || s[0] == '-' || s[0] == '+' || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
 	return strings.Contains(s, ".") && !strings.ContainsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`"'{}()`, r)
 	})

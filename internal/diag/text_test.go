@@ -57,6 +57,10 @@ func TestClip(t *testing.T) {
 		// Text with spaces is not a path, dots or not.
 		{"a b." + strings.Repeat("c", 60), "a b." + strings.Repeat("c", 44) + "…(64 bytes)", `"a b.` + strings.Repeat("c", 44) + `"…(64 bytes)`},
 		{"{x} * 2." + strings.Repeat("5", 60), "{x} * 2." + strings.Repeat("5", 40) + "…(68 bytes)", `"{x} * 2.` + strings.Repeat("5", 40) + `"…(68 bytes)`},
+		// A decimal is a number, not a path: it keeps its integer part, cut at the end (not
+		// "…25" at its dot). 60 ones, ".25": 63 bytes, the first 48 kept.
+		{strings.Repeat("1", 60) + ".25", strings.Repeat("1", 48) + "…(63 bytes)", `"` + strings.Repeat("1", 48) + `"…(63 bytes)`},
+		{"-" + strings.Repeat("1", 60) + ".5", "-" + strings.Repeat("1", 47) + "…(63 bytes)", `"-` + strings.Repeat("1", 47) + `"…(63 bytes)`},
 	} {
 		if got := Clip(c.in); got != c.clip {
 			t.Errorf("Clip(%q) = %q, want %q", c.in, got, c.clip)

@@ -3,6 +3,8 @@ package expr
 import (
 	"errors"
 	"strconv"
+
+	"github.com/modeltool/modeltool/internal/diag"
 )
 
 // Env supplies the values of variables. Lookup must return an error wrapping
@@ -178,7 +180,7 @@ func index(n *node, x, y Value, what string) (Value, *Error) {
 	i, ok := y.Int64()
 	if !ok || i < 0 || i >= int64(size) {
 		return Value{}, &Error{Col: int(n.col), Err: ErrIndex,
-			Msg: "index " + clipText(y.String()) + " is out of range: " + what + " has " + strconv.Itoa(size) + unit + " (indexes 0 to " + strconv.Itoa(size-1) + ")"}
+			Msg: "index " + diag.Clip(y.String()) + " is out of range: " + what + " has " + strconv.Itoa(size) + unit + " (indexes 0 to " + strconv.Itoa(size-1) + ")"}
 	}
 	if x.k == kindString {
 		return String(x.x.char(int(i))), nil
@@ -240,10 +242,10 @@ func callOne(n *node, x Value, env Env) (Value, *Error) {
 		if errors.As(err, &ee) {
 			return Value{}, &Error{Col: int(n.col), Err: err, Msg: ee.Msg}
 		}
-		return Value{}, &Error{Col: int(n.col), Err: err, Msg: fnNames[n.fn] + "(" + clipText(x.String()) + "): " + err.Error()}
+		return Value{}, &Error{Col: int(n.col), Err: err, Msg: fnNames[n.fn] + "(" + diag.Clip(x.String()) + "): " + err.Error()}
 	}
 	if !v.IsValid() {
-		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: fnNames[n.fn] + "(" + clipText(x.String()) + ") gave an invalid value"}
+		return Value{}, &Error{Col: int(n.col), Err: ErrType, Msg: fnNames[n.fn] + "(" + diag.Clip(x.String()) + ") gave an invalid value"}
 	}
 	return v, nil
 }
@@ -255,18 +257,10 @@ func unavailable(name string) *Error {
 
 // describeValue is kindName with the value when it is short.
 func describeValue(v Value) string {
-	if v.k == kindNum || v.k == kindBool || v.k == kindString && len(v.x.s) <= 40 {
-		return clipText(v.String())
+	if v.k == kindNum || v.k == kindBool || v.k == kindString && len(v.x.s) <= diag.MaxQuoted {
+		return diag.Clip(v.String())
 	}
 	return kindName(v)
-}
-
-// clipText shortens a value's text for a message.
-func clipText(s string) string {
-	if len(s) > 60 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 // callStep takes argument k (x) of the call n into acc, the result so far.

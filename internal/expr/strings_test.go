@@ -119,6 +119,9 @@ func TestStringAndListErrors(t *testing.T) {
 		{"'LLG'[3]", 6, "index 3 is out of range: the string has 3 characters (indexes 0 to 2)", ErrIndex},
 		{"[0][1]", 4, "index 1 is out of range: the list has 1 items", ErrIndex},
 		{"''[0]", 3, "index 0 is out of range: the string has 0 characters", ErrIndex},
+		// A long index is clipped as every quoted value is (diag.Clip: 48 bytes and the length):
+		// 10^60 is a 1 and 60 zeros, 61 bytes.
+		{"[0][10 ** 60]", 4, "index 1" + strings.Repeat("0", 47) + "…(61 bytes) is out of range", ErrIndex},
 		{"'L'[true]", 4, "an index is an integer, not true", ErrType},
 		{"{n} == 'auto'", 5, "not a number and a string (a config key of several types is tested with is_number, is_boolean, is_string or is_list first)", ErrType},
 		{"'a' < 'b'", 5, `"<" needs numbers, not a string`, ErrType},

@@ -26,7 +26,7 @@ type TensorSpec struct {
 	Buffer bool
 }
 
-var tensorNameRE = regexp.MustCompile(`^(\.\./)?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+var tensorNameRE = regexp.MustCompile(`^(\.\./)?` + expr.NamePattern + `(\.` + expr.NamePattern + `)*$`)
 
 // tensors reads a class's "tensors" array.
 func (p *catalogParser) tensors(cl *Class, n *jsonpos.Node, names map[string]string) []TensorSpec {

@@ -209,21 +209,13 @@ func (e *env) evaluate(v *model.Value, where string) (*jsonpos.Node, error) {
 			return jsonpos.NewNumber(s), nil
 		}
 		if !c.IsNumber() {
-			return nil, fmt.Errorf("%s: %q works out to %s from the config: a value of a model file is a number or a boolean", where, v.Node.Text, clipValue(c))
+			return nil, fmt.Errorf("%s: %q works out to %s from the config: a value of a model file is a number or a boolean", where, v.Node.Text, diag.Clip(c.String()))
 		}
 	}
 	if _, what, ok := p.TemplateOnly(); ok {
-		return nil, fmt.Errorf("%s: %q still holds %s after the config is applied (%s): a model file's values are numbers, booleans and expressions over its variables", where, v.Node.Text, what, clipValue(expr.String(p.String())))
+		return nil, fmt.Errorf("%s: %q still holds %s after the config is applied (%s): a model file's values are numbers, booleans and expressions over its variables", where, v.Node.Text, what, diag.Clip(expr.String(p.String()).String()))
 	}
 	return jsonpos.NewString(p.String()), nil
-}
-
-func clipValue(v expr.Value) string {
-	s := v.String()
-	if len(s) > 80 {
-		return s[:77] + "…"
-	}
-	return s
 }
 
 // generate builds the model file the template describes for the config.
