@@ -97,7 +97,7 @@ func acceptDType(v string) error {
 	return err
 }
 
-var generatePattern = regexp.MustCompile(`^[0-9]{1,30}:[0-9]{1,30}$`)
+var generatePattern = regexp.MustCompile(fmt.Sprintf(`^[0-9]{1,%d}:[0-9]{1,%d}$`, serve.MaxDigits, serve.MaxDigits))
 
 // inProcess runs modeltool in-process with its output captured: the web app's calculations
 // are the calc command itself.

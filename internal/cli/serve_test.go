@@ -86,6 +86,7 @@ func TestServeRefusesWhatCalcRefuses(t *testing.T) {
 	defer srv.Close()
 	for _, c := range []struct{ key, value, want string }{
 		{"hardware", "H100-SMX", `hardware=\"H100-SMX\": unknown hardware \"H100-SMX\": did you mean H100-SXM?`},
+		{"generate", "1:1" + strings.Repeat("0", 40), `generate=1:1` + strings.Repeat("0", 40) + `: too large: at most 30 digits (below 10^30)`},
 		{"dtype", "bfloat8", `dtype=\"bfloat8\": \"bfloat8\" is not a dtype modeltool knows (fp32, fp16, bf16, fp8, int8, int4)`},
 	} {
 		res, err := srv.Client().Get(srv.URL + "/api/calc?" + url.Values{"model": {"gpt2"}, c.key: {c.value}}.Encode())

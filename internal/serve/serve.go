@@ -62,8 +62,26 @@ type Param struct {
 	Max int
 }
 
-// Integer is the pattern of a non-negative integer of at most 30 digits.
-var Integer = regexp.MustCompile(`^[0-9]{1,30}$`)
+// MaxDigits is the most digits a number of a request may have: the web app's bound on the
+// work a request can ask for (the command line takes any integer).
+const MaxDigits = 30
+
+// Integer is the pattern of a non-negative integer of at most MaxDigits digits.
+var Integer = regexp.MustCompile(`^[0-9]{1,` + strconv.Itoa(MaxDigits) + `}$`)
+
+// tooManyDigits reports whether v is made of numbers (digits, and ':' between them, as
+// --generate's IN:OUT) one of which is longer than MaxDigits: a number too large, not a
+// malformed one.
+func tooManyDigits(v string) bool {
+	long := false
+	for _, part := range strings.Split(v, ":") {
+		if part == "" || strings.Trim(part, "0123456789") != "" {
+			return false
+		}
+		long = long || len(part) > MaxDigits
+	}
+	return long
+}
 
 // Options configure the handler.
 type Options struct {
@@ -323,6 +341,9 @@ func (p Param) check(v string) string {
 		return ""
 	}
 	if p.Pattern != nil && !p.Pattern.MatchString(v) {
+		if tooManyDigits(v) {
+			return fmt.Sprintf("%s=%s: too large: at most %d digits (below 10^%d)", p.Key, clip(v), MaxDigits, MaxDigits)
+		}
 		return fmt.Sprintf("%s=%s: %s", p.Key, clip(strconv.Quote(v)), p.Help)
 	}
 	if p.Max > 0 {

@@ -143,7 +143,10 @@ func TestRefusedRequests(t *testing.T) {
 		{"/api/calc?model=m&batch_size=x", 400, "batch_size"},
 		{"/api/calc?model=m&batch_size=-1", 400, "batch_size"},
 		{"/api/calc?model=m&batch_size=1e9", 400, "batch_size"},
-		{"/api/calc?model=m&batch_size=" + strings.Repeat("9", 31), 400, "batch_size"},
+		// A number too long for the web app says its limit: 31 nines is 10^31 − 1, 31 digits.
+		{"/api/calc?model=m&batch_size=" + strings.Repeat("9", 31), 400, "batch_size=" + strings.Repeat("9", 31) + ": too large: at most 30 digits (below 10^30)"},
+		{"/api/calc?model=m&batch_size=1" + strings.Repeat("0", 40), 400, "too large: at most 30 digits"},
+		{"/api/calc?model=m&batch_size=12a" + strings.Repeat("0", 40), 400, "batch_size=\"12a"},
 		{"/api/calc?model=m&batch_size=" + long, 414, "at most"},
 		{"/api/calc?model=m&tp=4096", 400, "at most 1024"},
 		{"/api/calc?model=m&hardware=H100", 400, "not one of"},
