@@ -95,6 +95,17 @@ type timelinePoint struct {
 	Seconds string
 }
 
+// decodeStepsNote is the per-token card's note: the number of decode steps the mean is over.
+func decodeStepsNote(steps int64) string {
+	switch steps {
+	case 0:
+		return "no decode step: one output token"
+	case 1:
+		return "one decode step"
+	}
+	return fmt.Sprintf("mean of %d decode steps", steps)
+}
+
 func buildTimeline(g *calc.Generation) *timelinePlot {
 	p := &timelinePlot{Width: 760, Height: 300, PX: 86, PY: 14, Steps: g.Out - 1}
 	p.PW = p.Width - p.PX - 16
@@ -102,8 +113,8 @@ func buildTimeline(g *calc.Generation) *timelinePlot {
 	batch := g.Batch.String()
 	p.Cards = []htmlTotal{
 		{"Time to first token", Seconds(g.TTFT), exactGrouped(g.TTFT) + " s", fmt.Sprintf("the prefill of %d tokens", g.In)},
-		{"Per output token", Seconds(g.TPOT), exactGrouped(g.TPOT) + " s", fmt.Sprintf("mean of %d decode steps", g.Out-1)},
-		{"Total", Seconds(g.Total), exactGrouped(g.Total) + " s", fmt.Sprintf("%d tokens after %d", g.Out, g.In)},
+		{"Per output token", Seconds(g.TPOT), exactGrouped(g.TPOT) + " s", decodeStepsNote(g.Out - 1)},
+		{"Total", Seconds(g.Total), exactGrouped(g.Total) + " s", fmt.Sprintf("%s after %d", count(g.Out, "token", "tokens"), g.In)},
 		{"Tokens per second", fixed(g.TokensPerSecond, 1), exactGrouped(g.TokensPerSecond), "batch " + batch},
 	}
 	if len(g.Timeline) == 0 {

@@ -312,8 +312,8 @@ func figuresTable(w io.Writer, res *calc.Result, opts FiguresOptions) error {
 			opts.Roofline.Device.Name, Seconds(total.Seconds), whole)
 		writeMemory(&b, calc.MemoryOn(res, opts.Roofline.Device), opts.Roofline.Device.Name, opts.Color, true)
 		if g := opts.Generation; g != nil {
-			fmt.Fprintf(&b, "generation of %d tokens after %d, batch %s: first token %s, then %s per token (mean of %d steps), %s in all: %s tokens/s\n",
-				g.Out, g.In, g.Batch, Seconds(g.TTFT), Seconds(g.TPOT), g.Out-1, Seconds(g.Total), fixed(g.TokensPerSecond, 1))
+			fmt.Fprintf(&b, "generation of %s after %d, batch %s: first token %s, %s, %s in all: %s tokens/s\n",
+				count(g.Out, "token", "tokens"), g.In, g.Batch, Seconds(g.TTFT), decodeSteps(g), Seconds(g.Total), fixed(g.TokensPerSecond, 1))
 			b.WriteString("generation's peak ")
 			writeMemory(&b, g.PeakMemory, opts.Roofline.Device.Name, opts.Color, true)
 		}
@@ -395,6 +395,26 @@ func parallelLine(p *calc.ParallelInfo) string {
 		line += fmt.Sprintf(" (its experts: the routed tokens of batch %s)", p.ExpertBatchSize)
 	}
 	return line
+}
+
+// count writes n with its noun, singular for 1: "1 token", "2 tokens".
+func count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// decodeSteps says what follows a generation's first token: its Out − 1 decode steps and their
+// mean time, or that there are none (one output token is the prefill alone).
+func decodeSteps(g *calc.Generation) string {
+	if g.Out <= 1 {
+		return "no decode step"
+	}
+	if g.Out == 2 {
+		return fmt.Sprintf("then %s for the one decode step", Seconds(g.TPOT))
+	}
+	return fmt.Sprintf("then %s per token (mean of %d steps)", Seconds(g.TPOT), g.Out-1)
 }
 
 // activeShare prints the active parameters as a share of the model's parameters.
