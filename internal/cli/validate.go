@@ -54,7 +54,9 @@ not a regular file (named pipes, sockets, devices) are skipped; --verbose lists 
 reason. A file named on the command line is always checked, unless --model-files-only (what
 the pre-commit hook passes) applies the same rule to it.
 
-With --weights CHECKPOINT (a .safetensors file, a model.safetensors.index.json or a folder),
+With --weights CHECKPOINT (a .safetensors file, a model.safetensors.index.json or a folder,
+of which what transformers loads is read: the index, else model.safetensors, else its
+model-NNNNN-of-NNNNN shards; other .safetensors files there are named on stderr and not read),
 each model file that validates is also compared with the checkpoint, reading only its headers:
 every tensor mapped to its layer (decoder_layer runs aliased "layers" are model.layers.N),
 shapes compared with the layers' parameters, tensors missing on either side and the parameter
@@ -166,7 +168,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	ck, err := openWeights(opts.weights)
+	ck, err := openWeights(s, opts.weights)
 	if err != nil {
 		return err
 	}

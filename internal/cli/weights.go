@@ -11,14 +11,18 @@ import (
 )
 
 // openWeights reads the headers of validate --weights' checkpoint; nil without the flag. A
-// checkpoint that cannot be read is exit 2, like any unreadable input.
-func openWeights(path string) (*safetensors.Checkpoint, error) {
+// checkpoint that cannot be read is exit 2, like any unreadable input. The files of a folder it
+// does not read are named on stderr.
+func openWeights(s *Streams, path string) (*safetensors.Checkpoint, error) {
 	if path == "" {
 		return nil, nil
 	}
 	ck, err := safetensors.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %w", err)
+	}
+	for _, n := range ck.Notes {
+		fmt.Fprintf(s.Err, "modeltool: note: %s\n", n)
 	}
 	return ck, nil
 }

@@ -1,22 +1,26 @@
 package safetensors
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/modeltool/modeltool/internal/diag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
 )
 
 // IndexSuffix ends the name of a sharded checkpoint's index (model.safetensors.index.json).
 const IndexSuffix = ".safetensors.index.json"
 
-// Checkpoint is every tensor of a checkpoint: one file, the shards an index names, or the files
-// of a folder.
+// Checkpoint is every tensor of a checkpoint: one file, the shards an index names, or what
+// transformers loads from a folder.
 type Checkpoint struct {
 	// Path is what the user named.
 	Path string
@@ -25,11 +29,16 @@ type Checkpoint struct {
 	Files []*File
 	// Tensors are every file's tensors, sorted by name.
 	Tensors []Tensor
+	// Notes say which .safetensors files of a folder were not read, and why.
+	Notes []string
 }
 
 // Open reads the headers of a checkpoint: a .safetensors file, a sharded checkpoint's
-// *.safetensors.index.json, or a folder holding either (an index is preferred; without one,
-// every *.safetensors file of the folder is read).
+// *.safetensors.index.json, or a folder, of which it reads what transformers' from_pretrained
+// loads: the index (model.safetensors.index.json) and the shards it names, else
+// model.safetensors, else the shards named model-NNNNN-of-NNNNN.safetensors when all of them are
+// there. Other .safetensors files of the folder (Mistral's consolidated.safetensors, an
+// adapter) are not read, and a note says so.
 func Open(path string) (*Checkpoint, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -48,6 +57,12 @@ func Open(path string) (*Checkpoint, error) {
 	return assemble(path, "", []*File{f})
 }
 
+// SingleName is the file transformers loads from a folder without an index.
+const SingleName = "model.safetensors"
+
+// shardName is the name transformers gives the shards of a checkpoint: model-00001-of-00004.safetensors.
+var shardName = regexp.MustCompile(`^model-(\d{5,})-of-(\d{5,})\.safetensors$`)
+
 func openDir(dir string) (*Checkpoint, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -65,29 +80,97 @@ func openDir(dir string) (*Checkpoint, error) {
 			files = append(files, name)
 		}
 	}
+	sort.Strings(files)
+	var ck *Checkpoint
 	switch {
 	case len(indexes) == 1:
-		return openIndex(dir, filepath.Join(dir, indexes[0]))
+		ck, err = openIndex(dir, filepath.Join(dir, indexes[0]))
 	case len(indexes) > 1:
-		for _, name := range indexes {
-			if name == "model"+IndexSuffix {
-				return openIndex(dir, filepath.Join(dir, name))
-			}
+		if !slices.Contains(indexes, "model"+IndexSuffix) {
+			return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds several checkpoint indexes (%s): name the one to check", strings.Join(indexes, ", "))}
 		}
-		return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds several checkpoint indexes (%s): name the one to check", strings.Join(indexes, ", "))}
+		ck, err = openIndex(dir, filepath.Join(dir, "model"+IndexSuffix))
 	case len(files) == 0:
 		return nil, &Error{File: dir, Offset: -1, Msg: "holds no .safetensors file and no " + "model" + IndexSuffix}
-	}
-	sort.Strings(files)
-	var read []*File
-	for _, name := range files {
-		f, err := ReadFile(filepath.Join(dir, name))
-		if err != nil {
+	default:
+		var names []string
+		if names, err = unindexed(dir, files); err != nil {
 			return nil, err
 		}
-		read = append(read, f)
+		var read []*File
+		for _, name := range names {
+			f, err := ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				return nil, err
+			}
+			read = append(read, f)
+		}
+		ck, err = assemble(dir, "", read)
 	}
-	return assemble(dir, "", read)
+	if err != nil {
+		return nil, err
+	}
+	ck.noteUnread(dir, files)
+	return ck, nil
+}
+
+// unindexed chooses, from the .safetensors files of a folder without an index, the ones
+// transformers loads: model.safetensors, else a complete set of model-NNNNN-of-NNNNN shards.
+func unindexed(dir string, files []string) ([]string, error) {
+	if slices.Contains(files, SingleName) {
+		return []string{SingleName}, nil
+	}
+	shards := map[int]string{} // shard number → file
+	total, first := "", ""
+	for _, name := range files {
+		m := shardName.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		if total != "" && m[2] != total {
+			return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds shards of two checkpoints (%s and %s) and no index: name the index or the file to check", first, name)}
+		}
+		total, first = m[2], cmp.Or(first, name)
+		if k, err := strconv.Atoi(m[1]); err == nil {
+			shards[k] = name
+		}
+	}
+	if total == "" {
+		return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds no %s, no model-NNNNN-of-NNNNN.safetensors shards and no model%s, which is what transformers loads from a folder; name the file to check (it holds %s)", SingleName, IndexSuffix, strings.Join(files, ", "))}
+	}
+	// Shards 1 … n, each present; n may be absurd (…-of-99999999): the first missing one is
+	// among the first len(shards)+1.
+	n, err := strconv.Atoi(total)
+	if err != nil || n < 1 {
+		return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds %s, a shard of no checkpoint (of %s shards), and no model%s", first, total, IndexSuffix)}
+	}
+	var chosen []string
+	for k := 1; k <= n; k++ {
+		name, ok := shards[k]
+		if !ok {
+			return nil, &Error{File: dir, Offset: -1, Msg: fmt.Sprintf("holds shards model-NNNNN-of-%s.safetensors but not all of them (model-%05d-of-%s.safetensors is missing) and no model%s", total, k, total, IndexSuffix)}
+		}
+		chosen = append(chosen, name)
+	}
+	return chosen, nil
+}
+
+// noteUnread notes the .safetensors files of the folder that the checkpoint does not read.
+func (c *Checkpoint) noteUnread(dir string, files []string) {
+	read := map[string]bool{}
+	for _, f := range c.Files {
+		read[filepath.Base(f.Path)] = true
+	}
+	for _, name := range files {
+		if read[name] {
+			continue
+		}
+		why := "without an index transformers loads " + SingleName + " or its model-NNNNN-of-NNNNN shards only"
+		if c.Index != "" {
+			why = "the index " + filepath.Base(c.Index) + " does not name it"
+		}
+		c.Notes = append(c.Notes, fmt.Sprintf("%s: not read: %s (name it to check it)", filepath.Join(dir, name), why))
+	}
 }
 
 // index is a sharded checkpoint's index file.

@@ -214,9 +214,9 @@ func TestOpenRefusesInconsistentShards(t *testing.T) {
 	if _, err := safetensors.Open(idx); err == nil || !strings.Contains(err.Error(), "not a file beside the index") {
 		t.Errorf("err = %v", err)
 	}
-	// Two files without an index that hold the same tensor.
+	// Two shards without an index that hold the same tensor.
 	two := t.TempDir()
-	for _, n := range []string{"a.safetensors", "b.safetensors"} {
+	for _, n := range []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"} {
 		if err := st.Write(filepath.Join(two, n), tensors[:1], nil); err != nil {
 			t.Fatal(err)
 		}
@@ -267,4 +267,122 @@ func TestSparseSevenBillion(t *testing.T) {
 	if total != 6_738_415_616 {
 		t.Errorf("elements = %d", total)
 	}
+}
+
+// TestOpenFolderReadsWhatTransformersLoads: without an index a folder is read as
+// from_pretrained reads it — model.safetensors, else a complete set of
+// model-NNNNN-of-NNNNN.safetensors shards — and any other .safetensors file (Mistral's
+// consolidated.safetensors beside model.safetensors holds the same weights under other names) is
+// not read, with a note; with an index, the files it does not name are noted too.
+func TestOpenFolderReadsWhatTransformersLoads(t *testing.T) {
+	tensors := []st.T{
+		st.Of("model.embed_tokens.weight", "BF16", 64, 16),
+		st.Of("model.norm.weight", "BF16", 16),
+		st.Of("lm_head.weight", "BF16", 64, 16),
+	}
+	// consolidated.safetensors: the same 2,064 parameters under Mistral's own names.
+	consolidated := []st.T{
+		st.Of("tok_embeddings.weight", "BF16", 64, 16),
+		st.Of("norm.weight", "BF16", 16),
+		st.Of("output.weight", "BF16", 64, 16),
+	}
+	write := func(t *testing.T, dir, name string, ts []st.T) {
+		t.Helper()
+		if err := st.Write(filepath.Join(dir, name), ts, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(c *safetensors.Checkpoint) []string {
+		var out []string
+		for _, f := range c.Files {
+			out = append(out, filepath.Base(f.Path))
+		}
+		return out
+	}
+	noted := func(t *testing.T, c *safetensors.Checkpoint, want ...string) {
+		t.Helper()
+		if len(c.Notes) != len(want) {
+			t.Fatalf("notes %q, want %d", c.Notes, len(want))
+		}
+		for i, w := range want {
+			if !strings.Contains(c.Notes[i], w) {
+				t.Errorf("note %q does not say %q", c.Notes[i], w)
+			}
+		}
+	}
+
+	t.Run("model.safetensors beside consolidated.safetensors", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "model.safetensors", tensors)
+		write(t, dir, "consolidated.safetensors", consolidated)
+		c, err := safetensors.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(c); !slices.Equal(got, []string{"model.safetensors"}) || len(c.Tensors) != 3 {
+			t.Errorf("read %v, %d tensors; want model.safetensors alone, 3 tensors", got, len(c.Tensors))
+		}
+		noted(t, c, "consolidated.safetensors: not read: without an index transformers loads model.safetensors")
+	})
+	t.Run("shards without their index", func(t *testing.T) {
+		dir := t.TempDir()
+		idx, err := st.WriteSharded(dir, tensors, 2) // model-00001-of-00002, model-00002-of-00002
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(idx); err != nil {
+			t.Fatal(err)
+		}
+		write(t, dir, "consolidated.safetensors", consolidated)
+		c, err := safetensors.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(c); !slices.Equal(got, []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) || len(c.Tensors) != 3 {
+			t.Errorf("read %v, %d tensors", got, len(c.Tensors))
+		}
+		noted(t, c, "consolidated.safetensors: not read")
+		// One shard gone: the checkpoint is incomplete, which is said, not guessed around.
+		if err := os.Remove(filepath.Join(dir, "model-00002-of-00002.safetensors")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := safetensors.Open(dir); err == nil || !strings.Contains(err.Error(), "model-00002-of-00002.safetensors is missing") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("an index and a file it does not name", func(t *testing.T) {
+		dir := t.TempDir()
+		if _, err := st.WriteSharded(dir, tensors, 2); err != nil {
+			t.Fatal(err)
+		}
+		write(t, dir, "consolidated.safetensors", consolidated)
+		c, err := safetensors.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Files) != 2 || len(c.Tensors) != 3 {
+			t.Errorf("read %v, %d tensors", names(c), len(c.Tensors))
+		}
+		noted(t, c, "consolidated.safetensors: not read: the index model.safetensors.index.json does not name it")
+	})
+	t.Run("only another file", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "consolidated.safetensors", consolidated)
+		_, err := safetensors.Open(dir)
+		if err == nil || !strings.Contains(err.Error(), "name the file to check (it holds consolidated.safetensors)") {
+			t.Errorf("err = %v", err)
+		}
+		// Named, it is read.
+		c, err := safetensors.Open(filepath.Join(dir, "consolidated.safetensors"))
+		if err != nil || len(c.Tensors) != 3 || len(c.Notes) != 0 {
+			t.Errorf("named: %v %+v", err, c)
+		}
+	})
+	t.Run("a shard of an absurd count", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "model-00001-of-99999999.safetensors", tensors)
+		if _, err := safetensors.Open(dir); err == nil || !strings.Contains(err.Error(), "model-00002-of-99999999.safetensors is missing") {
+			t.Errorf("err = %v", err)
+		}
+	})
 }
