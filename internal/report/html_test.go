@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"html/template"
 	"math"
 	"math/big"
 	"os"
@@ -508,5 +509,36 @@ func TestPrepareHTMLAlongsidePages(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// TestGroupsHTMLAsTheTemplate: the class chart's bars, written in Go, are what the template
+// wrote before them, escaping included (quotes, &, +, <, >, NUL, invalid UTF-8).
+func TestGroupsHTMLAsTheTemplate(t *testing.T) {
+	const before = `<svg>
+      {{- $lx := .LabelX}}
+      {{- range .Groups}}
+      <g class="bar-group">
+        <text class="bar-class" x="{{f $lx}}" y="{{f .LabelY}}" text-anchor="end"><title>{{.Tip}}</title>{{.Label}}</text>
+        {{- range .Bars}}
+        <rect class="bar {{.CSS}}" data-series="{{.Series}}" x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}"><title>{{.Tip}}</title></rect>
+        <text class="bar-label" x="{{f .LabelX}}" y="{{f .LabelY}}">{{.Label}}</text>
+        {{- end}}
+      </g>
+      {{- end}}
+    </svg>`
+	const hostile = "a\"b'c&d+e<f>g\x00h\xffi é </title><script>"
+	chart := &barChart{LabelX: 12.25, Groups: []barGroup{
+		{Label: "Linear", Tip: "1 + 2 FLOPs", LabelY: 3, Bars: []bar{{X: 1, Y: 2.05, W: 3.14159, H: -4, CSS: "c0", Label: "12%", LabelX: 5, LabelY: 6, Tip: hostile, Series: "flops"}}},
+		{Label: hostile, Tip: hostile, Bars: []bar{{CSS: hostile, Series: hostile, Label: hostile, Tip: "x"}, {CSS: "c1"}}},
+		{Label: "empty"},
+	}}
+	tpl := template.Must(template.New("t").Funcs(htmlFuncs).Parse(before))
+	var want bytes.Buffer
+	if err := tpl.Execute(&want, chart); err != nil {
+		t.Fatal(err)
+	}
+	if got := "<svg>" + string(groupsHTML(chart)) + "\n    </svg>"; got != want.String() {
+		t.Errorf("groupsHTML:\n%s\ntemplate:\n%s", got, want.String())
 	}
 }
