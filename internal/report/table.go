@@ -39,17 +39,34 @@ func (t *table) write(b *strings.Builder, head *color.Color) {
 	})
 }
 
+// keptRows is how many rows stream keeps from measuring for writing: a table that long is
+// written from what the first pass made, a longer one is made again.
+const keptRows = 4096
+
 // stream writes a table whose rows each gives (each calls emit once per row, with rule set
-// when a horizontal rule precedes it). each is called twice, to measure the columns and then
-// to write the lines, so no row is kept: a table of a million layers costs its output.
+// when a horizontal rule precedes it; it may reuse cells). each is called twice, to measure
+// the columns and then to write the lines, so no row is kept: a table of a million layers
+// costs its output. A table of at most keptRows rows keeps its cells from the first call
+// instead of making them again.
 func (t *table) stream(w io.StringWriter, head *color.Color, each func(emit func(rule bool, cells []string))) {
 	widths := make([]int, len(t.cols))
 	for i, c := range t.cols {
 		widths[i] = utf8.RuneCountInString(c.title)
 	}
-	each(func(_ bool, cells []string) {
+	type keptRow struct {
+		rule  bool
+		cells []string
+	}
+	var kept []keptRow
+	keeping := true
+	each(func(rule bool, cells []string) {
 		for i, cell := range cells {
 			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+		if keeping = keeping && len(kept) < keptRows; keeping {
+			kept = append(kept, keptRow{rule, slices.Clone(cells)})
+		} else {
+			kept = nil
 		}
 	})
 	var lb strings.Builder
@@ -82,13 +99,20 @@ func (t *table) stream(w io.StringWriter, head *color.Color, each func(emit func
 		total += w
 	}
 	total += 2 * (len(widths) - 1)
-	each(func(rule bool, cells []string) {
+	emit := func(rule bool, cells []string) {
 		if rule {
 			w.WriteString(strings.Repeat("─", total) + "\n")
 		}
 		w.WriteString(line(cells))
 		w.WriteString("\n")
-	})
+	}
+	if !keeping {
+		each(emit)
+		return
+	}
+	for _, r := range kept {
+		emit(r.rule, r.cells)
+	}
 }
 
 // spaces writes n spaces.
