@@ -463,3 +463,55 @@ func mustParse(t *testing.T, src string) *model.File {
 	}
 	return f
 }
+
+// TestDriftInsideObjects: a value that is an object (parallel, routed) drifts at the leaf
+// that differs, named and positioned there, never as "an object". Llama-2-7b with grouped
+// keys and values (num_key_value_heads 32 → 8): k_proj's and v_proj's parallel.kv_heads 32
+// → 8, at the 32 (line 68, column 33 of the shipped file: 20 spaces and `"kv_heads": `).
+// A member the config does not give and one it gives that the file lacks are leaves too.
+func TestDriftInsideObjects(t *testing.T) {
+	file, config := readShipped(t, "llama-2-7b-hf")
+	gqa := strings.Replace(config, `"num_key_value_heads": 32`, `"num_key_value_heads": 8`, 1)
+	if gqa == config {
+		t.Fatal("the config edit did not apply")
+	}
+	got := driftLines(runTemplate(t, "llama", gqa, file, populate.Check))
+	for _, want := range []string{
+		"model.json:68:33: error: model.decoder_layer.self_attn.k_proj: parallel.kv_heads is 32, the config gives 8",
+		"model.json:84:33: error: model.decoder_layer.self_attn.v_proj: parallel.kv_heads is 32, the config gives 8",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "an object") {
+		t.Errorf("check names an object instead of its leaf:\n%s", got)
+	}
+	upd := runTemplate(t, "llama", gqa, file, populate.Update)
+	updated := strings.Join(upd.Report.Updated, "\n")
+	if !strings.Contains(updated, "model.decoder_layer.self_attn.k_proj: parallel.kv_heads 32 → 8") || strings.Contains(updated, "an object") {
+		t.Errorf("update report:\n%s", updated)
+	}
+	if res := runTemplate(t, "llama", gqa, string(upd.Output), populate.Check); len(res.Drift) > 0 {
+		t.Errorf("after the update:\n%s", driftLines(res))
+	}
+
+	// q_proj's parallel {"tp": "column"} edited to {"tp": "row", "x-split": 2} and k_proj's
+	// {"tp": "kv", "kv_heads": 32} to {"tp": "kv"}.
+	edited := replaceOnce(t, file, `"name": "q_proj"`, `"tp": "column"`, `"tp": "row", "x-split": 2`)
+	edited = replaceOnce(t, edited, `"name": "k_proj"`, `"tp": "kv",
+                    "kv_heads": 32`, `"tp": "kv"`)
+	got = driftLines(runTemplate(t, "llama", config, edited, populate.Check))
+	for _, want := range []string{
+		`model.decoder_layer.self_attn.q_proj: parallel.tp is "row", the config gives "column"`,
+		`model.decoder_layer.self_attn.q_proj: parallel.x-split is 2, the config gives none`,
+		`model.decoder_layer.self_attn.k_proj: lacks parallel.kv_heads (the config gives 32)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check lacks %q:\n%s", want, got)
+		}
+	}
+	if upd := runTemplate(t, "llama", config, edited, populate.Update); string(upd.Output) != file {
+		t.Errorf("update did not restore the parallel objects:\n%s", strings.Join(upd.Report.Updated, "\n"))
+	}
+}

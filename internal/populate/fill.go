@@ -233,8 +233,20 @@ func (f *filler) differs(path, ptr, what string, have, want *jsonpos.Node, set f
 	f.differsFrom("config", path, ptr, what, have, want, set)
 }
 
-// differsFrom is differs for a value that source ("config", "template") gives.
+// differsFrom is differs for a value that source ("config", "template") gives. Two objects or
+// two arrays (parallel, routed) are told apart by the leaves that differ, each at its own
+// position ("parallel.kv_heads is 32, the config gives 8"), never as "an object".
 func (f *filler) differsFrom(source, path, ptr, what string, have, want *jsonpos.Node, set func(*jsonpos.Node)) {
+	if want != nil && have.Kind == want.Kind && (have.Kind == jsonpos.Object || have.Kind == jsonpos.Array) {
+		leaves := leafDiffs(what, ptr, have, want, nil)
+		for _, l := range leaves {
+			f.leafDiffers(source, path, l)
+		}
+		if f.mode == Update && len(leaves) > 0 {
+			set(want)
+		}
+		return
+	}
 	gives := "none"
 	if want != nil {
 		gives = show(want)
@@ -252,6 +264,84 @@ func (f *filler) differsFrom(source, path, ptr, what string, have, want *jsonpos
 		f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s %s → %s", where, what, show(have), gives))
 	case Fill:
 		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the %s gives %s)", path, what, show(have), source, gives))
+	}
+}
+
+// leaf is one value that differs inside two objects or arrays: have or want is nil where
+// only the other has it; parent is the container of have (for a position when have is nil).
+type leaf struct {
+	what, ptr  string
+	have, want *jsonpos.Node
+	parent     *jsonpos.Node
+}
+
+// leafDiffs lists the leaves at which have and want (named what, at JSON pointer ptr) differ,
+// in want's order and then have's extra members.
+func leafDiffs(what, ptr string, have, want, parent *jsonpos.Node) []leaf {
+	switch {
+	case have == nil || want == nil || have.Kind != want.Kind:
+		if have != nil && want != nil && sameValue(have, want) {
+			return nil
+		}
+		return []leaf{{what, ptr, have, want, parent}}
+	case have.Kind == jsonpos.Object:
+		var out []leaf
+		for _, m := range want.Members {
+			out = append(out, leafDiffs(what+"."+m.Key, ptr+"/"+jsonpos.EscapePointerToken(m.Key), have.Get(m.Key), m.Value, have)...)
+		}
+		for _, m := range have.Members {
+			if want.Get(m.Key) == nil {
+				out = append(out, leaf{what + "." + m.Key, ptr + "/" + jsonpos.EscapePointerToken(m.Key), m.Value, nil, have})
+			}
+		}
+		return out
+	case have.Kind == jsonpos.Array:
+		var out []leaf
+		for i := range max(len(have.Items), len(want.Items)) {
+			var h, w *jsonpos.Node
+			if i < len(have.Items) {
+				h = have.Items[i]
+			}
+			if i < len(want.Items) {
+				w = want.Items[i]
+			}
+			out = append(out, leafDiffs(fmt.Sprintf("%s[%d]", what, i), ptr+"/"+strconv.Itoa(i), h, w, have)...)
+		}
+		return out
+	}
+	if sameValue(have, want) {
+		return nil
+	}
+	return []leaf{{what, ptr, have, want, parent}}
+}
+
+// leafDiffers records one leaf of differsFrom.
+func (f *filler) leafDiffers(source, path string, l leaf) {
+	haveText, gives, at := "none", "none", 0
+	if l.have != nil {
+		haveText, at = show(l.have), l.have.Offset
+	} else {
+		at = l.parent.Offset
+	}
+	if l.want != nil {
+		gives = show(l.want)
+	}
+	msg := fmt.Sprintf("%s is %s, the %s gives %s", l.what, haveText, source, gives)
+	if l.have == nil {
+		msg = fmt.Sprintf("lacks %s (the %s gives %s)", l.what, source, gives)
+	}
+	d := f.doc.Diagnostic(at, "drift", msg)
+	d.Layer, d.Pointer = path, l.ptr
+	f.drift = append(f.drift, d)
+	where := path
+	if where == "" {
+		where = "(file)"
+	}
+	switch f.mode {
+	case Update:
+		f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s %s → %s", where, l.what, haveText, gives))
+	case Fill:
+		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the %s gives %s)", path, l.what, haveText, source, gives))
 	}
 }
 
@@ -629,11 +719,16 @@ func asExpr(n *jsonpos.Node) (*expr.Expr, error) {
 	return nil, fmt.Errorf("not a value")
 }
 
+// show writes a value for a message: a short object or array as its compact JSON
+// ({"tp":"column"}), a long one by its kind.
 func show(n *jsonpos.Node) string {
 	switch n.Kind {
 	case jsonpos.String:
 		return fmt.Sprintf("%q", n.Text)
 	case jsonpos.Object, jsonpos.Array:
+		if text := jsonpos.MarshalCompact(n); len(text) <= 60 {
+			return string(text)
+		}
 		return n.Kind.WithArticle()
 	}
 	return n.Text
