@@ -38,7 +38,7 @@ func checkWeights(ck *safetensors.Checkpoint, res validate.Result, cat *layers.C
 	}
 	out, err := weights.Check(res.File, ck, cat)
 	if err != nil {
-		return []diag.Diagnostic{{File: res.File.Name(), Severity: diag.Error, Code: weights.CodeTotal, Message: "cannot compare with the checkpoint: " + err.Error()}}
+		return []diag.Diagnostic{res.File.Doc.Diagnostic(weights.FileOffset(res.File), weights.CodeTotal, "cannot compare with the checkpoint: "+err.Error())}
 	}
 	return out.Diagnostics
 }

@@ -32,8 +32,22 @@ func (c *checker) add(l *model.Layer, sev diag.Severity, code, msg string) {
 	c.res.Diagnostics = append(c.res.Diagnostics, d)
 }
 
+// addFile records a finding of the model file as a whole, at its "layers" key (the model the
+// file describes), so every finding has a line and column.
 func (c *checker) addFile(sev diag.Severity, code, msg string) {
-	c.res.Diagnostics = append(c.res.Diagnostics, diag.Diagnostic{File: c.f.Name(), Severity: sev, Code: code, Message: msg})
+	d := c.f.Doc.Diagnostic(FileOffset(c.f), code, msg)
+	d.Severity = sev
+	c.res.Diagnostics = append(c.res.Diagnostics, d)
+}
+
+// FileOffset is where a finding about a whole model file points: its "layers" key, else the
+// start of its top-level value.
+func FileOffset(f *model.File) int {
+	root := f.Doc.Root
+	if m := root.Member("layers"); m != nil {
+		return m.KeyOffset
+	}
+	return root.Offset
 }
 
 // nameOffset is the offset of the layer's name value, where its findings point.

@@ -109,6 +109,12 @@ func wantFindings(t *testing.T, res *weights.Result, want ...string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("findings:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
+	// Every finding is FILE:LINE:COL, the totals and the tensors outside the model too.
+	for _, d := range res.Diagnostics {
+		if d.Line < 1 || d.Column < 1 {
+			t.Errorf("no position: %s", d.String())
+		}
+	}
 }
 
 func TestCleanMatch(t *testing.T) {
@@ -141,14 +147,14 @@ func TestWrongShape(t *testing.T) {
 	name = "model.layers.0.self_attn.q_proj.weight"
 	res = check(t, replaced(tinyTensors(), name, st.Of(name, "BF16", 32, 16)))
 	wantFindings(t, res,
-		"0:0 error weight-total : the model file has 9,200 parameters and the checkpoint 9,456 (256 more)",
+		"3:3 error weight-total : the model file has 9,200 parameters and the checkpoint 9,456 (256 more)",
 		"31:27 error weight-shape model.decoder_layer_0_0.self_attn.q_proj: model.layers.0.self_attn.q_proj.weight is [32, 16] (BF16) in the checkpoint, but the layer's weight is [{out_features}, {in_features}] = [16, 16] from the layer's parameters")
 }
 
 func TestMissingTensor(t *testing.T) {
 	res := check(t, without(without(tinyTensors(), "model.layers.1.mlp.experts.2.up_proj.weight"), "model.norm.weight"))
 	wantFindings(t, res,
-		"0:0 error weight-total : the model file has 9,200 parameters and the checkpoint 9,056 (144 fewer)",
+		"3:3 error weight-total : the model file has 9,200 parameters and the checkpoint 9,056 (144 fewer)",
 		"253:31 error weight-missing model.decoder_layer_1_2.mlp.experts.up_proj: the checkpoint lacks 1 of the weight [8, 16] tensors (8 instances), the first: model.layers.1.mlp.experts.2.up_proj.weight",
 		"299:19 error weight-missing model.norm: the checkpoint has no model.norm.weight [16]")
 	// Every layer-2 tensor gone: the run decoder_layer_1_2 is half missing.
@@ -174,8 +180,8 @@ func TestExtraTensor(t *testing.T) {
 	)
 	res := check(t, ts)
 	wantFindings(t, res,
-		"0:0 error weight-unused : the checkpoint's vision_tower.patch_embed.weight [4, 4] is held by no layer of the model file",
-		"0:0 error weight-total : the model file has 9,200 parameters and the checkpoint 9,504 (304 more)",
+		"3:3 error weight-unused : the checkpoint's vision_tower.patch_embed.weight [4, 4] is held by no layer of the model file",
+		"3:3 error weight-total : the model file has 9,200 parameters and the checkpoint 9,504 (304 more)",
 		"5:15 error weight-unused model: the checkpoint's model.layers.3.input_layernorm.weight [16] is held by no layer of the model file (its name leads here)",
 		"31:27 error weight-unused model.decoder_layer_0_0.self_attn.q_proj: the checkpoint's model.layers.0.self_attn.q_proj.bias [16] is held by no layer of the model file (its name leads here)",
 		"91:23 error weight-unused model.decoder_layer_0_0.mlp: the checkpoint's model.layers.0.mlp.extra_proj.weight [16, 16] is held by no layer of the model file (its name leads here)")
@@ -301,6 +307,6 @@ func TestFusedExperts(t *testing.T) {
 	ts = append(ts, st.Of("model.layers.2.mlp.experts.gate_proj", "BF16", 5, 8, 16), st.Of("model.layers.2.mlp.experts.up_proj", "BF16", 4, 8, 16), st.Of("model.layers.2.mlp.experts.down_proj", "BF16", 4, 16, 8))
 	res := check(t, ts)
 	wantFindings(t, res,
-		"0:0 error weight-total : the model file has 9,200 parameters and the checkpoint 9,328 (128 more)",
+		"3:3 error weight-total : the model file has 9,200 parameters and the checkpoint 9,328 (128 more)",
 		"242:31 error weight-shape model.decoder_layer_1_2.mlp.experts.gate_proj: model.layers.2.mlp.experts.gate_proj is [5, 8, 16] (BF16) in the checkpoint, but the layer's weight is [instances, {out_features}, {in_features}] = [4, 8, 16] from the layer's parameters")
 }
