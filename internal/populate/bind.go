@@ -144,7 +144,13 @@ func listPaths(paths []string) string {
 // bind reads the template's config keys from cfg. Every problem is reported, joined.
 func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 	b := &binding{cfg: cfg, tpl: tpl, scope: expr.NewScope(nil), values: map[string]expr.Value{}, keys: map[string]*model.ConfigKey{}}
-	used := usage(tpl)
+	var usedBy map[string][]string
+	used := func(name string) []string { // worked out for a message only: a walk of the template
+		if usedBy == nil {
+			usedBy = usage(tpl)
+		}
+		return usedBy[name]
+	}
 	var errs []error
 	for _, k := range tpl.Template.Config {
 		b.keys[k.Name] = k
@@ -172,7 +178,7 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			// transformers hands an explicit null to the config class as None, which replaces
 			// the signature's default: the model reads None. Unless the template says what that
 			// means ("null"), populate does not invent a value.
-			errs = append(errs, b.nullFault(k, tplName, used[k.Name]))
+			errs = append(errs, b.nullFault(k, tplName, used(k.Name)))
 			continue
 		}
 		if n == nil {
@@ -181,7 +187,7 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 				b.scope.DefineFunc(k.Name, b.defaultEach(k))
 			case k.Default == nil:
 				errs = append(errs, cfg.errorAt(cfg.Doc.Root.Offset, "lacks %s (%s), which the %s template needs for %s",
-					k.Name, k.Description, tplName, listPaths(used[k.Name])))
+					k.Name, k.Description, tplName, listPaths(used(k.Name))))
 			case k.Accepts("string") && k.Default.Node.Kind == jsonpos.String:
 				// A string default is the literal string.
 				b.scope.Set(k.Name, expr.String(k.Default.Node.Text))
@@ -196,7 +202,7 @@ func bind(cfg *Config, tpl *model.File, tplName string) (*binding, error) {
 			err = checkKey(k, v)
 		}
 		if err != nil {
-			errs = append(errs, cfg.keyError(k.Name, at, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used[k.Name])))
+			errs = append(errs, cfg.keyError(k.Name, at, "%s %v (the %s template needs it for %s)", k.Name, err, tplName, listPaths(used(k.Name))))
 			continue
 		}
 		if v.IsValid() {
