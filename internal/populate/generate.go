@@ -438,7 +438,7 @@ func (b *binding) givenKey(e *expr.Expr, seen map[string]bool) (string, *jsonpos
 // repeat. A layer whose subtree does not use the index (after the config is applied) is built
 // once, whatever its repeat. An instance is built only when it differs from every one built
 // before in what the evaluations that use the index give (replays): otherwise it is a copy of
-// that one (DeepSeek-V2's 59 MoE layers are built once, Llama 4's 48 layers of 4 kinds 4 times).
+// that one (DeepSeek-V2's 59 MoE layers are built once, Llama 4 Scout's 48 layers of 2 kinds twice).
 func (b *binding) indexed(l *model.Layer, e *env, g *generated) ([]*jsonpos.Node, error) {
 	n, err := e.value(l.Repeat, l.Path+": repeat")
 	if err != nil {
