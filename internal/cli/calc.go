@@ -274,10 +274,11 @@ func (opts *calcOptions) load(s *Streams) (*calcInput, error) {
 	if n, _ := diag.Count(res.Diagnostics); n > 0 {
 		return nil, findings(fmt.Sprintf("%s has %d error(s); fix them (or run modeltool populate) before calc", name, n), diag.New(res.Diagnostics...))
 	}
-	if len(res.Diagnostics) > 0 {
+	warnings := append(res.Diagnostics, unusedSets(res.File, opts.sets)...)
+	if len(warnings) > 0 {
 		// Warnings do not stop calc; they go to standard error as text, beside the figures.
 		errColor, _ := useColor(opts.color, s, s.ErrTerminal)
-		if err := report.WriteDiagnostics(s.Err, "text", res.Diagnostics, 1, errColor); err != nil {
+		if err := report.WriteDiagnostics(s.Err, "text", warnings, 1, errColor); err != nil {
 			return nil, err
 		}
 	}
@@ -288,6 +289,39 @@ func (opts *calcOptions) load(s *Streams) (*calcInput, error) {
 		}
 	}
 	return &calcInput{name: name, file: res.File, opts: calc.Options{Catalog: cat, Set: set, Parallel: par}, computeDType: computeDType, device: device}, nil
+}
+
+// unusedSets warns of each --set NAME=VALUE whose variable the file declares but no layer
+// uses, directly or through other variables: the setting changes nothing (GLM-4.5-Air built
+// from a config without num_nextn_predict_layers declares mtp_layers and has no MTP layer).
+// The warning is at the variable's declaration when the file has one. Names the file does
+// not declare are Bind's error.
+func unusedSets(f *model.File, sets []string) []diag.Diagnostic {
+	if len(sets) == 0 || f == nil || f.Template != nil {
+		return nil
+	}
+	declared := f.DeclaredVariables()
+	used := f.UsedVariables()
+	var out []diag.Diagnostic
+	seen := map[string]bool{}
+	for _, a := range sets {
+		name, _, _ := strings.Cut(a, "=")
+		name = strings.TrimSpace(name)
+		if seen[name] || !declared[name] || used[name] {
+			continue
+		}
+		seen[name] = true
+		msg := fmt.Sprintf("--set %s changes nothing: no layer of this file uses %s, directly or through another variable", strings.TrimSpace(a), name)
+		d := diag.Diagnostic{File: f.Doc.Name, Severity: diag.Warning, Code: "unused-variable", Message: msg}
+		for _, v := range f.Variables {
+			if v.Name == name {
+				d = f.Doc.Diagnostic(v.KeyOffset, "unused-variable", msg)
+				d.Severity = diag.Warning
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // roofline prepares the device's roofline for a result (nil without a device): the peak of
