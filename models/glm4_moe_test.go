@@ -33,8 +33,8 @@ func TestGlm4MoeCheckpoints(t *testing.T) {
 		//   layers 1–45: MoE 128·3·4096·1408 = 2,214,592,512 + shared 3·4096·1408 = 17,301,504 +
 		//     router 128·4096 = 524,288 = 2,232,418,304 → 2,341,492,736; ×45 = 105,367,173,120
 		//   embed + lm_head 2·151552·4096 = 1,241,513,984; final norm 4,096
-		//   total 106,852,245,504 (the model card: 106B). The shared config has no
-		//   num_nextn_predict_layers, so no MTP layer (TestGlm4MoeMTP adds it).
+		//   total 106,852,245,504 (the model card: 106B), without the MTP layer (mtp_layers
+		//   defaults to 0; TestGlm4MoeMTP counts it).
 		{"models/glm-4.5-air.config.json", "106_852_245_504"},
 		// The full-size GLM-4.5 family (GLM-4.5, 4.6, 4.7 share these shapes; this config, as a
 		// public converter test copies it, has max_position_embeddings 202752 of 4.6/4.7, which
@@ -55,9 +55,10 @@ func TestGlm4MoeCheckpoints(t *testing.T) {
 // TestGlm4MoeMTP: the checkpoints hold one multi-token-prediction layer after the decoder
 // layers, counted with --set mtp_layers=1.
 //
-// GLM-4.5-Air's config here lacks num_nextn_predict_layers, though its checkpoint has the layer
-// (model.layers.46: enorm, hnorm, eh_proj, embed_tokens, shared_head.norm and a MoE block, as
-// the ignore list of its FP8 sibling names them); set to 1 as the full-size config has it:
+// GLM-4.5-Air's checkpoint has the layer (model.layers.46: enorm, hnorm, eh_proj, embed_tokens,
+// shared_head.norm and a MoE block, as the ignore list of its FP8 sibling names them), and its
+// config says num_nextn_predict_layers 1 (the shipped copy lacked the key until it was added:
+// vLLM's Glm4MoeMTP reads it without a default):
 //
 //	MoE layer 109,066,240 + 8,192 + 2,232,418,304 = 2,341,492,736; enorm, hnorm 8,192;
 //	eh_proj 8192·4096 = 33,554,432; shared_head.norm 4,096; embedding and head copies
@@ -75,7 +76,7 @@ func TestGlm4MoeMTP(t *testing.T) {
 		set       map[string]any
 		off, with string
 	}{
-		{"models/glm-4.5-air.config.json", map[string]any{"num_nextn_predict_layers": 1}, "106_852_245_504", "110_468_818_944"},
+		{"models/glm-4.5-air.config.json", nil, "106_852_245_504", "110_468_818_944"},
 		{"testdata/configs/zai-org__GLM-4.7.json", nil, "352_797_814_784", "358_337_776_896"},
 	} {
 		t.Run(c.config, func(t *testing.T) {
@@ -100,7 +101,7 @@ func TestGlm4MoeMTP(t *testing.T) {
 	// bias adds 12288 + 2·1024 = 14,336: 1,838,168,064. Its attention caches 2049 tokens of 8
 	// KV heads · (128 + 128) bf16 values: 8,392,704 bytes.
 	const cfg = "models/glm-4.5-air.config.json"
-	src := buildConfig(t, cfg, map[string]any{"num_nextn_predict_layers": 1})
+	src := buildConfig(t, cfg, nil)
 	off := computeWith(t, cfg, src, decode2048, nil)
 	on := computeWith(t, cfg, src, decode2048, map[string]expr.Value{"mtp_layers": expr.Int(1)})
 	wantFigure(t, "matmul FLOPs the MTP layer adds", new(big.Rat).Sub(categoryFLOPs(on, "matmul"), categoryFLOPs(off, "matmul")), "1_838_168_064")
