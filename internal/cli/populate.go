@@ -459,11 +459,12 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 		}
 		return warnings, nil
 	}
-	if err := report.WritePopulate(s.Err, res); err != nil {
-		return warnings, err
-	}
 	if errs := diag.Errors(res.Diagnostics); len(errs) > 0 {
-		// Never write a file that would not validate: the author fixes it first.
+		// Never write a file that would not validate: the author fixes it first. The report
+		// says what a fill would do, for nothing is written.
+		if err := report.WritePopulate(s.Err, res, false); err != nil {
+			return warnings, err
+		}
 		hint := ""
 		if len(res.Report.Kept) > 0 {
 			hint = " (values kept from the file are listed above; --update takes the config's instead)"
@@ -476,7 +477,12 @@ func populatePair(s *Streams, opts *populateOptions, cat *layers.Catalog, config
 		// nothing to add or change, however the file itself is laid out.
 		unchanged = bytes.Equal(jsonpos.Marshal(req.Existing.Doc.Root), res.Output)
 	}
-	return warnings, writePopulated(s, opts, modelPath, original, res.Output, unchanged)
+	if err := writePopulated(s, opts, modelPath, original, res.Output, unchanged); err != nil {
+		// Nothing was written (a read-only file, an existing -o, an edit on disk meanwhile):
+		// the refusal alone, no report of values "filled" that are not in any file.
+		return warnings, err
+	}
+	return warnings, report.WritePopulate(s.Err, res, true)
 }
 
 // configFlag is " --config C" when the config is not the one populate finds beside the model.
