@@ -630,30 +630,68 @@ func (r *replay) gives(steps []step) bool {
 
 // copyOf is a deep copy of a generated layer, each layer in it keeping its aliases and its
 // unquantized mark. Strings, numbers, booleans and nulls are shared, not copied: populate
-// replaces such a value, never changes it.
+// replaces such a value, never changes it. The objects and arrays of the copy are cut from
+// three blocks, each slice with its capacity equal to its length (a member added later moves
+// the slice out instead of writing over a neighbour's).
 func (g *generated) copyOf(n *jsonpos.Node) *jsonpos.Node {
+	var c copier
+	c.count(n)
+	c.nodes = make([]jsonpos.Node, 0, c.nNodes)
+	c.members = make([]jsonpos.Member, 0, c.nMembers)
+	c.items = make([]*jsonpos.Node, 0, c.nItems)
+	return c.copy(g, n)
+}
+
+// copier holds the blocks of a copy (copyOf).
+type copier struct {
+	nNodes, nMembers, nItems int
+	nodes                    []jsonpos.Node
+	members                  []jsonpos.Member
+	items                    []*jsonpos.Node
+}
+
+func (c *copier) count(n *jsonpos.Node) {
+	if n.Kind != jsonpos.Object && n.Kind != jsonpos.Array {
+		return
+	}
+	c.nNodes++
+	c.nMembers += len(n.Members)
+	c.nItems += len(n.Items)
+	for _, m := range n.Members {
+		c.count(m.Value)
+	}
+	for _, it := range n.Items {
+		c.count(it)
+	}
+}
+
+func (c *copier) copy(g *generated, n *jsonpos.Node) *jsonpos.Node {
 	if n.Kind != jsonpos.Object && n.Kind != jsonpos.Array {
 		return n
 	}
-	c := new(jsonpos.Node)
-	*c = *n
+	c.nodes = append(c.nodes, *n)
+	cp := &c.nodes[len(c.nodes)-1]
 	if n.Members != nil {
-		c.Members = make([]jsonpos.Member, len(n.Members))
-		for i, m := range n.Members {
-			c.Members[i] = jsonpos.Member{Key: m.Key, KeyOffset: m.KeyOffset, Value: g.copyOf(m.Value)}
+		at := len(c.members)
+		c.members = append(c.members, n.Members...)
+		cp.Members = c.members[at:len(c.members):len(c.members)]
+		for i := range cp.Members {
+			cp.Members[i].Value = c.copy(g, cp.Members[i].Value)
 		}
 	}
 	if n.Items != nil {
-		c.Items = make([]*jsonpos.Node, len(n.Items))
-		for i, it := range n.Items {
-			c.Items[i] = g.copyOf(it)
+		at := len(c.items)
+		c.items = append(c.items, n.Items...)
+		cp.Items = c.items[at:len(c.items):len(c.items)]
+		for i := range cp.Items {
+			cp.Items[i] = c.copy(g, cp.Items[i])
 		}
 	}
 	if a, ok := g.aliases[n]; ok {
-		g.aliases[c] = a
+		g.aliases[cp] = a
 	}
 	if g.unquantized[n] {
-		g.unquantized[c] = true
+		g.unquantized[cp] = true
 	}
-	return c
+	return cp
 }
