@@ -41,8 +41,8 @@ const nestedTemplate = `{
 
 // TestReplayedInstancesAreBuilt: an instance of an indexed layer copied from an equal one built
 // before (its evaluations replayed) is the same JSON, with the same aliases and unquantized
-// marks, as the instance built on its own — for every shipped config, every extra config and a
-// template with an indexed layer inside an indexed layer.
+// marks, as the instance built on its own, and quantized the same — for every shipped config,
+// every extra config and a template with an indexed layer inside an indexed layer.
 func TestReplayedInstancesAreBuilt(t *testing.T) {
 	type pair struct {
 		name      string
@@ -115,5 +115,12 @@ func TestReplayedInstancesAreBuilt(t *testing.T) {
 			}
 		}
 		walk(copied.root, built.root, "")
+		// Quantization changes the layers in place (gpt-oss's experts, DeepSeek-V3's Linears):
+		// a copy changes as the instance built on its own does, and nothing else with it.
+		_, err1 = applyQuantization(cfg, copied.root, copied.unquantized, layers.Builtin())
+		_, err2 = applyQuantization(cfg, built.root, built.unquantized, layers.Builtin())
+		if a, b := jsonpos.Marshal(copied.root), jsonpos.Marshal(built.root); string(a) != string(b) || (err1 == nil) != (err2 == nil) {
+			t.Errorf("%s: quantized, the files differ (errors %v, %v)", p.name, err1, err2)
+		}
 	}
 }
