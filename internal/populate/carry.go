@@ -153,18 +153,20 @@ func (f *filler) carry(gone *jsonpos.Node, t *model.Layer, arr *jsonpos.Node, re
 	}
 	for _, x := range targets {
 		for _, a := range adds {
-			if why := place(x, a); why != "" {
+			switch placed, why := place(x, a); {
+			case why != "":
 				f.lose(join(path, name), a, fmt.Sprintf("%s %s", join(path, layerName(x)), why))
-				continue
+			case placed:
+				f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s carried from %s", join(path, layerName(x)), a, name))
 			}
-			f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s carried from %s", join(path, layerName(x)), a, name))
 		}
 	}
 }
 
-// place puts a into the layer x (at the same place inside it); it returns why it cannot, or "".
-// A place that already holds an equal value takes it as it is.
-func place(x *jsonpos.Node, a addition) string {
+// place puts a into the layer x (at the same place inside it) and reports whether it did, or
+// why it cannot. A place that already holds an equal value is left as it is (placed false,
+// why "").
+func place(x *jsonpos.Node, a addition) (placed bool, why string) {
 	for _, name := range a.within {
 		subs := x.Get("sub_layers")
 		var next *jsonpos.Node
@@ -177,7 +179,7 @@ func place(x *jsonpos.Node, a addition) string {
 			}
 		}
 		if next == nil {
-			return "has no layer " + strings.Join(a.within, ".") + " to hold it"
+			return false, "has no layer " + strings.Join(a.within, ".") + " to hold it"
 		}
 		x = next
 	}
@@ -187,14 +189,14 @@ func place(x *jsonpos.Node, a addition) string {
 		if a.kind == "parameter" {
 			obj = x.Get("parameters")
 			if obj == nil || obj.Kind != jsonpos.Object {
-				return "has no parameters to hold it"
+				return false, "has no parameters to hold it"
 			}
 		}
 		if have := obj.Get(a.key); have != nil {
 			if jsonpos.Equal(have, a.value) {
-				return ""
+				return false, ""
 			}
-			return fmt.Sprintf("already has %s %s", a.key, show(have))
+			return false, fmt.Sprintf("already has %s %s", a.key, show(have))
 		}
 		at := len(obj.Members)
 		if a.after == "" {
@@ -206,7 +208,7 @@ func place(x *jsonpos.Node, a addition) string {
 	case "layer":
 		subs := x.Get("sub_layers")
 		if subs == nil || subs.Kind != jsonpos.Array {
-			return "has no sub-layers to hold it"
+			return false, "has no sub-layers to hold it"
 		}
 		at := len(subs.Items)
 		if a.after == "" {
@@ -215,9 +217,9 @@ func place(x *jsonpos.Node, a addition) string {
 		for i, s := range subs.Items {
 			if layerName(s) == a.key {
 				if jsonpos.Equal(s, a.value) {
-					return ""
+					return false, ""
 				}
-				return "already has another layer " + a.key
+				return false, "already has another layer " + a.key
 			}
 			if a.after != "" && layerName(s) == a.after {
 				at = i + 1
@@ -225,7 +227,7 @@ func place(x *jsonpos.Node, a addition) string {
 		}
 		subs.Items = slices.Insert(subs.Items, at, a.value.Clone())
 	}
-	return ""
+	return true, ""
 }
 
 // lose records what --update would remove with the layer gone (named path) because it finds

@@ -515,3 +515,46 @@ func TestDriftInsideObjects(t *testing.T) {
 		t.Errorf("update did not restore the parallel objects:\n%s", strings.Join(upd.Report.Updated, "\n"))
 	}
 }
+
+// TestUpdateMergesRuns: Qwen3-8B with its last 6 layers sliding is written as runs
+// decoder_layer_0_29 and decoder_layer_30_35; the shipped config (no sliding) gives one
+// decoder_layer for all 36. Notes on both runs go to it: one equal note is carried once, and
+// two different ones cannot both be there, so --update refuses and names the second where it
+// is written.
+func TestUpdateMergesRuns(t *testing.T) {
+	file, config := readShipped(t, "qwen3-8b")
+	sliding := strings.NewReplacer(`"use_sliding_window": false`, `"use_sliding_window": true`,
+		`"sliding_window": null`, `"sliding_window": 4096`, `"max_window_layers": 36`, `"max_window_layers": 30`).Replace(config)
+	runs := string(runTemplate(t, "qwen3", sliding, file, populate.Update).Output)
+	note := func(a, b string) string {
+		s := strings.Replace(runs, `"name": "decoder_layer_0_29",`, `"name": "decoder_layer_0_29", "x-note": "`+a+`",`, 1)
+		return strings.Replace(s, `"name": "decoder_layer_30_35",`, `"name": "decoder_layer_30_35", "x-note": "`+b+`",`, 1)
+	}
+	same := note("a", "a")
+	if !strings.Contains(same, `"decoder_layer_30_35", "x-note"`) {
+		t.Fatal("the edits did not apply")
+	}
+	upd := runTemplate(t, "qwen3", config, same, populate.Update)
+	want := strings.Replace(file, `"name": "decoder_layer",`, `"name": "decoder_layer",
+          "x-note": "a",`, 1)
+	if string(upd.Output) != want {
+		t.Errorf("the merged layer does not hold the note once:\n%s", strings.Join(upd.Report.Updated, "\n"))
+	}
+	if n := strings.Count(strings.Join(upd.Report.Updated, "\n"), "carried"); n != 1 {
+		t.Errorf("%d notes reported carried, want 1:\n%s", n, strings.Join(upd.Report.Updated, "\n"))
+	}
+	_, err := populate.Run(populate.Request{Config: mustConfig(t, config), Template: mustTemplate(t, "qwen3"), TemplateName: "qwen3", Existing: mustParse(t, note("a", "b")), Mode: populate.Update})
+	if err == nil || !strings.Contains(err.Error(), `error: model.decoder_layer_30_35: x-note would be lost: --update removes this layer (the config does not give it) and model.decoder_layer already has x-note "a"`) {
+		t.Errorf("two different notes merged: %v", err)
+	}
+}
+
+func mustTemplate(t *testing.T, name string) *model.File {
+	t.Helper()
+	data, _ := models.Template(name)
+	tpl, err := populate.LoadTemplate(name, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
