@@ -89,6 +89,9 @@ var badNotes = map[string]string{
 	"config-template-of-another-model-type-strict":  "With --strict the warning is an error and nothing is written.",
 	"config-given-as-the-target":                    "A config (or a template, or other JSON) is never turned into a model file; it is left as it was.",
 	"config-output-exists":                          "-o creates a file; an existing one is overwritten only with --force.",
+	"config-update-would-lose-author-keys":          "Gemma 3 1B's run decoder_layer_24_25 holds an x- key; at 24 layers no layer takes its place. --update refuses (exit 1) and names the key at its line rather than drop it; with 30 layers it is carried to decoder_layer_24_28.",
+	"config-check-unknown-class":                    "--check reports the class drift and validate's own error: it passes no file validate fails.",
+	"calc-set-unused-variable":                      "A variable no layer uses changes nothing when set: calc prints the figures as before (exit 0) and warns on standard error, `m.json: warning: --set index_dtype_bytes=4 changes nothing: no layer of this file uses index_dtype_bytes, directly or through another variable`.",
 	"config-fill-would-not-validate":                "Nothing is written; the errors are positioned in the file as it is on disk (here the first line of output is the fill report).",
 	"config-output-force-onto-a-config":             "--force replaces a model file only: a config (or a template, or other JSON) at the -o path is left as it was.",
 	"config-num-hidden-layers-0":                    "A size of 0 is a config error at the value, naming the layers that need it; nothing is written.",
@@ -168,6 +171,15 @@ var generatedBadCases = []badCase{
 	{name: "config-layer-types-too-short", setup: files(map[string]string{"config.json": strings.Replace(tinyLlama, `"model_type": "llama",`, `"model_type": "qwen2",
   "layer_types": ["full_attention"],`, 1)}),
 		args: []string{"populate", "--config", "config.json"}},
+	{name: "config-update-would-lose-author-keys", setup: shippedPair("gemma-3-1b-it",
+		[][2]string{{`"name": "decoder_layer_24_25",`, `"name": "decoder_layer_24_25", "x-note": "keep",`}},
+		[][2]string{{`"num_hidden_layers": 26`, `"num_hidden_layers": 24`}}),
+		args: []string{"populate", "--update", "m.json"}},
+	{name: "config-check-unknown-class", setup: shippedPair("qwen3-8b",
+		[][2]string{{`"class": "torch.nn.modules.linear.Linear"`, `"class": "torch.nn.modules.lazy.LazyLinear"`}}, nil),
+		args: []string{"populate", "--check", "m.json"}},
+	{name: "calc-set-unused-variable", setup: files(map[string]string{"m.json": smallModel}),
+		args: []string{"calc", "--set", "index_dtype_bytes=4", "m.json"}},
 	{name: "import-empty-tree", setup: files(map[string]string{"tree.txt": ""}), args: []string{"import", "tree.txt"}},
 	{name: "import-output-exists", setup: files(map[string]string{"tree.txt": tinyTree, "m.json": smallModel}),
 		args: []string{"import", "--model-type", "llama", "-o", "m.json", "tree.txt"}},
@@ -283,6 +295,33 @@ var otherTools = map[string]string{
 }
 
 // files writes the files (path → content) into a case's directory, then runs more setups.
+// shippedPair copies models/NAME.json and NAME.config.json to m.json and m.config.json with
+// edits (each the first occurrence of OLD replaced by NEW, which must be there).
+func shippedPair(name string, modelEdits, configEdits [][2]string) func(string) error {
+	return func(dir string) error {
+		for _, f := range []struct {
+			from, to string
+			edits    [][2]string
+		}{{name + ".json", "m.json", modelEdits}, {name + ".config.json", "m.config.json", configEdits}} {
+			data, err := os.ReadFile(filepath.Join("..", "models", f.from))
+			if err != nil {
+				return err
+			}
+			text := string(data)
+			for _, e := range f.edits {
+				if !strings.Contains(text, e[0]) {
+					return fmt.Errorf("%s has no %q", f.from, e[0])
+				}
+				text = strings.Replace(text, e[0], e[1], 1)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f.to), []byte(text), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 func files(fs map[string]string, more ...func(string) error) func(string) error {
 	return func(dir string) error {
 		for name, content := range fs {
