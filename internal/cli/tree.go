@@ -77,6 +77,11 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 			return err
 		}
 		sums = out.Subtotals()
+		if ws := unusedSets(f, opts.sets); len(ws) > 0 {
+			if err := report.WriteDiagnostics(s.Err, "text", ws, 1, false); err != nil {
+				return err
+			}
+		}
 	}
 	return report.WriteTree(s.Out, f, sums)
 }
