@@ -97,7 +97,13 @@ func (c *checker) tensor(t *safetensors.Tensor) {
 		}
 	}
 	if _, ok := auxiliaries[local]; ok && c.hasSpec(n, "weight") {
-		return // a scale or zero point, counted with its weight
+		// A scale or zero point: not a parameter, but of a shape the weight and its blocks set.
+		w := n.specs[slices.IndexFunc(n.specs, func(s layers.Tensor) bool { return s.Name == "weight" })].Shape
+		if fused {
+			w = append([]int64{fusedRepeat}, w...)
+		}
+		c.auxiliary(t, n, local, w)
+		return
 	}
 	if strings.HasPrefix(local, "weight.") && c.hasSpec(n, "weight") {
 		return // bitsandbytes: weight.absmax, weight.quant_map, weight.quant_state…

@@ -122,3 +122,44 @@ func BenchmarkCheckDeepSeekV3(b *testing.B) {
 		}
 	}
 }
+
+// TestDeepSeekV3BlockScales: the shipped file declares DeepSeek-V3's 128×128 fp8 blocks
+// (quant_block_out, quant_block_in), so each weight_scale_inv must be exactly
+// [ceil(out/128), ceil(in/128)]: an expert's gate_proj [2048, 7168] has [16, 56]; a checkpoint
+// with [3, 56] or [16, 4] there is a shape finding (each alone fits some block, not the file's).
+func TestDeepSeekV3BlockScales(t *testing.T) {
+	src, err := os.ReadFile("../../models/deepseek-v3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := model.Parse("deepseek-v3.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "model.layers.5.mlp.experts.7.gate_proj.weight_scale_inv"
+	for _, shape := range [][]int64{{3, 56}, {16, 4}} {
+		ts := deepseekV3Tensors()
+		i := sort.Search(len(ts), func(i int) bool { return ts[i].Name >= name })
+		if i == len(ts) || ts[i].Name != name {
+			t.Fatalf("no %s", name)
+		}
+		ts[i].Shape = shape
+		res, err := weights.Check(f, &safetensors.Checkpoint{Path: "DeepSeek-V3", Tensors: ts}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%s is %s (F32) in the checkpoint, but the fp8 block scales of the layer's weight [2048, 7168] in blocks of 128×128 (the layer's quant_block_out × quant_block_in) are [16, 56]", name, safetensors.FormatShape(shape))
+		n := 0
+		for _, d := range res.Diagnostics {
+			if d.Code == weights.CodeShape {
+				n++
+				if !strings.HasSuffix(d.Message, want) {
+					t.Errorf("%v: finding %q\nwant …%q", shape, d.Message, want)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%v: %d shape findings, want 1: %v", shape, n, lines(res.Diagnostics))
+		}
+	}
+}

@@ -17,7 +17,8 @@
 // element with weight_scale_inv (DeepSeek's 128×128 blocks), weight_scale or input_scale;
 // packed 4-bit formats (NVFP4, bitsandbytes) a uint8 weight of half the elements with their
 // scales; MXFP4 (gpt-oss) NAME_blocks and NAME_scales. The packed weight stands for the
-// layer's weight, and the scales are not parameters.
+// layer's weight, and the scales are not parameters; their shapes are checked against the
+// weight's and the block the layer declares (aux.go).
 package weights
 
 import (
@@ -133,6 +134,8 @@ type node struct {
 	specs   []layers.Tensor
 	specErr error
 	covered map[string]map[string]bool
+	// quant is the block of scales the layer declares (quant_block_in 0: none).
+	quant quantBlock
 }
 
 func (n *node) basic() bool { return n.layer != nil && !n.layer.Composite }
@@ -205,6 +208,9 @@ func (c *checker) describe(n *node) {
 		args[p.Name] = v
 	}
 	n.specs, n.specErr = n.class.EvalTensors(args)
+	if n.class.Param("quant_block_in") != nil {
+		n.quant = declaredBlock(n.class.Scope(args))
+	}
 }
 
 // path returns the nodes from the top down to n (the root excluded).

@@ -234,9 +234,10 @@ func TestQuantizedLayouts(t *testing.T) {
 		{"fp8", func(p string, out, in int64) []st.T {
 			return []st.T{st.Of(p+".weight", "F8_E4M3", out, in), st.Of(p+".weight_scale_inv", "F32", (out+127)/128, (in+127)/128)}
 		}},
-		// NVFP4: two values a byte, a scale per 16, a global scale.
+		// NVFP4: two values a byte, a scale per 16 (ceil: the experts' down_proj is 8 wide), a
+		// global scale.
 		{"fp4", func(p string, out, in int64) []st.T {
-			return []st.T{st.Of(p+".weight", "U8", out, in/2), st.Of(p+".weight_scale", "F8_E4M3", out, in/16), st.Of(p+".weight_scale_2", "F32"), st.Of(p+".input_scale", "F32")}
+			return []st.T{st.Of(p+".weight", "U8", out, in/2), st.Of(p+".weight_scale", "F8_E4M3", out, (in+15)/16), st.Of(p+".weight_scale_2", "F32"), st.Of(p+".input_scale", "F32")}
 		}},
 	}
 	for _, c := range cases {
@@ -309,4 +310,61 @@ func TestFusedExperts(t *testing.T) {
 	wantFindings(t, res,
 		"3:3 error weight-total : the model file has 9,200 parameters and the checkpoint 9,328 (128 more)",
 		"242:31 error weight-shape model.decoder_layer_1_2.mlp.experts.gate_proj: model.layers.2.mlp.experts.gate_proj is [5, 8, 16] (BF16) in the checkpoint, but the layer's weight is [instances, {out_features}, {in_features}] = [4, 8, 16] from the layer's parameters")
+}
+
+// TestQuantizedAuxiliaryShapes: the scales, zero points and group indices of a quantized weight
+// must have the shapes its format gives them, derived from the layer's weight (up_proj of the
+// dense layer 0: [out 32, in 16] in tiny-moe) — tiny-moe declares no quantization block, so
+// each dimension must be ceil(n/b) for some block b. Each wrong one is one shape finding at the
+// layer, the totals untouched (scales are not parameters).
+func TestQuantizedAuxiliaryShapes(t *testing.T) {
+	p := "model.layers.0.mlp.up_proj"
+	gptq := func(p string, out, in int64) []st.T {
+		return []st.T{st.Of(p+".qweight", "I32", in*4/32, out), st.Of(p+".qzeros", "I32", in/8, out*4/32), st.Of(p+".scales", "F16", in/8, out), st.Of(p+".g_idx", "I32", in)}
+	}
+	fp8 := func(p string, out, in int64) []st.T {
+		return []st.T{st.Of(p+".weight", "F8_E4M3", out, in), st.Of(p+".weight_scale_inv", "F32", (out+127)/128, (in+127)/128), st.Of(p+".input_scale", "F32")}
+	}
+	for _, c := range []struct {
+		name   string
+		layout func(p string, out, in int64) []st.T
+		tensor st.T
+		want   string
+	}{
+		// 33 blocks of rows: more than the weight's 32 rows.
+		{"fp8 block scales", fp8, st.Of(p+".weight_scale_inv", "F32", 33, 1), "weight_scale_inv is [33, 1] (F32) in the checkpoint, but the fp8 block scales of the layer's weight [32, 16] are [ceil(out/bo), ceil(in/bi)] for some block [bo, bi]"},
+		// 5 = ceil(16/b) for no b (16/4 = 4, 16/3 → 6).
+		{"fp8 block scales of no block", fp8, st.Of(p+".weight_scale_inv", "F32", 1, 5), "weight_scale_inv is [1, 5] (F32)"},
+		{"fp8 input scale", fp8, st.Of(p+".input_scale", "F32", 2), "input_scale is [2] (F32) in the checkpoint, but the input scale of the layer's weight [32, 16] is one number"},
+		// scales [in/8 = 2, out 32]: 31 columns is not one per output feature.
+		{"gptq scales", gptq, st.Of(p+".scales", "F16", 2, 31), "scales is [2, 31] (F16) in the checkpoint, but the group scales of the layer's weight [32, 16] are [ceil(in/group), 32]"},
+		// qzeros [2, 32·4/32 = 4].
+		{"gptq qzeros", gptq, st.Of(p+".qzeros", "I32", 2, 5), "qzeros is [2, 5] (I32) in the checkpoint, but the packed zero points of the layer's weight [32, 16] are [ceil(in/group), ceil(out·bits/32)]"},
+		{"gptq g_idx", gptq, st.Of(p+".g_idx", "I32", 32), "g_idx is [32] (I32) in the checkpoint, but the group index of the layer's weight [32, 16] is [16], one group number per input feature"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := check(t, replaced(quantize(c.layout), c.tensor.Name, c.tensor))
+			if len(res.Diagnostics) != 1 || res.Diagnostics[0].Code != weights.CodeShape || !strings.Contains(res.Diagnostics[0].Message, c.want) {
+				t.Errorf("findings:\n  %s\nwant one weight-shape finding saying %q", strings.Join(lines(res.Diagnostics), "\n  "), c.want)
+			}
+			if res.CheckpointParams.Int64() != tinyParams {
+				t.Errorf("checkpoint params %s, want %d", res.CheckpointParams, tinyParams)
+			}
+		})
+	}
+	// MXFP4 experts (fused, [experts 4, out 8, in 16]): scales [4, 8, ceil(16/32) = 1].
+	var ts []st.T
+	for _, x := range tinyTensors() {
+		if !strings.Contains(x.Name, "layers.1.mlp.experts.") {
+			ts = append(ts, x)
+		}
+	}
+	e := "model.layers.1.mlp.experts."
+	ts = append(ts, st.Of(e+"gate_proj_blocks", "U8", 4, 8, 1, 8), st.Of(e+"gate_proj_scales", "U8", 4, 8, 2),
+		st.Of(e+"up_proj_blocks", "U8", 4, 8, 1, 8), st.Of(e+"up_proj_scales", "U8", 4, 8, 1),
+		st.Of(e+"down_proj_blocks", "U8", 4, 16, 1, 4), st.Of(e+"down_proj_scales", "U8", 4, 16, 1))
+	res := check(t, ts)
+	if want := "gate_proj_scales is [4, 8, 2] (U8) in the checkpoint, but the MXFP4 scales of the layer's weight [4, 8, 16] are [4, 8, 1], one per 32 weights of a row"; len(res.Diagnostics) != 1 || !strings.Contains(res.Diagnostics[0].Message, want) {
+		t.Errorf("findings:\n  %s\nwant %q", strings.Join(lines(res.Diagnostics), "\n  "), want)
+	}
 }
