@@ -123,6 +123,15 @@ func Build(root *Module, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%w of %s: give --model-type (the config's model_type, such as llama) or --config; known families: %s", ErrNoModelType, diag.Clip(root.Class), strings.Join(knownFamilies(), ", "))
 	}
 	b.folder = folderOf(modelType)
+	if of := modelTypeOf(root.Class); of != "" && folderOf(of) != b.folder {
+		// A config (or --model-type) of another family than the tree's: its head geometry,
+		// windows and ties would be read into modules they do not describe.
+		if opts.Config != nil {
+			b.warn(root, "the tree is a %s model (%s), but the config says %s: the classes, and every value read from the config, are taken as %s's (give the tree's own config.json)", of, diag.Clip(root.Class), modelType, modelType)
+		} else {
+			b.warn(root, "the tree is a %s model (%s), but --model-type says %s: its classes are taken as %s's", of, diag.Clip(root.Class), modelType, modelType)
+		}
+	}
 	b.survey(root)
 
 	top := b.children(root, scope{tokens: tokens, first: -1, last: -1, top: true})

@@ -494,8 +494,50 @@ func TestEveryTreeImports(t *testing.T) {
 				for _, d := range diag.Errors(validate.Source(tree, res.Output, validate.Options{}).Diagnostics) {
 					t.Errorf("config %v, model type %q: %s", opts.Config != nil, opts.ModelType, d.String())
 				}
+				// The tree's own config and model_type are never another family's.
+				for _, d := range res.Diagnostics {
+					if strings.Contains(d.Message, "the tree is a") {
+						t.Errorf("config %v, model type %q: %s", opts.Config != nil, opts.ModelType, d.String())
+					}
+				}
 			}
 		})
+	}
+}
+
+// TestImportWarnsOfAnotherFamilysConfig: the Qwen3-8B tree with Llama-2's config, or with
+// --model-type llama, is a Qwen3 model read as a Llama — said once, at the root class (1:1),
+// naming both families.
+func TestImportWarnsOfAnotherFamilysConfig(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join(treesDir, "Qwen__Qwen3-8B.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../models/llama-2-7b-hf.config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonpos.Parse("llama.config.json", data, jsonpos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []importer.Options{
+		{Name: "qwen3.txt", Config: doc},
+		{Name: "qwen3.txt", ModelType: "llama"},
+	} {
+		res, err := importer.Import(string(text), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []diag.Diagnostic
+		for _, d := range res.Diagnostics {
+			if strings.Contains(d.Message, "the tree is a qwen3 model (Qwen3ForCausalLM)") && strings.Contains(d.Message, "says llama") {
+				found = append(found, d)
+			}
+		}
+		if len(found) != 1 || found[0].Line != 1 || found[0].Column != 1 || found[0].Severity != diag.Warning {
+			t.Errorf("config %v: want one warning at 1:1 naming qwen3 and llama, got %v (all: %v)", opts.Config != nil, found, res.Diagnostics)
+		}
 	}
 }
 
