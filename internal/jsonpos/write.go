@@ -169,80 +169,64 @@ func compactSize(n *Node) int {
 
 // stringSize is the length of WriteString's literal of s.
 func stringSize(s string) int {
-	size := 2 + len(s)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
+	size := 2
+	for i := 0; ; {
+		j, esc := nextEscape(s, i)
+		size += j - i
+		if j == len(s) {
+			return size
 		}
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				size += len(`\ufffd`) - 1
-			}
-			i += n
-			continue
-		}
-		switch c {
-		case '"', '\\', '\n', '\r', '\t', '\b', '\f':
-			size++
-		default:
-			size += len(`\u00XX`) - 1
-		}
-		i++
+		size += len(esc)
+		i = j + 1
 	}
-	return size
 }
-
-const hexDigits = "0123456789abcdef"
 
 // WriteString writes s as a JSON string literal, escaping only what JSON requires (quotes,
 // backslashes, control characters) and invalid UTF-8 (as U+FFFD).
 func WriteString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
+	for i := 0; ; {
+		j, esc := nextEscape(s, i)
+		buf.WriteString(s[i:j])
+		if j == len(s) {
+			break
 		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				buf.WriteString(s[start:i])
-				buf.WriteString(`\ufffd`)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		buf.WriteString(s[start:i])
-		switch c {
-		case '"', '\\':
-			buf.WriteByte('\\')
-			buf.WriteByte(c)
-		case '\n':
-			buf.WriteString(`\n`)
-		case '\r':
-			buf.WriteString(`\r`)
-		case '\t':
-			buf.WriteString(`\t`)
-		case '\b':
-			buf.WriteString(`\b`)
-		case '\f':
-			buf.WriteString(`\f`)
-		default:
-			buf.WriteString(`\u00`)
-			buf.WriteByte(hexDigits[c>>4])
-			buf.WriteByte(hexDigits[c&0xf])
-		}
-		i++
-		start = i
+		buf.WriteString(esc)
+		i = j + 1
 	}
-	buf.WriteString(s[start:])
 	buf.WriteByte('"')
+}
+
+// byteEscapes are the escapes of the ASCII bytes a JSON string cannot hold as they are: the
+// control characters (the short forms where JSON has them), the quote and the backslash.
+var byteEscapes = func() (t [utf8.RuneSelf]string) {
+	const hexDigits = "0123456789abcdef"
+	for c := range 0x20 {
+		t[c] = `\u00` + string(hexDigits[c>>4]) + string(hexDigits[c&0xf])
+	}
+	t['\n'], t['\r'], t['\t'], t['\b'], t['\f'] = `\n`, `\r`, `\t`, `\b`, `\f`
+	t['"'], t['\\'] = `\"`, `\\`
+	return t
+}()
+
+// nextEscape is the one rule of WriteString and stringSize: j is the index of the first byte
+// of s at or after i that cannot stand in a JSON string as it is (len(s) if none), and esc
+// what replaces that one byte — its escape, or \ufffd for a byte of invalid UTF-8.
+func nextEscape(s string, i int) (j int, esc string) {
+	for j = i; j < len(s); {
+		c := s[j]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			j++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			return j, byteEscapes[c]
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if r == utf8.RuneError && size == 1 {
+			return j, `\ufffd`
+		}
+		j += size
+	}
+	return len(s), ""
 }
