@@ -247,23 +247,9 @@ func (f *filler) differsFrom(source, path, ptr, what string, have, want *jsonpos
 		}
 		return
 	}
-	gives := "none"
-	if want != nil {
-		gives = show(want)
-	}
-	d := f.doc.Diagnostic(have.Offset, "drift", fmt.Sprintf("%s is %s, the %s gives %s", what, show(have), source, gives))
-	d.Layer, d.Pointer = path, ptr
-	f.drift = append(f.drift, d)
-	where := path
-	if where == "" {
-		where = "(file)"
-	}
-	switch f.mode {
-	case Update:
+	f.leafDiffers(source, path, leaf{what: what, ptr: ptr, have: have, want: want})
+	if f.mode == Update {
 		set(want)
-		f.report.Updated = append(f.report.Updated, fmt.Sprintf("%s: %s %s → %s", where, what, show(have), gives))
-	case Fill:
-		f.report.Kept = append(f.report.Kept, fmt.Sprintf("%s: %s %s (the %s gives %s)", path, what, show(have), source, gives))
 	}
 }
 
@@ -315,7 +301,8 @@ func leafDiffs(what, ptr string, have, want, parent *jsonpos.Node) []leaf {
 	return []leaf{{what, ptr, have, want, parent}}
 }
 
-// leafDiffers records one leaf of differsFrom.
+// leafDiffers records one value of differsFrom that differs (a scalar, or a leaf of two
+// objects or arrays) and reports what the mode does with it; the caller applies Update.
 func (f *filler) leafDiffers(source, path string, l leaf) {
 	haveText, gives, at := "none", "none", 0
 	if l.have != nil {
