@@ -124,6 +124,20 @@ var references = []reference{
 	{"zai-org__GLM-4.5-Air", "", "106_852_245_504"},
 }
 
+// treeConfig parses testdata/trees/NAME.config.json.
+func treeConfig(t *testing.T, name string) *jsonpos.Document {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(treesDir, name+".config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonpos.Parse(name+".config.json", data, jsonpos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // imported imports a reference tree with its config (and the family's tie default, as the
 // command does), and returns the model file and the warnings.
 func imported(t *testing.T, tree, config string) ([]byte, []diag.Diagnostic) {
@@ -137,14 +151,7 @@ func imported(t *testing.T, tree, config string) ([]byte, []diag.Diagnostic) {
 		if config == "" {
 			config = tree
 		}
-		data, err := os.ReadFile(filepath.Join(treesDir, config+".config.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonpos.Parse(config+".config.json", data, jsonpos.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		doc := treeConfig(t, config)
 		opts.Config = doc
 		mt, _ := doc.Root.Get("model_type"), 0
 		if tpl, ok := models.Template(mt.Text); ok {
@@ -472,14 +479,7 @@ func TestEveryTreeImports(t *testing.T) {
 			if i := slices.IndexFunc(references, func(r reference) bool { return r.tree == tree }); i >= 0 && references[i].config != "" {
 				config = references[i].config
 			}
-			data, err := os.ReadFile(filepath.Join(treesDir, config+".config.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := jsonpos.Parse(config+".config.json", data, jsonpos.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			doc := treeConfig(t, config)
 			modelType := doc.Root.Get("model_type").Text
 			for _, opts := range []importer.Options{
 				{Name: tree + ".txt", Config: doc},
