@@ -69,13 +69,9 @@ func deepseekV3Tensors() []safetensors.Tensor {
 	return ts
 }
 
-// TestDeepSeekV3Checkpoint compares the shipped deepseek-v3.json with the released checkpoint's
-// tensors. The file counts 671,026,404,352 parameters (mtp_layers 0, its default, for
-// inference); the checkpoint holds 684,489,830,400 (with the MTP layer, as the README says) plus
-// the MTP router's 256-element e_score_correction_bias, which no layer of the file takes as a
-// buffer because the file has no MTP layer. So: no shape finding and nothing missing; the MTP
-// layer's tensors reported once, at the layer that repeats 0 times; and the totals.
-func TestDeepSeekV3Checkpoint(t *testing.T) {
+// shippedDeepSeekV3 parses models/deepseek-v3.json.
+func shippedDeepSeekV3(t testing.TB) *model.File {
+	t.Helper()
 	src, err := os.ReadFile("../../models/deepseek-v3.json")
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +80,17 @@ func TestDeepSeekV3Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// TestDeepSeekV3Checkpoint compares the shipped deepseek-v3.json with the released checkpoint's
+// tensors. The file counts 671,026,404,352 parameters (mtp_layers 0, its default, for
+// inference); the checkpoint holds 684,489,830,400 (with the MTP layer, as the README says) plus
+// the MTP router's 256-element e_score_correction_bias, which no layer of the file takes as a
+// buffer because the file has no MTP layer. So: no shape finding and nothing missing; the MTP
+// layer's tensors reported once, at the layer that repeats 0 times; and the totals.
+func TestDeepSeekV3Checkpoint(t *testing.T) {
+	f := shippedDeepSeekV3(t)
 	ck := &safetensors.Checkpoint{Path: "DeepSeek-V3", Tensors: deepseekV3Tensors()}
 	res, err := weights.Check(f, ck, nil)
 	if err != nil {
@@ -106,14 +113,7 @@ func TestDeepSeekV3Checkpoint(t *testing.T) {
 // BenchmarkCheckDeepSeekV3 compares the shipped DeepSeek-V3 file with its 91,000-tensor fp8
 // checkpoint (headers in memory).
 func BenchmarkCheckDeepSeekV3(b *testing.B) {
-	src, err := os.ReadFile("../../models/deepseek-v3.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := model.Parse("deepseek-v3.json", src)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := shippedDeepSeekV3(b)
 	ck := &safetensors.Checkpoint{Path: "DeepSeek-V3", Tensors: deepseekV3Tensors()}
 	b.ResetTimer()
 	for range b.N {
@@ -128,14 +128,7 @@ func BenchmarkCheckDeepSeekV3(b *testing.B) {
 // [ceil(out/128), ceil(in/128)]: an expert's gate_proj [2048, 7168] has [16, 56]; a checkpoint
 // with [3, 56] or [16, 4] there is a shape finding (each alone fits some block, not the file's).
 func TestDeepSeekV3BlockScales(t *testing.T) {
-	src, err := os.ReadFile("../../models/deepseek-v3.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := model.Parse("deepseek-v3.json", src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := shippedDeepSeekV3(t)
 	name := "model.layers.5.mlp.experts.7.gate_proj.weight_scale_inv"
 	for _, shape := range [][]int64{{3, 56}, {16, 4}} {
 		ts := deepseekV3Tensors()
