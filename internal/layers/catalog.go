@@ -186,7 +186,15 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 	for len(left) > 0 {
 		var next []file
 		var errs []error
+		// A file whose aliases name classes no file taken so far defines waits for a later
+		// round without being parsed (a parse that fails costs its messages too); when no file
+		// left is ready, all are parsed, to take what does parse or report why not.
+		ready := slices.ContainsFunc(left, func(f file) bool { return namesKnown(f.doc, c) })
 		for _, f := range left {
+			if ready && !namesKnown(f.doc, c) {
+				next = append(next, f)
+				continue
+			}
 			overlay, err := parseDoc(f.name, f.doc, c)
 			if err != nil {
 				next = append(next, f)
@@ -212,6 +220,37 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 	return c, nil
 }
 
+// namesKnown reports whether every class a catalog file's "aliases" name is defined by the
+// file itself or by c: a look at the file's names only, before it is parsed.
+func namesKnown(doc *jsonpos.Document, c *Catalog) bool {
+	root := doc.Root
+	aliases := root.Get("aliases")
+	if aliases == nil || aliases.Kind != jsonpos.Object {
+		return true
+	}
+	own := map[string]bool{}
+	if classes := root.Get("classes"); classes != nil && classes.Kind == jsonpos.Array {
+		for _, n := range classes.Items {
+			if name := n.Get("class"); name != nil && name.Kind == jsonpos.String {
+				own[name.Text] = true
+			}
+			if as := n.Get("aliases"); as != nil && as.Kind == jsonpos.Array {
+				for _, a := range as.Items {
+					if a.Kind == jsonpos.String {
+						own[a.Text] = true
+					}
+				}
+			}
+		}
+	}
+	for _, m := range aliases.Members {
+		if t := m.Value; t.Kind == jsonpos.String && !own[t.Text] && c.byName[t.Text] == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // addNew adds the classes, aliases and activation names of overlay, none of which c has, to
 // c itself, as With would to a copy.
 func (c *Catalog) addNew(overlay *Catalog) error {
@@ -224,10 +263,15 @@ func (c *Catalog) addNew(overlay *Catalog) error {
 		}
 		c.classes = append(c.classes, cl)
 	}
+	// The classes are c's own, so an alias is added to its class in place (addAlias copies the
+	// class and looks for every name of it: quadratic over the builtin catalog's aliases).
 	for _, a := range overlay.aliasDefs {
-		if err := c.addAlias(a); err != nil {
+		cl, err := c.aliasTarget(a)
+		if err != nil {
 			return err
 		}
+		cl.Aliases = append(cl.Aliases, a.alias)
+		c.byName[a.alias] = cl
 	}
 	if len(overlay.activations) > 0 {
 		if c.activations == nil {

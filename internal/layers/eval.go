@@ -216,12 +216,9 @@ func (c *Catalog) With(overlay *Catalog) (*Catalog, error) {
 // addAlias gives the class named a.target one more name. The class is copied, so the catalog
 // the overlay extends is left as it was.
 func (c *Catalog) addAlias(a aliasDef) error {
-	cl := c.byName[a.target]
-	if cl == nil {
-		return fmt.Errorf("alias %s names %s, which the catalog does not have", a.alias, a.target)
-	}
-	if prev := c.byName[a.alias]; prev != nil {
-		return fmt.Errorf("alias %s clashes with %s (%s)", a.alias, prev.Name, prev.Source)
+	cl, err := c.aliasTarget(a)
+	if err != nil {
+		return err
 	}
 	cp := *cl
 	cp.Aliases = append(slices.Clone(cl.Aliases), a.alias)
@@ -237,6 +234,18 @@ func (c *Catalog) addAlias(a aliasDef) error {
 	}
 	c.byName[a.alias] = &cp
 	return nil
+}
+
+// aliasTarget returns the class alias a names, or why a cannot be added to c.
+func (c *Catalog) aliasTarget(a aliasDef) (*Class, error) {
+	cl := c.byName[a.target]
+	if cl == nil {
+		return nil, fmt.Errorf("alias %s names %s, which the catalog does not have", a.alias, a.target)
+	}
+	if prev := c.byName[a.alias]; prev != nil {
+		return nil, fmt.Errorf("alias %s clashes with %s (%s)", a.alias, prev.Name, prev.Source)
+	}
+	return cl, nil
 }
 
 // changed returns the class of c that an overlay entry changes: the one it names, or else the

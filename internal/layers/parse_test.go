@@ -1,9 +1,12 @@
 package layers
 
 import (
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/modeltool/modeltool/internal/jsonpos"
 )
 
 func TestBuiltinParses(t *testing.T) {
@@ -63,5 +66,62 @@ func TestParseFilesAliasesAnyFile(t *testing.T) {
 	}
 	if _, err = parseFiles(twice, "cat"); err == nil || !strings.Contains(err.Error(), "already defined") {
 		t.Errorf("a class defined in two files: error %v, want one saying it is already defined", err)
+	}
+}
+
+// TestNamesKnown: a file waits, unparsed, while its aliases name a class that neither it nor
+// the files taken so far define — so the builtin catalog parses each file once.
+func TestNamesKnown(t *testing.T) {
+	parse := func(src string) *jsonpos.Document {
+		doc, err := jsonpos.Parse("f.json", []byte(src), jsonpos.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	empty := &Catalog{byName: map[string]*Class{}}
+	for _, tc := range []struct {
+		src  string
+		want bool
+	}{
+		{`{"classes": []}`, true},
+		{`{"aliases": {"a.Op": "z.Op"}}`, false},
+		{`{"aliases": {"a.Op": "z.Op"}, "classes": [{"class": "z.Op"}]}`, true},
+		{`{"aliases": {"a.Op": "z.Alias"}, "classes": [{"class": "z.Op", "aliases": ["z.Alias"]}]}`, true},
+		{`{"aliases": {"a.Op": "torch.nn.modules.linear.Linear"}}`, false},
+	} {
+		if got := namesKnown(parse(tc.src), empty); got != tc.want {
+			t.Errorf("%s with nothing taken: %v, want %v", tc.src, got, tc.want)
+		}
+	}
+	if !namesKnown(parse(`{"aliases": {"a.Op": "torch.nn.modules.linear.Linear"}}`), Builtin()) {
+		t.Error("an alias of a builtin class, on top of the builtin catalog: not known")
+	}
+	entries, err := fs.ReadDir(builtinFiles, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := &Catalog{byName: map[string]*Class{}}
+	for round := 0; len(entries) > 0; round++ {
+		var next []fs.DirEntry
+		for _, e := range entries {
+			data, _ := fs.ReadFile(builtinFiles, "catalog/"+e.Name())
+			doc := parse(string(data))
+			if !namesKnown(doc, taken) {
+				next = append(next, e)
+				continue
+			}
+			overlay, err := parseDoc(e.Name(), doc, taken)
+			if err != nil {
+				t.Fatalf("%s was ready but does not parse: %v", e.Name(), err)
+			}
+			if err := taken.addNew(overlay); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(next) == len(entries) {
+			t.Fatalf("round %d: no builtin file is ready of %d left", round, len(entries))
+		}
+		entries = next
 	}
 }
