@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,18 +62,18 @@ func serveParams(s *Streams) []serve.Param {
 	}
 	dtypes := dtype.StorageNames()
 	all := []serve.Param{
-		{Key: "batch_size", Flag: "--batch-size", Label: "Batch", Help: "sequences per batch (an integer)", Pattern: serve.Integer},
-		{Key: "seq_len", Flag: "--seq-len", Label: "Prompt", Help: "new tokens per sequence in this step (an integer; 1 for a decode step)", Pattern: serve.Integer},
-		{Key: "past_len", Flag: "--past-len", Label: "Cache", Help: "tokens per sequence already in the KV cache (an integer)", Pattern: serve.Integer},
-		{Key: "generate", Flag: "--generate", Label: "Generate", Help: "prompt and generated tokens, IN:OUT (integers)", Pattern: generatePattern},
+		{Key: "batch_size", Flag: "--batch-size", Label: "Batch", Help: "sequences per batch (an integer)", Pattern: serve.Integer()},
+		{Key: "seq_len", Flag: "--seq-len", Label: "Prompt", Help: "new tokens per sequence in this step (an integer; 1 for a decode step)", Pattern: serve.Integer()},
+		{Key: "past_len", Flag: "--past-len", Label: "Cache", Help: "tokens per sequence already in the KV cache (an integer)", Pattern: serve.Integer()},
+		{Key: "generate", Flag: "--generate", Label: "Generate", Help: "prompt and generated tokens, IN:OUT (integers)", Pattern: generatePattern()},
 		{Key: "dtype", Flag: "--dtype", Label: "Activations", Help: "activation dtype", Choices: dtypes, Accept: acceptDType},
 		{Key: "weight_dtype", Flag: "--weight-dtype", Label: "Weights", Help: "weight dtype (default: as activations)", Choices: dtypes, Accept: acceptDType},
 		{Key: "kv_dtype", Flag: "--kv-dtype", Label: "KV cache", Help: "KV-cache dtype (default: as activations)", Choices: dtypes, Accept: acceptDType},
 		{Key: "hardware", Flag: "--hardware", Label: "Hardware", Help: "device for the roofline and memory fit", Choices: presets, Accept: acceptHardware},
-		{Key: "tp", Flag: "--tp", Label: "TP", Help: "tensor-parallel devices (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
-		{Key: "pp", Flag: "--pp", Label: "PP", Help: "pipeline stages (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
-		{Key: "ep", Flag: "--ep", Label: "EP", Help: "expert-parallel devices (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
-		{Key: "dp", Flag: "--dp", Label: "DP", Help: "data-parallel replicas (an integer ≥ 1)", Pattern: serve.Integer, Max: maxDevices},
+		{Key: "tp", Flag: "--tp", Label: "TP", Help: "tensor-parallel devices (an integer ≥ 1)", Pattern: serve.Integer(), Max: maxDevices},
+		{Key: "pp", Flag: "--pp", Label: "PP", Help: "pipeline stages (an integer ≥ 1)", Pattern: serve.Integer(), Max: maxDevices},
+		{Key: "ep", Flag: "--ep", Label: "EP", Help: "expert-parallel devices (an integer ≥ 1)", Pattern: serve.Integer(), Max: maxDevices},
+		{Key: "dp", Flag: "--dp", Label: "DP", Help: "data-parallel replicas (an integer ≥ 1)", Pattern: serve.Integer(), Max: maxDevices},
 	}
 	calcFlags := newCalcCmd(s).Flags()
 	var out []serve.Param
@@ -97,7 +98,9 @@ func acceptDType(v string) error {
 	return err
 }
 
-var generatePattern = regexp.MustCompile(fmt.Sprintf(`^[0-9]{1,%d}:[0-9]{1,%d}$`, serve.MaxDigits, serve.MaxDigits))
+var generatePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^[0-9]{1,%d}:[0-9]{1,%d}$`, serve.MaxDigits, serve.MaxDigits))
+})
 
 // inProcess runs modeltool in-process with its output captured: the web app's calculations
 // are the calc command itself.

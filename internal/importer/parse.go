@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/diag"
 )
@@ -63,14 +64,22 @@ func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // MaxDepth bounds the nesting of a tree: a real model is about a dozen levels deep.
 const MaxDepth = 200
 
-var (
+// treePatterns are the patterns of print(model) lines, compiled on first use (not at every
+// start of the program).
+type treePatterns struct {
 	// opener finds the first module of the text: a class name and an open parenthesis ending a
 	// line ("LlamaForCausalLM(", also after a notebook's "Out[3]: "), or a whole one-line module.
-	opener    = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_.]*)\((.*)$`)
-	childLine = regexp.MustCompile(`^\(([^()]*)\): (.*)$`)
-	countedRE = regexp.MustCompile(`^([0-9]+) x (.*)$`)
-	rangeRE   = regexp.MustCompile(`^([0-9]+)(?:-([0-9]+))?$`)
-)
+	opener, childLine, counted, rng *regexp.Regexp
+}
+
+var patterns = sync.OnceValue(func() *treePatterns {
+	return &treePatterns{
+		opener:    regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_.]*)\((.*)$`),
+		childLine: regexp.MustCompile(`^\(([^()]*)\): (.*)$`),
+		counted:   regexp.MustCompile(`^([0-9]+) x (.*)$`),
+		rng:       regexp.MustCompile(`^([0-9]+)(?:-([0-9]+))?$`),
+	}
+})
 
 type parser struct {
 	lines []string
@@ -87,7 +96,7 @@ func Parse(text string) (*Module, error) {
 	p := &parser{lines: strings.Split(text, "\n")}
 	for p.i < len(p.lines) {
 		line := strings.TrimRight(p.lines[p.i], " \t")
-		if loc := opener.FindStringSubmatchIndex(line); loc != nil && startsModule(line, loc) {
+		if loc := patterns().opener.FindStringSubmatchIndex(line); loc != nil && startsModule(line, loc) {
 			p.i++
 			return p.module("", line[loc[0]:], p.i, loc[0]+1, 0)
 		}
@@ -153,7 +162,7 @@ func (p *parser) module(name, s string, line, col, depth int) (*Module, error) {
 			m.Args = strings.Join(args, ", ")
 			return m, p.checkEntries(m)
 		}
-		sub := childLine.FindStringSubmatch(t)
+		sub := patterns().childLine.FindStringSubmatch(t)
 		if sub == nil {
 			if len(m.Children) > 0 {
 				return nil, &ParseError{Line: ln, Col: c, Msg: fmt.Sprintf("expected a child module \"(name): Class(…)\" or the %s's closing parenthesis, got %q", diag.Clip(m.Class), diag.Quote(t))}
@@ -163,7 +172,7 @@ func (p *parser) module(name, s string, line, col, depth int) (*Module, error) {
 		}
 		cname, body := sub[1], sub[2]
 		child := &Module{}
-		if r := rangeRE.FindStringSubmatch(cname); r != nil {
+		if r := patterns().rng.FindStringSubmatch(cname); r != nil {
 			lo, err1 := strconv.ParseInt(r[1], 10, 64)
 			hi := lo
 			var err2 error
@@ -174,7 +183,7 @@ func (p *parser) module(name, s string, line, col, depth int) (*Module, error) {
 				return nil, &ParseError{Line: ln, Col: c, Msg: fmt.Sprintf("bad index range (%s)", diag.Clip(cname))}
 			}
 			count := int64(1)
-			if cm := countedRE.FindStringSubmatch(body); cm != nil {
+			if cm := patterns().counted.FindStringSubmatch(body); cm != nil {
 				n, err := strconv.ParseInt(cm[1], 10, 64)
 				if err != nil {
 					return nil, &ParseError{Line: ln, Col: c, Msg: fmt.Sprintf("bad count %q", cm[1])}

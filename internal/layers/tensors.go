@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/expr"
 	"github.com/modeltool/modeltool/internal/jsonpos"
@@ -26,7 +27,9 @@ type TensorSpec struct {
 	Buffer bool
 }
 
-var tensorNameRE = regexp.MustCompile(`^(\.\./)?` + expr.NamePattern + `(\.` + expr.NamePattern + `)*$`)
+var tensorNameRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\.\./)?` + expr.NamePattern + `(\.` + expr.NamePattern + `)*$`)
+})
 
 // tensors reads a class's "tensors" array.
 func (p *catalogParser) tensors(cl *Class, n *jsonpos.Node, names map[string]string) []TensorSpec {
@@ -46,7 +49,7 @@ func (p *catalogParser) tensors(cl *Class, n *jsonpos.Node, names map[string]str
 			switch m.Key {
 			case "name":
 				t.Name = p.str(m.Value, "a tensor name")
-				if t.Name != "" && !tensorNameRE.MatchString(t.Name) {
+				if t.Name != "" && !tensorNameRE().MatchString(t.Name) {
 					p.errorf(m.Value.Offset, "tensor name %q of %s: dotted identifiers, optionally after ../ for a tensor of the enclosing module", t.Name, cl.Name)
 					ok = false
 				}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/jsonpos"
 )
@@ -142,11 +143,13 @@ func declaresStandard(vars *jsonpos.Node) bool {
 
 // modelText finds the keys that only a model file's text holds: a "layers" key opening an
 // array (or cut off after its colon), a "sub_layers" key, modeltool's schema name.
-var modelText = regexp.MustCompile(`"layers"\s*:\s*(\[|$)|"sub_layers"\s*:|(?i)"\$schema"\s*:\s*"[^"]*modeltool`)
+var modelText = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"layers"\s*:\s*(\[|$)|"sub_layers"\s*:|(?i)"\$schema"\s*:\s*"[^"]*modeltool`)
+})
 
 // looksLikeModelText applies the rule to text that is not JSON, even with comments.
 func looksLikeModelText(data []byte) bool {
-	return modelText.Match(data)
+	return modelText().Match(data)
 }
 
 // stripJSONC turns JSON with comments and trailing commas into JSON, byte for byte the same

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/modeltool/modeltool/internal/diag"
 	"github.com/modeltool/modeltool/internal/fsutil"
@@ -61,7 +62,9 @@ func Open(path string) (*Checkpoint, error) {
 const SingleName = "model.safetensors"
 
 // shardName is the name transformers gives the shards of a checkpoint: model-00001-of-00004.safetensors.
-var shardName = regexp.MustCompile(`^model-(\d{5,})-of-(\d{5,})\.safetensors$`)
+var shardName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^model-(\d{5,})-of-(\d{5,})\.safetensors$`)
+})
 
 func openDir(dir string) (*Checkpoint, error) {
 	entries, err := os.ReadDir(dir)
@@ -123,7 +126,7 @@ func unindexed(dir string, files []string) ([]string, error) {
 	shards := map[int]string{} // shard number → file
 	total, first := "", ""
 	for _, name := range files {
-		m := shardName.FindStringSubmatch(name)
+		m := shardName().FindStringSubmatch(name)
 		if m == nil {
 			continue
 		}

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modeltool/modeltool/internal/diag"
@@ -66,8 +67,11 @@ type Param struct {
 // work a request can ask for (the command line takes any integer).
 const MaxDigits = 30
 
-// Integer is the pattern of a non-negative integer of at most MaxDigits digits.
-var Integer = regexp.MustCompile(`^[0-9]{1,` + strconv.Itoa(MaxDigits) + `}$`)
+// Integer returns the pattern of a non-negative integer of at most MaxDigits digits, compiled
+// on first use (not at every start of the program: its repetition makes it one of the costlier).
+var Integer = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{1,` + strconv.Itoa(MaxDigits) + `}$`)
+})
 
 // tooManyDigits reports whether v is made of numbers (digits, and ':' between them, as
 // --generate's IN:OUT) one of which is longer than MaxDigits: a number too large, not a

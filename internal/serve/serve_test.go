@@ -44,9 +44,9 @@ func (f *fakeRun) last() []string {
 }
 
 var testParams = []Param{
-	{Key: "batch_size", Flag: "--batch-size", Help: "an integer", Pattern: Integer},
+	{Key: "batch_size", Flag: "--batch-size", Help: "an integer", Pattern: Integer()},
 	{Key: "hardware", Flag: "--hardware", Choices: []string{"H100-SXM", "A100-SXM-80GB"}},
-	{Key: "tp", Flag: "--tp", Help: "an integer", Pattern: Integer, Max: 1024},
+	{Key: "tp", Flag: "--tp", Help: "an integer", Pattern: Integer(), Max: 1024},
 }
 
 // testServer serves a directory with one model file, m.json.
