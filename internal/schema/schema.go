@@ -54,6 +54,7 @@ func Model() (*jsonschema.Schema, error) {
 			compileErr = fmt.Errorf("embedded schema: %w", err)
 			return
 		}
+		unionTypes(doc)
 		c := jsonschema.NewCompiler()
 		c.UseLoader(noLoader{})
 		if err := c.AddResource(ModelURL, doc); err != nil {
@@ -560,3 +561,41 @@ func last(tokens []string) string {
 }
 
 func nearestKey(key string) string { return suggest.Nearest(key, knownKeys) }
+
+// unionTypes rewrites, in the schema document v, every anyOf whose branches each say only
+// {"type": T} as the one union type {"type": [T, …]}: the same rule, which the validator checks
+// without building an error for each branch a value does not take (a placeholder string failed
+// "number" and "boolean" first, at every parameter of every layer). The file keeps anyOf,
+// because strict validators refuse union types in the editor schema built from it.
+func unionTypes(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		if alts, ok := t["anyOf"].([]any); ok {
+			var types []any
+			for _, a := range alts {
+				m, ok := a.(map[string]any)
+				if !ok || len(m) != 1 {
+					types = nil
+					break
+				}
+				ty, ok := m["type"].(string)
+				if !ok {
+					types = nil
+					break
+				}
+				types = append(types, ty)
+			}
+			if len(types) == len(alts) {
+				delete(t, "anyOf")
+				t["type"] = types
+			}
+		}
+		for _, c := range t {
+			unionTypes(c)
+		}
+	case []any:
+		for _, c := range t {
+			unionTypes(c)
+		}
+	}
+}

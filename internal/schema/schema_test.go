@@ -206,3 +206,22 @@ func TestProblemsSharedAcrossFiles(t *testing.T) {
 		t.Errorf("third file: %v, want %v", got, want)
 	}
 }
+
+// TestUnionTypes: only an anyOf of bare types becomes a union type; one with any other keyword
+// in a branch stays as it is.
+func TestUnionTypes(t *testing.T) {
+	doc := map[string]any{
+		"value":  map[string]any{"anyOf": []any{map[string]any{"type": "number"}, map[string]any{"type": "string"}}},
+		"repeat": map[string]any{"anyOf": []any{map[string]any{"type": "integer", "minimum": 1}, map[string]any{"type": "string"}}},
+		"nested": []any{map[string]any{"anyOf": []any{map[string]any{"type": "boolean"}}}},
+	}
+	unionTypes(doc)
+	got, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"nested":[{"type":["boolean"]}],"repeat":{"anyOf":[{"minimum":1,"type":"integer"},{"type":"string"}]},"value":{"type":["number","string"]}}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
