@@ -262,7 +262,7 @@ func (opts *calcOptions) load(s *Streams) (*calcInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := loadCatalog(opts.catalogs)
+	cat, err := loadCatalog(opts.catalogs, modelFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -36,12 +36,26 @@ func useColor(mode string, s *Streams, terminal bool) (bool, error) {
 	return false, usagef("--color must be auto, always or never, not %q", mode)
 }
 
+// schemaUse says which schema a command checks files with after loading the catalog.
+type schemaUse int
+
+const (
+	// noFiles: the command checks no file (layers, schema).
+	noFiles schemaUse = iota
+	// modelFiles: model files only (validate, calc, tree).
+	modelFiles
+	// templateFiles: templates, and the model files built from them (populate, import).
+	templateFiles
+)
+
 // loadCatalog returns the builtin catalog extended by the project file's catalogs and the
 // user's --catalog files. A broken catalog is exit 2, its problems printed as diagnostics.
-func loadCatalog(files []string) (*layers.Catalog, error) {
-	// Every command that reads a catalog goes on to validate a file: the model-file schema
-	// compiles on another core meanwhile (it is needed only once the file is parsed).
-	go schema.Model()
+// The schema the command will check files with compiles on another core meanwhile (it is
+// needed only once a file is parsed).
+func loadCatalog(files []string, use schemaUse) (*layers.Catalog, error) {
+	if use != noFiles {
+		go schema.Prepare(use == templateFiles)
+	}
 	// The project file's catalogs come first, so a --catalog given on the command line can
 	// change what they define.
 	proj, err := currentProject()

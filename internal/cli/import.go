@@ -88,7 +88,7 @@ func runImport(s *Streams, opts *importOptions) error {
 			return err
 		}
 	}
-	cat, err := loadCatalog(opts.catalogs)
+	cat, err := loadCatalog(opts.catalogs, templateFiles)
 	if err != nil {
 		return err
 	}

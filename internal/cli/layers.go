@@ -30,7 +30,7 @@ required — and the formulas for its parameters, FLOPs, bytes and KV cache.`,
 		Args:              maxArgs(1, "one CLASS"),
 		ValidArgsFunction: completeClasses,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := loadCatalog(opts.catalogs)
+			cat, err := loadCatalog(opts.catalogs, noFiles)
 			if err != nil {
 				return err
 			}

@@ -160,7 +160,7 @@ func runPopulate(s *Streams, opts *populateOptions) error {
 	case slices.Contains(opts.models, "-"):
 		return usagef("populate writes the model file it fills; give a path, not -")
 	}
-	cat, err := loadCatalog(opts.catalogs)
+	cat, err := loadCatalog(opts.catalogs, templateFiles)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ to get completion and errors as you type; nothing in it is ever fetched.`,
   modeltool schema --catalog my-catalog.json > model.schema.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cat, err := loadCatalog(opts.catalogs)
+			cat, err := loadCatalog(opts.catalogs, noFiles)
 			if err != nil {
 				return err
 			}

@@ -50,7 +50,7 @@ func runTree(s *Streams, opts *treeOptions, input string) error {
 	if flag := opts.given(); flag != "" && !opts.calc {
 		return usagef("%s sets a variable for --calc; add --calc", flag)
 	}
-	cat, err := loadCatalog(opts.catalogs)
+	cat, err := loadCatalog(opts.catalogs, modelFiles)
 	if err != nil {
 		return err
 	}

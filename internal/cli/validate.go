@@ -160,7 +160,7 @@ func runValidate(s *Streams, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	cat, err := loadCatalog(opts.catalogs)
+	cat, err := loadCatalog(opts.catalogs, modelFiles)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 // with every repeat expanded (equal layers shared, as validate reads them): each distinct
 // layer content is checked once. Figures: docs/performance.md.
 func BenchmarkCheck(b *testing.B) {
-	if _, err := schema.Model(); err != nil {
+	if err := schema.Prepare(false); err != nil {
 		b.Fatal(err)
 	}
 	for _, name := range []string{"llama-2-7b-hf", "deepseek-v3-expanded"} {

@@ -2,6 +2,9 @@ package schema
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -24,8 +27,69 @@ func check(t *testing.T, src string) []Problem {
 }
 
 func TestSchemaCompiles(t *testing.T) {
-	if _, err := Model(); err != nil {
+	for _, templates := range []bool{false, true} {
+		if err := Prepare(templates); err != nil {
+			t.Fatalf("templates %v: %v", templates, err)
+		}
+	}
+}
+
+// TestModelsSchemaSaysTheSame: the schema compiled for model files (without the template
+// section) finds in every shipped model file and every faulty one of testdata/bad what the
+// whole schema finds, and leaves out what only the template section uses.
+func TestModelsSchemaSaysTheSame(t *testing.T) {
+	files, _ := filepath.Glob("../../models/*.json")
+	bad, _ := filepath.Glob("../../testdata/bad/*.json")
+	files = append(files, bad...)
+	if len(bad) < 20 {
+		t.Fatalf("%d files in testdata/bad, want the fixtures there", len(bad))
+	}
+	compared := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonpos.Parse(f, src, jsonpos.Options{Share: true})
+		if err != nil || doc.Root.Kind == jsonpos.Object && doc.Root.Member("template") != nil {
+			continue // not JSON, or a template
+		}
+		whole, err := checkWith(forTemplates(), doc.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models, err := checkWith(forModels(), doc.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The order of unknown keys is the validator's map order; the command sorts findings by
+		// position.
+		for _, ps := range [][]Problem{whole, models} {
+			slices.SortFunc(ps, func(a, b Problem) int {
+				return strings.Compare(strings.Join(a.Tokens, "/")+a.Message, strings.Join(b.Tokens, "/")+b.Message)
+			})
+		}
+		if !reflect.DeepEqual(whole, models) {
+			t.Errorf("%s: the whole schema finds\n%v\nthe one for model files\n%v", f, whole, models)
+		}
+		compared++
+	}
+	if compared < 50 {
+		t.Errorf("compared %d files, want the shipped models and the faulty files", compared)
+	}
+	doc, err := parseSchema()
+	if err != nil {
 		t.Fatal(err)
+	}
+	withoutTemplate(doc)
+	if _, ok := doc["properties"].(map[string]any)["template"]; ok {
+		t.Error("the schema for model files still has the template property")
+	}
+	if _, ok := doc["$defs"].(map[string]any)["template"]; ok {
+		t.Error("the schema for model files still has the template definition")
+	}
+	if _, ok := doc["$defs"].(map[string]any)["layer"]; !ok {
+		t.Error("the schema for model files lost the layer definition")
 	}
 }
 
@@ -155,8 +219,9 @@ func TestNamePatternsAreExprs(t *testing.T) {
 // the verdict of the name itself (the schema check remembers verdicts so, for the million
 // numbered names of an unrolled file). A rule that told digits apart would fail here.
 func TestNameRuleTreatsDigitsAlike(t *testing.T) {
-	if _, err := Model(); err != nil {
-		t.Fatal(err)
+	nameSchema := forModels().name
+	if nameSchema == nil {
+		t.Fatal(forModels().err)
 	}
 	long := strings.Repeat("x", 250)
 	for _, name := range []string{
