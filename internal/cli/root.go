@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modeltool/modeltool/internal/fsutil"
 	"github.com/modeltool/modeltool/internal/gcpace"
 )
 
@@ -25,7 +26,7 @@ import (
 func Run() int {
 	gcpace.Start()
 	signal.Ignore(syscall.SIGPIPE)
-	removeTempFilesOnSignal()
+	fsutil.OnFirstWrite(removeTempFilesOnSignal)
 	return Main(os.Args[1:], SystemStreams())
 }
 

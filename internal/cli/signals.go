@@ -93,5 +93,7 @@ func (r *signalRouter) take(stop func()) (release func()) {
 }
 
 // removeTempFilesOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary files of a
-// write in progress before the process exits (signalRouter).
+// write in progress before the process exits (signalRouter). Run has it called before the
+// first write (fsutil.OnFirstWrite): receiving signals costs a command that writes nothing
+// two threads, about 0.7 ms of a 10 ms validate.
 func removeTempFilesOnSignal() { signals.start() }

@@ -17,6 +17,20 @@ type registry struct {
 	temps       map[string]bool
 }
 
+// firstWrite runs f once, before the first write of the process creates a file (OnFirstWrite).
+type firstWrite struct {
+	once sync.Once
+	f    func()
+}
+
+var beforeWrites = &firstWrite{}
+
+// OnFirstWrite makes f run once, before the first write of the process creates a temporary
+// file: the command layer starts receiving the signals that call Interrupt there, so that a
+// command that writes nothing pays nothing for it (a process that gets a signal before it
+// has written anything has nothing to clean up, and ends as the signal ends it).
+func OnFirstWrite(f func()) { beforeWrites.f = f }
+
 // Interrupt removes the temporary files of every write in progress and stops all further
 // writes: a write step that is running finishes first (a replaced file is whole, old or new),
 // and any write that reaches its next step blocks for good. The command layer calls it when
@@ -49,6 +63,11 @@ func (r *registry) critical(f func() error) error {
 // createTemp creates a temporary file in dir (os.CreateTemp's pattern) and records it for
 // Interrupt.
 func createTemp(dir, pattern string) (f *os.File, name string, err error) {
+	beforeWrites.once.Do(func() {
+		if beforeWrites.f != nil {
+			beforeWrites.f()
+		}
+	})
 	err = critical(func() error {
 		f, err = os.CreateTemp(dir, pattern)
 		if err != nil {
