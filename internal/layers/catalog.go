@@ -183,17 +183,22 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 		left = append(left, file{name, doc})
 	}
 	c := &Catalog{byName: map[string]*Class{}}
+	all := false // parse every file left, ready or not
 	for len(left) > 0 {
 		var next []file
 		var errs []error
 		// A file whose aliases name classes no file taken so far defines waits for a later
 		// round without being parsed (a parse that fails costs its messages too); when no file
-		// left is ready, all are parsed, to take what does parse or report why not.
-		ready := slices.ContainsFunc(left, func(f file) bool { return namesKnown(f.doc, c) })
+		// left is ready, or a round took none, all are parsed, to take what does parse or
+		// report every file's problems.
+		ready := !all && slices.ContainsFunc(left, func(f file) bool { return namesKnown(f.doc, c) })
 		for _, f := range left {
 			if ready && !namesKnown(f.doc, c) {
 				next = append(next, f)
 				continue
+			}
+			if parseHook != nil {
+				parseHook(f.name)
 			}
 			overlay, err := parseDoc(f.name, f.doc, c)
 			if err != nil {
@@ -213,12 +218,19 @@ func parseFiles(fsys fs.FS, dir string) (*Catalog, error) {
 			}
 		}
 		if len(next) == len(left) {
+			if ready {
+				all = true
+				continue
+			}
 			return nil, errors.Join(errs...)
 		}
 		left = next
 	}
 	return c, nil
 }
+
+// parseHook, when set (by tests), is called with each file's name as parseFiles parses it.
+var parseHook func(name string)
 
 // namesKnown reports whether every class a catalog file's "aliases" name is defined by the
 // file itself or by c: a look at the file's names only, before it is parsed.

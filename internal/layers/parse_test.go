@@ -101,27 +101,31 @@ func TestNamesKnown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	taken := &Catalog{byName: map[string]*Class{}}
-	for round := 0; len(entries) > 0; round++ {
-		var next []fs.DirEntry
-		for _, e := range entries {
-			data, _ := fs.ReadFile(builtinFiles, "catalog/"+e.Name())
-			doc := parse(string(data))
-			if !namesKnown(doc, taken) {
-				next = append(next, e)
-				continue
-			}
-			overlay, err := parseDoc(e.Name(), doc, taken)
-			if err != nil {
-				t.Fatalf("%s was ready but does not parse: %v", e.Name(), err)
-			}
-			if err := taken.addNew(overlay); err != nil {
-				t.Fatal(err)
-			}
+	parses := map[string]int{}
+	parseHook = func(name string) { parses[name]++ }
+	defer func() { parseHook = nil }()
+	if _, err := parseBuiltin(); err != nil {
+		t.Fatal(err)
+	}
+	if len(parses) != len(entries) {
+		t.Errorf("%d of %d builtin files parsed", len(parses), len(entries))
+	}
+	for name, n := range parses {
+		if n != 1 {
+			t.Errorf("%s parsed %d times, want once", name, n)
 		}
-		if len(next) == len(entries) {
-			t.Fatalf("round %d: no builtin file is ready of %d left", round, len(entries))
-		}
-		entries = next
+	}
+}
+
+// TestParseFilesReportsEveryFile: when no file can be taken, every file left reports its
+// problems — a file skipped as not ready too, not only the ones that were parsed.
+func TestParseFilesReportsEveryFile(t *testing.T) {
+	bad := fstest.MapFS{
+		"cat/a.json": {Data: []byte(`{"classes": [{"class": "a.Op", "category": "elementwise", "bogus": 1}]}`)},
+		"cat/b.json": {Data: []byte(`{"aliases": {"b.Op": "c.Op"}}`)},
+	}
+	_, err := parseFiles(bad, "cat")
+	if err == nil || !strings.Contains(err.Error(), "a.json") || !strings.Contains(err.Error(), "b.json") {
+		t.Errorf("error %v, want one naming a.json and b.json", err)
 	}
 }
