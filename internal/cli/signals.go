@@ -42,7 +42,7 @@ func (r *signalRouter) start() {
 	}
 	r.started = true
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, stopSignals...)
+	signal.Notify(ch, notIgnored(stopSignals)...)
 	go func() {
 		for sig := range ch {
 			r.deliver(sig)
@@ -90,6 +90,19 @@ func (r *signalRouter) take(stop func()) (release func()) {
 		r.taker = nil
 		r.mu.Unlock()
 	}
+}
+
+// notIgnored returns the signals of sigs that the process does not ignore: a modeltool started
+// under nohup, or in the background by a script, keeps ignoring SIGHUP or SIGINT as its parent
+// asked (signal.Notify would turn them back on).
+func notIgnored(sigs []os.Signal) []os.Signal {
+	var out []os.Signal
+	for _, s := range sigs {
+		if !signal.Ignored(s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // removeTempFilesOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary files of a

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,5 +159,18 @@ func TestServeInterruptExitsZero(t *testing.T) {
 		if !strings.Contains(stderr.String(), "modeltool: stopped") {
 			t.Fatalf("run %d: stderr %q does not say it stopped", i, stderr.String())
 		}
+	}
+}
+
+// TestNotIgnored: a signal the process ignores (as under nohup) is not taken over by the router.
+func TestNotIgnored(t *testing.T) {
+	if signal.Ignored(syscall.SIGHUP) {
+		t.Skip("SIGHUP is ignored by whoever started the tests")
+	}
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	got := notIgnored(stopSignals)
+	if slices.Contains(got, os.Signal(syscall.SIGHUP)) || !slices.Contains(got, os.Signal(syscall.SIGINT)) {
+		t.Errorf("notIgnored = %v, want SIGINT and SIGTERM without SIGHUP", got)
 	}
 }
