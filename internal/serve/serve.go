@@ -67,9 +67,12 @@ type Param struct {
 // work a request can ask for (the command line takes any integer).
 const MaxDigits = 30
 
-// Integer returns the pattern of a non-negative integer of at most MaxDigits digits, compiled
-// on first use (not at every start of the program: its repetition makes it one of the costlier).
-var Integer = sync.OnceValue(func() *regexp.Regexp {
+// Integer returns the pattern of a non-negative integer of at most MaxDigits digits.
+func Integer() *regexp.Regexp { return integer() }
+
+// integer compiles Integer's pattern on first use, not at every start of the program (its
+// repetition makes it one of the costlier).
+var integer = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^[0-9]{1,` + strconv.Itoa(MaxDigits) + `}$`)
 })
 
